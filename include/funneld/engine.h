@@ -1,0 +1,234 @@
+/*
+ * funneld/engine.h — the pure engine: lead table, scoring, lifecycle, SLAs
+ * and timers.
+ *
+ * The engine never reads a clock and does no I/O. Every entry point takes
+ * `now` (milliseconds since the Unix epoch, wall clock in the daemon, a
+ * virtual clock in tests and replay). Scoring uses event time; SLA
+ * deadlines are absolute timestamps in the lead state; fd_engine_advance()
+ * fires every deadline <= now.
+ *
+ * Inputs are decoded structs whose strings are borrowed for the duration of
+ * the call. Outputs (transitions, SLA events, "lead changed" notices) are
+ * delivered synchronously through the caller's fd_sink; everything an output
+ * points to is valid only during the callback. When an entry point returns an
+ * error, no callback was called and no state changed.
+ *
+ * Determinism: the same sequence of calls with the same arguments produces
+ * the same outputs, byte for byte, including transition_id / sla_event_id
+ * (hashes of the cause, never of a clock or a counter).
+ */
+#ifndef FUNNELD_ENGINE_H
+#define FUNNELD_ENGINE_H
+
+#include "funneld/config.h"
+
+typedef struct fd_engine fd_engine;
+
+/* ---- inputs -------------------------------------------------------------- */
+
+typedef struct fd_engagement {
+	const char *event_id;     /* required for duplicate suppression; may be "" */
+	const char *lead_id;      /* required */
+	const char *account_id;
+	int64_t occurred_at_ms;   /* required, > 0 */
+	const char *type;         /* must be a configured type (see config) */
+	const char *channel;
+	const char *content_id;
+	const char *url;
+	const char *campaign;
+} fd_engagement;
+
+typedef struct fd_profile {
+	const char *lead_id;      /* required */
+	int64_t updated_at_ms;    /* older than the last applied update: ignored */
+	const char *email;
+	const char *job_title;
+	const char *seniority;
+	const char *department;
+	const char *industry;
+	const char *country;
+	int64_t employee_count;   /* 0: unknown */
+	int64_t annual_revenue;   /* 0: unknown */
+	const char *const *technologies;
+	size_t n_technologies;
+	const char *lead_source;
+	const char *owner_id;
+} fd_profile;
+
+typedef struct fd_activity {
+	const char *activity_id;
+	const char *lead_id;      /* required */
+	int64_t occurred_at_ms;   /* required, > 0 */
+	const char *rep_id;
+	fd_activity_kind kind;
+	fd_reason reason;
+	const char *note;
+	int32_t review_after_days; /* 0: configured default */
+} fd_activity;
+
+/* ---- outputs ------------------------------------------------------------- */
+
+#define FD_ID_HEX 32 /* ids are 128-bit, as 32 lower-case hex digits */
+
+typedef struct fd_score_snapshot {
+	double engagement;        /* decayed to the snapshot time */
+	double fit;
+	int grade;                /* FD_GRADE_* */
+	double recency_days;      /* since the last event; -1: never */
+	double high_intent_recency_days; /* since the last high-intent or hand-raise event; -1: never */
+	uint32_t frequency[FD_MAX_WINDOWS]; /* events in each configured window */
+	int n_windows;
+	int64_t as_of_ms;
+} fd_score_snapshot;
+
+typedef struct fd_recent_activity {
+	const char *type;
+	const char *content_id;
+	const char *channel;
+	int64_t occurred_at_ms;
+} fd_recent_activity;
+
+typedef struct fd_interest {
+	const char *content_id;
+	double score;             /* decayed points earned on this content */
+} fd_interest;
+
+typedef struct fd_breakdown {
+	const char *type;
+	double points;            /* decayed points of this type */
+} fd_breakdown;
+
+typedef struct fd_transition {
+	char transition_id[FD_ID_HEX + 1];
+	const char *lead_id;
+	fd_stage from_stage;
+	fd_stage to_stage;
+	fd_trigger trigger;
+	const char *reason;       /* rule, reason or SLA name; "" if none */
+	const char *cause_id;     /* event_id / activity_id / timer cause */
+	int64_t occurred_at_ms;
+	const char *owner_id;     /* "" if none */
+	const char *lead_source;  /* "" if unknown */
+	int64_t review_at_ms;     /* entering NURTURE: review date; else 0 */
+	fd_score_snapshot score;
+	const fd_recent_activity *recent; size_t n_recent;   /* newest first */
+	const fd_interest *interests; size_t n_interests;    /* best first */
+	const fd_breakdown *breakdown; size_t n_breakdown;   /* config order, non-zero only */
+} fd_transition;
+
+typedef struct fd_sla_event {
+	char sla_event_id[FD_ID_HEX + 1];
+	const char *lead_id;
+	const char *sla;          /* SLA name */
+	fd_sla_kind kind;
+	fd_stage stage;           /* the lead's stage when it happened */
+	const char *owner_id;
+	int64_t started_at_ms;
+	int64_t due_at_ms;
+	int64_t occurred_at_ms;   /* WARNING: warn time; BREACH: due time;
+	                             MET: the satisfying input's time */
+	int64_t elapsed_ms;       /* occurred_at - started_at */
+} fd_sla_event;
+
+typedef struct fd_sink {
+	void (*transition)(void *ctx, const fd_transition *t);
+	void (*sla)(void *ctx, const fd_sla_event *e);
+	/* the lead's persisted state changed (scores, stage, SLAs) */
+	void (*lead_changed)(void *ctx, const char *lead_id);
+	void *ctx;
+} fd_sink;
+
+/* ---- status -------------------------------------------------------------- */
+
+typedef enum fd_status {
+	FD_OK = 0,
+	FD_DUPLICATE = 1,        /* event/activity id already applied: ignored */
+	FD_STALE = 2,            /* profile older than the one applied: ignored */
+	FD_ERR_INVALID = -1,     /* malformed input (missing lead id, bad time, unknown type) */
+	FD_ERR_REFUSED = -2,     /* activity does not fit the lead's stage */
+	FD_ERR_FULL = -3,        /* lead cap reached: new lead refused */
+	FD_ERR_NOMEM = -4
+} fd_status;
+
+/* ---- lifecycle of the engine --------------------------------------------- */
+
+/* Create an engine for `cfg` (copied). `expected_leads` sizes the table
+ * (0: small default; it grows). Returns NULL on allocation failure. */
+fd_engine *fd_engine_new(const fd_engine_config *cfg, size_t expected_leads);
+void fd_engine_free(fd_engine *e);
+
+/* Refuse new leads beyond `max_leads` (0: unbounded). */
+void fd_engine_set_max_leads(fd_engine *e, size_t max_leads);
+
+/* ---- entry points -------------------------------------------------------- */
+
+/* Apply one engagement event. FD_OK, FD_DUPLICATE or an error; on error
+ * errstr says why (for the dead-letter reason). */
+fd_status fd_engine_engagement(fd_engine *e, const fd_engagement *ev, int64_t now,
+                               const fd_sink *out, char *errstr, size_t errstr_size);
+
+fd_status fd_engine_profile(fd_engine *e, const fd_profile *p, int64_t now,
+                            const fd_sink *out, char *errstr, size_t errstr_size);
+
+fd_status fd_engine_activity(fd_engine *e, const fd_activity *a, int64_t now,
+                             const fd_sink *out, char *errstr, size_t errstr_size);
+
+/* Fire every SLA warning/deadline and nurture review due at or before `now`,
+ * in deadline order. Returns the number of timers fired. */
+size_t fd_engine_advance(fd_engine *e, int64_t now, const fd_sink *out);
+
+/* Earliest pending deadline, or INT64_MAX when none. */
+int64_t fd_engine_next_deadline(const fd_engine *e);
+
+/* ---- inspection (admin API, tests, demo summary) -------------------------- */
+
+#define FD_MAX_OPEN_SLAS 8
+
+typedef struct fd_open_sla {
+	const char *name;
+	int64_t started_at_ms;
+	int64_t due_at_ms;
+	bool warned;
+} fd_open_sla;
+
+typedef struct fd_lead_view {
+	const char *lead_id;
+	fd_stage stage;
+	int64_t stage_entered_ms;
+	const char *owner_id;
+	const char *lead_source;
+	const char *disqualified_by; /* rule name, "" if none */
+	int64_t review_at_ms;        /* 0 if none */
+	int64_t remql_after_ms;      /* 0 if none */
+	fd_score_snapshot score;     /* decayed to `now` */
+	fd_open_sla open_slas[FD_MAX_OPEN_SLAS];
+	size_t n_open_slas;
+	const fd_recent_activity *recent; size_t n_recent;
+	const fd_interest *interests; size_t n_interests;
+	const fd_breakdown *breakdown; size_t n_breakdown;
+} fd_lead_view;
+
+/* Fill *v for lead `lead_id` as of `now`. Returns false when unknown. The
+ * view's pointers stay valid until the next call on the engine. */
+bool fd_engine_lead(fd_engine *e, const char *lead_id, int64_t now, fd_lead_view *v);
+
+typedef struct fd_engine_stats {
+	uint64_t leads;
+	uint64_t per_stage[FD_STAGE_COUNT];
+	uint64_t events_applied, events_duplicate, events_invalid;
+	uint64_t profiles_applied, profiles_stale;
+	uint64_t activities_applied, activities_refused, activities_duplicate;
+	uint64_t transitions, sla_warnings, sla_breaches, sla_met;
+	uint64_t leads_refused_full;
+	uint64_t pending_timers;
+	size_t bytes_core;      /* lead records + table slots + ids */
+	size_t bytes_context;   /* activity history, interests, breakdown, SLAs */
+} fd_engine_stats;
+
+void fd_engine_stats_get(const fd_engine *e, fd_engine_stats *s);
+
+/* sizeof the per-lead core record (for documentation and the benchmark). */
+size_t fd_engine_lead_record_size(void);
+
+#endif /* FUNNELD_ENGINE_H */

@@ -1,0 +1,1015 @@
+/*
+ * engine.c — the pure funneld engine: applies engagement events, profiles and
+ * sales activities to leads, runs the lifecycle and the SLAs, and fires
+ * deadlines (see funneld/engine.h for the contract).
+ *
+ * What it is not: it never reads a clock, never allocates per call beyond a
+ * new lead's records, never logs and never encodes anything. Decoding,
+ * Kafka, persistence and wall clocks live outside, in src/wire, src/kafka
+ * and src/daemon.
+ *
+ * Order of effects for one input (it is part of the contract, since outputs
+ * must be reproducible byte for byte):
+ *   activity: SLA satisfactions (MET) → stage change (transition, then SLA
+ *             exits and entries) → SLAs started by the activity;
+ *   event:    scores → MQL / fast-track decision (transition, SLAs);
+ *   profile:  fit → disqualify / requalify → MQL decision;
+ *   timers:   in (due, key) order; a BREACH with an expiry action is
+ *             followed by its transition.
+ */
+#include "funneld/engine.h"
+
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "engine/fit.h"
+#include "engine/ident.h"
+#include "engine/intern.h"
+#include "engine/lead.h"
+#include "engine/lifecycle.h"
+#include "engine/score.h"
+#include "engine/table.h"
+#include "engine/timer.h"
+
+#define REVIEW_SLOT 0xffu
+#define TYPE_SLOTS 256 /* > 2 * FD_MAX_EVENT_TYPES, power of two */
+#define STAGE_BIT(s) (1u << (s))
+
+struct fd_engine {
+	fd_engine_config cfg;
+	fd_table *leads;
+	fd_timers *timers;
+	fd_intern *strings;
+	size_t max_leads;
+
+	/* context block layout */
+	size_t ctx_size;
+	size_t off_slots, off_recent, off_caps, off_breakdown, off_interests;
+	int cap_index[FD_MAX_EVENT_TYPES]; /* event type -> cap slot, or -1 */
+	uint8_t type_slots[TYPE_SLOTS];    /* open addressing: event type index + 1 */
+	int n_capped;
+
+	fd_engine_stats stats;
+
+	/* output scratch: valid during one callback / until the next call */
+	fd_recent_activity out_recent[FD_MAX_CONTEXT];
+	fd_interest out_interests[FD_MAX_CONTEXT];
+	fd_breakdown out_breakdown[FD_MAX_EVENT_TYPES];
+	char out_reason[FD_NAME_MAX + 32];
+	char out_cause[FD_NAME_MAX * 2 + 64];
+};
+
+/* ---- context block ------------------------------------------------------- */
+
+static fd_sla_slot *lead_slots(const fd_engine *e, const fd_lead *l)
+{
+	return (fd_sla_slot *)((char *)l->ctx + e->off_slots);
+}
+
+static fd_recent *lead_recent(const fd_engine *e, const fd_lead *l)
+{
+	return (fd_recent *)((char *)l->ctx + e->off_recent);
+}
+
+static fd_cap_state *lead_caps(const fd_engine *e, const fd_lead *l)
+{
+	return (fd_cap_state *)((char *)l->ctx + e->off_caps);
+}
+
+static float *lead_breakdown(const fd_engine *e, const fd_lead *l)
+{
+	return (float *)((char *)l->ctx + e->off_breakdown);
+}
+
+static fd_interest_slot *lead_interests(const fd_engine *e, const fd_lead *l)
+{
+	return (fd_interest_slot *)((char *)l->ctx + e->off_interests);
+}
+
+static size_t align8(size_t n)
+{
+	return (n + 7) & ~(size_t)7;
+}
+
+static void layout_ctx(fd_engine *e)
+{
+	const fd_engine_config *c = &e->cfg;
+	size_t off = 0;
+	e->n_capped = 0;
+	for (int i = 0; i < FD_MAX_EVENT_TYPES; i++)
+		e->cap_index[i] = -1;
+	for (int i = 0; i < c->n_event_types; i++)
+		if (c->event_types[i].cap_points > 0)
+			e->cap_index[i] = e->n_capped++;
+	e->off_slots = off;
+	off = align8(off + sizeof(fd_sla_slot) * (size_t)c->n_slas);
+	e->off_recent = off;
+	off = align8(off + sizeof(fd_recent) * (size_t)c->recent_activities);
+	e->off_caps = off;
+	off = align8(off + sizeof(fd_cap_state) * (size_t)e->n_capped);
+	e->off_interests = off;
+	off = align8(off + sizeof(fd_interest_slot) * (size_t)c->top_interests);
+	e->off_breakdown = off;
+	off = align8(off + sizeof(float) * (size_t)c->n_event_types);
+	e->ctx_size = off ? off : 8;
+}
+
+/* ---- event type lookup (hot path: one hash, usually one strcmp) ----------- */
+
+static uint32_t type_hash(const char *s)
+{
+	uint32_t h = 2166136261u;
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 16777619u;
+	return h;
+}
+
+static void index_types(fd_engine *e)
+{
+	memset(e->type_slots, 0, sizeof e->type_slots);
+	for (int i = 0; i < e->cfg.n_event_types; i++) {
+		uint32_t k = type_hash(e->cfg.event_types[i].type) & (TYPE_SLOTS - 1);
+		while (e->type_slots[k])
+			k = (k + 1) & (TYPE_SLOTS - 1);
+		e->type_slots[k] = (uint8_t)(i + 1);
+	}
+}
+
+static int find_type(const fd_engine *e, const char *type)
+{
+	uint32_t k = type_hash(type) & (TYPE_SLOTS - 1);
+	while (e->type_slots[k]) {
+		int i = e->type_slots[k] - 1;
+		if (strcmp(e->cfg.event_types[i].type, type) == 0)
+			return i;
+		k = (k + 1) & (TYPE_SLOTS - 1);
+	}
+	return -1;
+}
+
+/* ---- engine lifecycle ------------------------------------------------------ */
+
+fd_engine *fd_engine_new(const fd_engine_config *cfg, size_t expected_leads)
+{
+	fd_engine *e = calloc(1, sizeof *e);
+	if (!e)
+		return NULL;
+	e->cfg = *cfg;
+	if (e->cfg.recent_activities > FD_MAX_CONTEXT)
+		e->cfg.recent_activities = FD_MAX_CONTEXT;
+	if (e->cfg.top_interests > FD_MAX_CONTEXT)
+		e->cfg.top_interests = FD_MAX_CONTEXT;
+	layout_ctx(e);
+	index_types(e);
+	e->leads = fd_table_new(sizeof(fd_lead), expected_leads ? expected_leads : 1024);
+	if (!e->leads)
+		goto fail;
+	e->timers = fd_timers_new(expected_leads / 4 + 64);
+	if (!e->timers)
+		goto fail;
+	e->strings = fd_intern_new();
+	if (!e->strings)
+		goto fail;
+	return e;
+fail:
+	fd_engine_free(e);
+	return NULL;
+}
+
+void fd_engine_free(fd_engine *e)
+{
+	if (!e)
+		return;
+	if (e->leads) {
+		uint32_t cur = 0;
+		fd_lead *l;
+		while ((l = fd_table_next(e->leads, &cur)) != NULL)
+			free(l->ctx);
+		fd_table_free(e->leads);
+	}
+	fd_intern_free(e->strings);
+	fd_timers_free(e->timers);
+	free(e);
+}
+
+void fd_engine_set_max_leads(fd_engine *e, size_t max_leads)
+{
+	e->max_leads = max_leads;
+}
+
+size_t fd_engine_lead_record_size(void)
+{
+	return sizeof(fd_lead);
+}
+
+/* ---- helpers --------------------------------------------------------------- */
+
+static bool empty(const char *s)
+{
+	return !s || !*s;
+}
+
+static const char *lead_id_of(const fd_engine *e, const fd_lead *l)
+{
+	size_t len;
+	return fd_table_key(e->leads, l, &len);
+}
+
+static fd_lead *find_lead(const fd_engine *e, const char *id)
+{
+	return fd_table_get(e->leads, id, strlen(id));
+}
+
+static fd_status create_lead(fd_engine *e, const char *id, fd_lead **out,
+                             char *errstr, size_t errstr_size)
+{
+	size_t n = strlen(id);
+	if (n > 255) {
+		snprintf(errstr, errstr_size, "lead_id longer than 255 bytes");
+		return FD_ERR_INVALID;
+	}
+	fd_lead *l = fd_table_get(e->leads, id, n);
+	if (l) {
+		*out = l;
+		return FD_OK;
+	}
+	if (e->max_leads && fd_table_count(e->leads) >= e->max_leads) {
+		e->stats.leads_refused_full++;
+		snprintf(errstr, errstr_size, "lead cap reached (%zu leads in memory): new lead refused",
+		         e->max_leads);
+		return FD_ERR_FULL;
+	}
+	void *ctx = calloc(1, e->ctx_size);
+	if (!ctx)
+		goto nomem;
+	bool created;
+	l = fd_table_put(e->leads, id, n, &created);
+	if (!l) {
+		free(ctx);
+		goto nomem;
+	}
+	l->ctx = ctx;
+	l->engagement_as_of = INT64_MIN;
+	l->profile_updated_ms = INT64_MIN;
+	l->freq_head = INT64_MIN;
+	l->stage = FD_STAGE_LEAD;
+	l->grade = (uint8_t)fd_fit_grade(&e->cfg, 0.0);
+	l->dq_rule = -1;
+	e->stats.per_stage[FD_STAGE_LEAD]++;
+	*out = l;
+	return FD_OK;
+nomem:
+	snprintf(errstr, errstr_size, "out of memory creating lead");
+	return FD_ERR_NOMEM;
+}
+
+static bool seen_contains(const fd_lead *l, uint64_t h)
+{
+	for (int i = 0; i < FD_SEEN_IDS; i++)
+		if (l->seen[i] == h)
+			return true;
+	return false;
+}
+
+static void seen_add(fd_lead *l, uint64_t h)
+{
+	l->seen[l->seen_next] = h;
+	l->seen_next = (uint8_t)((l->seen_next + 1) % FD_SEEN_IDS);
+}
+
+static uint64_t timer_key(const fd_engine *e, const fd_lead *l, unsigned slot)
+{
+	return ((uint64_t)fd_table_index(e->leads, l) << 8) | slot;
+}
+
+static void changed(const fd_sink *out, const char *lead_id)
+{
+	if (out && out->lead_changed)
+		out->lead_changed(out->ctx, lead_id);
+}
+
+static bool in_sources(const fd_engine *e, const char *s)
+{
+	if (empty(s))
+		return false;
+	for (int i = 0; i < e->cfg.n_fast_track_sources; i++)
+		if (strcasecmp(s, e->cfg.fast_track_sources[i]) == 0)
+			return true;
+	return false;
+}
+
+/* ---- score snapshot and handoff context ---------------------------------- */
+
+/* Engagement and context values on the lead's as-of basis, decayed to t. */
+static double decay_factor(const fd_engine *e, const fd_lead *l, int64_t t)
+{
+	if (l->engagement_as_of == INT64_MIN || t <= l->engagement_as_of)
+		return 1.0;
+	return exp2(-(double)(t - l->engagement_as_of) / (double)e->cfg.half_life_ms);
+}
+
+static void snapshot(const fd_engine *e, const fd_lead *l, int64_t t, fd_score_snapshot *s)
+{
+	const fd_engine_config *c = &e->cfg;
+	if (l->engagement_as_of != INT64_MIN && t < l->engagement_as_of)
+		t = l->engagement_as_of;
+	memset(s, 0, sizeof *s);
+	s->as_of_ms = t;
+	s->engagement = l->engagement * decay_factor(e, l, t);
+	s->fit = l->fit;
+	s->grade = l->grade;
+	s->recency_days = l->last_event_ms ? (double)(t - l->last_event_ms) / (double)FD_MS_DAY : -1.0;
+	s->high_intent_recency_days =
+		l->last_high_intent_ms ? (double)(t - l->last_high_intent_ms) / (double)FD_MS_DAY : -1.0;
+	s->n_windows = c->n_windows;
+	int64_t at = fd_floor_div(t, c->bucket_ms);
+	for (int w = 0; w < c->n_windows; w++)
+		s->frequency[w] = fd_freq_count(l->freq, l->freq_head, at, c->windows_ms[w] / c->bucket_ms);
+}
+
+/* Fill the scratch context arrays for lead l at time t. */
+static void context(fd_engine *e, const fd_lead *l, int64_t t,
+                    size_t *n_recent, size_t *n_interests, size_t *n_breakdown)
+{
+	const fd_engine_config *c = &e->cfg;
+	const fd_recent *r = lead_recent(e, l);
+	for (size_t i = 0; i < l->n_recent; i++) {
+		fd_recent_activity *o = &e->out_recent[i];
+		o->type = r[i].type ? c->event_types[r[i].type - 1].type : "";
+		o->content_id = fd_intern_str(e->strings, r[i].content);
+		o->channel = fd_intern_str(e->strings, r[i].channel);
+		o->occurred_at_ms = r[i].at_ms;
+	}
+	*n_recent = l->n_recent;
+
+	double f = decay_factor(e, l, t);
+	const fd_interest_slot *in = lead_interests(e, l);
+	size_t k = 0;
+	for (size_t i = 0; i < l->n_interests; i++) {
+		e->out_interests[k].content_id = fd_intern_str(e->strings, in[i].content);
+		e->out_interests[k].score = (double)in[i].score * f;
+		k++;
+	}
+	/* best first; ties by content id for determinism (K <= 32: insertion sort) */
+	for (size_t i = 1; i < k; i++) {
+		fd_interest x = e->out_interests[i];
+		size_t j = i;
+		while (j > 0 && (e->out_interests[j - 1].score < x.score ||
+		                 (e->out_interests[j - 1].score == x.score &&
+		                  strcmp(e->out_interests[j - 1].content_id, x.content_id) > 0))) {
+			e->out_interests[j] = e->out_interests[j - 1];
+			j--;
+		}
+		e->out_interests[j] = x;
+	}
+	*n_interests = k;
+
+	const float *b = lead_breakdown(e, l);
+	size_t nb = 0;
+	for (int i = 0; i < c->n_event_types; i++) {
+		if (b[i] == 0.0f)
+			continue;
+		e->out_breakdown[nb].type = c->event_types[i].type;
+		e->out_breakdown[nb].points = (double)b[i] * f;
+		nb++;
+	}
+	*n_breakdown = nb;
+}
+
+/* ---- SLA engine ------------------------------------------------------------ */
+
+static int64_t sla_duration(const fd_engine *e, const fd_sla_def *d, const fd_lead *l)
+{
+	const char *src = fd_intern_str(e->strings, l->source);
+	if (*src)
+		for (int i = 0; i < d->n_overrides; i++)
+			if (strcasecmp(src, d->overrides[i].source) == 0)
+				return d->overrides[i].duration_ms;
+	return d->duration_ms;
+}
+
+static int64_t sla_warn_at(const fd_sla_def *d, const fd_sla_slot *s)
+{
+	return s->started_ms + (int64_t)((double)(s->due_ms - s->started_ms) * d->warning_fraction);
+}
+
+static void sla_schedule(fd_engine *e, fd_lead *l, int idx)
+{
+	const fd_sla_def *d = &e->cfg.slas[idx];
+	fd_sla_slot *s = &lead_slots(e, l)[idx];
+	int64_t at = s->due_ms;
+	if (d->warning_fraction > 0 && !s->warned)
+		at = sla_warn_at(d, s);
+	if (s->timer)
+		fd_timers_remove(e->timers, s->timer);
+	s->timer = fd_timers_add(e->timers, at, timer_key(e, l, (unsigned)idx));
+}
+
+static void sla_emit(fd_engine *e, fd_lead *l, int idx, fd_sla_kind kind, int64_t at,
+                     const fd_sink *out)
+{
+	const fd_sla_def *d = &e->cfg.slas[idx];
+	const fd_sla_slot *s = &lead_slots(e, l)[idx];
+	fd_sla_event ev;
+	memset(&ev, 0, sizeof ev);
+	ev.lead_id = lead_id_of(e, l);
+	ev.sla = d->name;
+	ev.kind = kind;
+	ev.stage = (fd_stage)l->stage;
+	ev.owner_id = fd_intern_str(e->strings, l->owner);
+	ev.started_at_ms = s->started_ms;
+	ev.due_at_ms = s->due_ms;
+	ev.occurred_at_ms = at;
+	ev.elapsed_ms = at - s->started_ms;
+	fd_ident id;
+	fd_ident_init(&id);
+	fd_ident_str(&id, "sla");
+	fd_ident_str(&id, ev.lead_id);
+	fd_ident_str(&id, d->name);
+	fd_ident_i64(&id, (int64_t)kind);
+	fd_ident_i64(&id, s->started_ms);
+	fd_ident_i64(&id, at);
+	fd_ident_hex(&id, ev.sla_event_id);
+	switch (kind) {
+	case FD_SLA_WARNING: e->stats.sla_warnings++; break;
+	case FD_SLA_BREACH: e->stats.sla_breaches++; break;
+	case FD_SLA_MET: e->stats.sla_met++; break;
+	default: break;
+	}
+	if (out && out->sla)
+		out->sla(out->ctx, &ev);
+}
+
+static void sla_open(fd_engine *e, fd_lead *l, int idx, int64_t t)
+{
+	const fd_sla_def *d = &e->cfg.slas[idx];
+	fd_sla_slot *s = &lead_slots(e, l)[idx];
+	s->state = FD_SLOT_OPEN;
+	s->warned = 0;
+	s->started_ms = t;
+	s->due_ms = t + sla_duration(e, d, l);
+	s->timer = 0;
+	sla_schedule(e, l, idx);
+}
+
+static void sla_close(fd_engine *e, fd_sla_slot *s, uint8_t state)
+{
+	if (s->timer)
+		fd_timers_remove(e->timers, s->timer);
+	s->timer = 0;
+	s->state = state;
+}
+
+/* ---- transitions ---------------------------------------------------------- */
+
+static void cancel_review(fd_engine *e, fd_lead *l)
+{
+	if (l->review_timer)
+		fd_timers_remove(e->timers, l->review_timer);
+	l->review_timer = 0;
+	l->review_at_ms = 0;
+}
+
+static int review_days(const fd_engine *e, fd_trigger trigger, fd_reason reason, int32_t asked)
+{
+	if (asked > 0)
+		return asked;
+	if (trigger == FD_TRIGGER_SALES_LOST)
+		return e->cfg.lost_review_days;
+	if ((unsigned)reason < FD_REASON_COUNT && e->cfg.nurture_reason_days[reason] > 0)
+		return e->cfg.nurture_reason_days[reason];
+	return e->cfg.nurture_review_days;
+}
+
+typedef struct move {
+	fd_stage to;
+	fd_trigger trigger;
+	const char *reason;
+	const char *cause;
+	int64_t at;
+	int review_days; /* entering NURTURE */
+} move;
+
+static void enter_stage(fd_engine *e, fd_lead *l, const move *m, const fd_sink *out)
+{
+	const fd_engine_config *c = &e->cfg;
+	fd_stage from = (fd_stage)l->stage;
+	int64_t t = m->at > l->stage_entered_ms ? m->at : l->stage_entered_ms;
+
+	/* stage bookkeeping first, so the snapshot and SLAs see the new stage */
+	e->stats.per_stage[from]--;
+	e->stats.per_stage[m->to]++;
+	e->stats.transitions++;
+	l->stage = (uint8_t)m->to;
+	l->stage_entered_ms = t;
+	if (from == FD_STAGE_NURTURE)
+		cancel_review(e, l);
+	if (m->to == FD_STAGE_NURTURE) {
+		cancel_review(e, l);
+		l->review_at_ms = t + (int64_t)m->review_days * FD_MS_DAY;
+		l->remql_after_ms = t + c->remql_cooldown_ms;
+		l->review_timer = fd_timers_add(e->timers, l->review_at_ms,
+		                                timer_key(e, l, REVIEW_SLOT));
+	}
+
+	fd_transition tr;
+	memset(&tr, 0, sizeof tr);
+	tr.lead_id = lead_id_of(e, l);
+	tr.from_stage = from;
+	tr.to_stage = m->to;
+	tr.trigger = m->trigger;
+	tr.reason = m->reason ? m->reason : "";
+	tr.cause_id = m->cause ? m->cause : "";
+	tr.occurred_at_ms = t;
+	tr.owner_id = fd_intern_str(e->strings, l->owner);
+	tr.lead_source = fd_intern_str(e->strings, l->source);
+	tr.review_at_ms = m->to == FD_STAGE_NURTURE ? l->review_at_ms : 0;
+	snapshot(e, l, t, &tr.score);
+	context(e, l, tr.score.as_of_ms, &tr.n_recent, &tr.n_interests, &tr.n_breakdown);
+	tr.recent = e->out_recent;
+	tr.interests = e->out_interests;
+	tr.breakdown = e->out_breakdown;
+	fd_ident id;
+	fd_ident_init(&id);
+	fd_ident_str(&id, "transition");
+	fd_ident_str(&id, tr.lead_id);
+	fd_ident_str(&id, tr.cause_id);
+	fd_ident_i64(&id, (int64_t)from);
+	fd_ident_i64(&id, (int64_t)m->to);
+	fd_ident_i64(&id, (int64_t)m->trigger);
+	fd_ident_i64(&id, t);
+	fd_ident_hex(&id, tr.transition_id);
+	if (out && out->transition)
+		out->transition(out->ctx, &tr);
+
+	/* SLAs: leaving a scope closes (MET if exit satisfies), entering a
+	 * stage opens the SLAs that start there */
+	fd_sla_slot *slots = lead_slots(e, l);
+	for (int i = 0; i < c->n_slas; i++) {
+		const fd_sla_def *d = &c->slas[i];
+		if (slots[i].state == FD_SLOT_FREE || (d->scope & STAGE_BIT(m->to)))
+			continue;
+		if (slots[i].state == FD_SLOT_OPEN && d->satisfied_by_exit) {
+			sla_close(e, &slots[i], FD_SLOT_OPEN);
+			sla_emit(e, l, i, FD_SLA_MET, t, out);
+		}
+		sla_close(e, &slots[i], FD_SLOT_FREE);
+	}
+	for (int i = 0; i < c->n_slas; i++) {
+		const fd_sla_def *d = &c->slas[i];
+		if (d->stage == m->to && d->start_on == 0 && slots[i].state == FD_SLOT_FREE)
+			sla_open(e, l, i, t);
+	}
+}
+
+/* Decide LEAD/NURTURE -> MQL (or SAL by fast track) after scores changed. */
+static void maybe_qualify(fd_engine *e, fd_lead *l, int64_t t, const char *cause,
+                          const fd_event_rule *rule, const char *channel, const fd_sink *out)
+{
+	const fd_engine_config *c = &e->cfg;
+	if (!fd_lifecycle_scoring_stage((fd_stage)l->stage))
+		return;
+	int grade = l->grade;
+	bool cooling = l->stage == FD_STAGE_NURTURE && t < l->remql_after_ms;
+	bool hand = rule && rule->intent == FD_INTENT_HAND_RAISE && c->hand_raise_mql;
+	double eng = l->engagement * decay_factor(e, l, t);
+	bool score_ok = !cooling && l->engagement_as_of != INT64_MIN &&
+	                c->mql_enabled_for_grade[grade] && eng >= c->mql_engagement[grade];
+	bool ft_grade = grade <= c->fast_track_min_grade;
+	bool channel_ft = rule && !cooling && ft_grade && in_sources(e, channel);
+	if (!hand && !score_ok && !channel_ft)
+		return;
+	const char *src = fd_intern_str(e->strings, l->source);
+	bool source_ft = ft_grade && in_sources(e, src);
+	move m = { .cause = cause, .at = t };
+	if (channel_ft || source_ft) {
+		m.to = FD_STAGE_SAL;
+		m.trigger = FD_TRIGGER_FAST_TRACK;
+		m.reason = channel_ft ? channel : src;
+	} else if (hand) {
+		m.to = FD_STAGE_MQL;
+		m.trigger = FD_TRIGGER_HAND_RAISE;
+		m.reason = rule->type;
+	} else {
+		m.to = FD_STAGE_MQL;
+		m.trigger = FD_TRIGGER_SCORE_THRESHOLD;
+		snprintf(e->out_reason, sizeof e->out_reason, "mql.matrix.%c", fd_grade_letter(grade));
+		m.reason = e->out_reason;
+	}
+	enter_stage(e, l, &m, out);
+}
+
+/* ---- engagement ------------------------------------------------------------ */
+
+static void add_recent(fd_engine *e, fd_lead *l, int type_plus1, uint32_t content,
+                       uint32_t channel, int64_t t)
+{
+	int cap = e->cfg.recent_activities;
+	if (cap <= 0)
+		return;
+	fd_recent *r = lead_recent(e, l);
+	int n = l->n_recent;
+	/* newest first; equal times keep arrival order (newer arrival first) */
+	int pos = 0;
+	while (pos < n && r[pos].at_ms > t)
+		pos++;
+	if (pos >= cap)
+		return; /* older than everything kept */
+	int last = n < cap ? n : cap - 1;
+	for (int i = last; i > pos; i--)
+		r[i] = r[i - 1];
+	r[pos].at_ms = t;
+	r[pos].content = content;
+	r[pos].channel = channel;
+	r[pos].type = (uint32_t)type_plus1;
+	if (n < cap)
+		l->n_recent++;
+}
+
+static void add_interest(fd_engine *e, fd_lead *l, uint32_t content, double pts)
+{
+	int k = e->cfg.top_interests;
+	if (k <= 0 || content == 0 || pts <= 0)
+		return;
+	fd_interest_slot *in = lead_interests(e, l);
+	for (int i = 0; i < l->n_interests; i++) {
+		if (in[i].content == content) {
+			in[i].score += (float)pts;
+			return;
+		}
+	}
+	if (l->n_interests < k) {
+		in[l->n_interests].content = content;
+		in[l->n_interests].score = (float)pts;
+		l->n_interests++;
+		return;
+	}
+	int min = 0;
+	for (int i = 1; i < k; i++)
+		if (in[i].score < in[min].score)
+			min = i;
+	if ((float)pts > in[min].score) {
+		in[min].content = content;
+		in[min].score = (float)pts;
+	}
+}
+
+static void rescale_context(fd_engine *e, fd_lead *l, double f)
+{
+	if (f == 1.0)
+		return;
+	float *b = lead_breakdown(e, l);
+	for (int i = 0; i < e->cfg.n_event_types; i++)
+		b[i] = (float)((double)b[i] * f);
+	fd_interest_slot *in = lead_interests(e, l);
+	for (int i = 0; i < l->n_interests; i++)
+		in[i].score = (float)((double)in[i].score * f);
+}
+
+static fd_status check_time(int64_t at, int64_t now, int64_t skew, const char *what,
+                            char *errstr, size_t errstr_size)
+{
+	if (at <= 0) {
+		snprintf(errstr, errstr_size, "%s missing or not positive", what);
+		return FD_ERR_INVALID;
+	}
+	if (skew > 0 && at > now + skew) {
+		snprintf(errstr, errstr_size, "%s %" PRId64 " is more than %" PRId64 " ms in the future",
+		         what, at, skew);
+		return FD_ERR_INVALID;
+	}
+	return FD_OK;
+}
+
+fd_status fd_engine_engagement(fd_engine *e, const fd_engagement *ev, int64_t now,
+                               const fd_sink *out, char *errstr, size_t errstr_size)
+{
+	const fd_engine_config *c = &e->cfg;
+	fd_status st;
+	if (empty(ev->lead_id)) {
+		snprintf(errstr, errstr_size, "engagement event without lead_id");
+		goto invalid;
+	}
+	if ((st = check_time(ev->occurred_at_ms, now, c->max_future_skew_ms, "occurred_at_ms",
+	                     errstr, errstr_size)) != FD_OK)
+		goto invalid;
+	int type = empty(ev->type) ? -1 : find_type(e, ev->type);
+	if (type < 0 && !c->unknown_types_score_zero) {
+		snprintf(errstr, errstr_size, "unknown event type '%s'", ev->type ? ev->type : "");
+		goto invalid;
+	}
+	const fd_event_rule *rule = type >= 0 ? &c->event_types[type] : NULL;
+
+	fd_lead *l;
+	if ((st = create_lead(e, ev->lead_id, &l, errstr, errstr_size)) != FD_OK)
+		return st;
+	uint64_t h = 0;
+	if (!empty(ev->event_id)) {
+		h = fd_ident_hash64("event", ev->event_id);
+		if (seen_contains(l, h)) {
+			e->stats.events_duplicate++;
+			return FD_DUPLICATE;
+		}
+		seen_add(l, h);
+		snprintf(e->out_cause, sizeof e->out_cause, "event:%s", ev->event_id);
+	} else {
+		snprintf(e->out_cause, sizeof e->out_cause, "event@%" PRId64 ":%s:%s",
+		         ev->occurred_at_ms, ev->type ? ev->type : "",
+		         ev->content_id ? ev->content_id : "");
+	}
+	int64_t t = ev->occurred_at_ms;
+
+	double pts = rule ? rule->points : 0.0;
+	if (rule && e->cap_index[type] >= 0) {
+		fd_cap_state *cs = &lead_caps(e, l)[e->cap_index[type]];
+		pts = fd_score_cap(&cs->window, &cs->awarded, pts, rule->cap_points, t,
+		                   rule->cap_window_ms);
+	}
+	double late;
+	double f = fd_score_add(&l->engagement, &l->engagement_as_of, pts, t, c->half_life_ms, &late);
+	rescale_context(e, l, f);
+	if (type >= 0)
+		lead_breakdown(e, l)[type] += (float)(pts * late);
+	uint32_t content = fd_intern_id(e->strings, ev->content_id);
+	uint32_t channel = fd_intern_id(e->strings, ev->channel);
+	add_interest(e, l, content, pts * late);
+	fd_freq_add(l->freq, &l->freq_head, fd_floor_div(t, c->bucket_ms));
+	if (t > l->last_event_ms)
+		l->last_event_ms = t;
+	if (rule && rule->intent != FD_INTENT_LOW && t > l->last_high_intent_ms)
+		l->last_high_intent_ms = t;
+	add_recent(e, l, type + 1, content, channel, t);
+	if (l->source == 0 && channel)
+		l->source = channel;
+	e->stats.events_applied++;
+
+	int64_t when = l->engagement_as_of;
+	maybe_qualify(e, l, when, e->out_cause, rule, ev->channel, out);
+	changed(out, lead_id_of(e, l));
+	return FD_OK;
+invalid:
+	e->stats.events_invalid++;
+	return FD_ERR_INVALID;
+}
+
+/* ---- profiles ------------------------------------------------------------- */
+
+fd_status fd_engine_profile(fd_engine *e, const fd_profile *p, int64_t now,
+                            const fd_sink *out, char *errstr, size_t errstr_size)
+{
+	const fd_engine_config *c = &e->cfg;
+	fd_status st;
+	if (empty(p->lead_id)) {
+		snprintf(errstr, errstr_size, "profile without lead_id");
+		return FD_ERR_INVALID;
+	}
+	if ((st = check_time(p->updated_at_ms, now, c->max_future_skew_ms, "updated_at_ms",
+	                     errstr, errstr_size)) != FD_OK)
+		return st;
+	fd_lead *l = find_lead(e, p->lead_id);
+	if (l && l->profile_updated_ms != INT64_MIN && p->updated_at_ms < l->profile_updated_ms) {
+		e->stats.profiles_stale++;
+		return FD_STALE;
+	}
+	if (!l && (st = create_lead(e, p->lead_id, &l, errstr, errstr_size)) != FD_OK)
+		return st;
+
+	fd_fit_result fit;
+	fd_fit_evaluate(c, p, &fit);
+	l->fit = (float)fit.points;
+	l->grade = (uint8_t)fit.grade;
+	l->profile_updated_ms = p->updated_at_ms;
+	if (!empty(p->owner_id))
+		l->owner = fd_intern_id(e->strings, p->owner_id);
+	if (!empty(p->lead_source))
+		l->source = fd_intern_id(e->strings, p->lead_source);
+	e->stats.profiles_applied++;
+
+	snprintf(e->out_cause, sizeof e->out_cause, "profile@%" PRId64, p->updated_at_ms);
+	int64_t t = p->updated_at_ms;
+	fd_stage stage = (fd_stage)l->stage;
+	if (fit.disqualifier >= 0 && fd_lifecycle_fit_disqualifiable(stage)) {
+		l->dq_rule = (int8_t)fit.disqualifier;
+		move m = { FD_STAGE_DISQUALIFIED, FD_TRIGGER_DISQUALIFIED_BY_FIT,
+		           c->disqualifiers[fit.disqualifier].name, e->out_cause, t, 0 };
+		enter_stage(e, l, &m, out);
+	} else if (fit.disqualifier >= 0 && stage == FD_STAGE_DISQUALIFIED && l->dq_rule >= 0) {
+		l->dq_rule = (int8_t)fit.disqualifier; /* still out, maybe by another rule */
+	} else if (fit.disqualifier < 0 && stage == FD_STAGE_DISQUALIFIED && l->dq_rule >= 0) {
+		int prev = l->dq_rule;
+		l->dq_rule = -1;
+		move m = { FD_STAGE_LEAD, FD_TRIGGER_REQUALIFIED_BY_FIT,
+		           c->disqualifiers[prev].name, e->out_cause, t, 0 };
+		enter_stage(e, l, &m, out);
+		maybe_qualify(e, l, t > l->engagement_as_of ? t : l->engagement_as_of,
+		              e->out_cause, NULL, NULL, out);
+	} else {
+		maybe_qualify(e, l, t > l->engagement_as_of ? t : l->engagement_as_of,
+		              e->out_cause, NULL, NULL, out);
+	}
+	changed(out, lead_id_of(e, l));
+	return FD_OK;
+}
+
+/* ---- sales activities ------------------------------------------------------ */
+
+fd_status fd_engine_activity(fd_engine *e, const fd_activity *a, int64_t now,
+                             const fd_sink *out, char *errstr, size_t errstr_size)
+{
+	const fd_engine_config *c = &e->cfg;
+	fd_status st;
+	if (empty(a->lead_id)) {
+		snprintf(errstr, errstr_size, "sales activity without lead_id");
+		return FD_ERR_INVALID;
+	}
+	if ((st = check_time(a->occurred_at_ms, now, c->max_future_skew_ms, "occurred_at_ms",
+	                     errstr, errstr_size)) != FD_OK)
+		return st;
+	if ((unsigned)a->kind >= FD_ACT_COUNT) {
+		snprintf(errstr, errstr_size, "unknown activity kind %d", (int)a->kind);
+		return FD_ERR_INVALID;
+	}
+	if ((unsigned)a->reason >= FD_REASON_COUNT) {
+		snprintf(errstr, errstr_size, "unknown reason %d", (int)a->reason);
+		return FD_ERR_INVALID;
+	}
+	if (a->kind == FD_ACT_ASSIGN && empty(a->rep_id)) {
+		snprintf(errstr, errstr_size, "ASSIGN without rep_id");
+		return FD_ERR_INVALID;
+	}
+	if (a->review_after_days < 0 || a->review_after_days > 3650) {
+		snprintf(errstr, errstr_size, "review_after_days %d out of range 0..3650",
+		         (int)a->review_after_days);
+		return FD_ERR_INVALID;
+	}
+	fd_lead *l = find_lead(e, a->lead_id);
+	uint64_t h = empty(a->activity_id) ? 0 : fd_ident_hash64("activity", a->activity_id);
+	if (l && h && seen_contains(l, h)) {
+		e->stats.activities_duplicate++;
+		return FD_DUPLICATE;
+	}
+	fd_stage stage = l ? (fd_stage)l->stage : FD_STAGE_LEAD;
+	fd_lifecycle_step step;
+	if (fd_lifecycle_activity(c, stage, a->kind, a->reason, &step, errstr, errstr_size) != 0) {
+		e->stats.activities_refused++;
+		return FD_ERR_REFUSED;
+	}
+	if (!l && (st = create_lead(e, a->lead_id, &l, errstr, errstr_size)) != FD_OK)
+		return st;
+	if (h)
+		seen_add(l, h);
+	if (!empty(a->activity_id))
+		snprintf(e->out_cause, sizeof e->out_cause, "activity:%s", a->activity_id);
+	else
+		snprintf(e->out_cause, sizeof e->out_cause, "activity@%" PRId64 ":%s",
+		         a->occurred_at_ms, fd_activity_kind_name(a->kind));
+	int64_t t = a->occurred_at_ms > l->stage_entered_ms ? a->occurred_at_ms : l->stage_entered_ms;
+
+	/* the rep who assigns or accepts owns the lead; a touch claims an unowned one */
+	if (!empty(a->rep_id) && (a->kind == FD_ACT_ASSIGN || a->kind == FD_ACT_ACCEPT || l->owner == 0))
+		l->owner = fd_intern_id(e->strings, a->rep_id);
+	e->stats.activities_applied++;
+
+	uint32_t kbit = 1u << a->kind;
+	fd_sla_slot *slots = lead_slots(e, l);
+	for (int i = 0; i < c->n_slas; i++) {
+		if (slots[i].state != FD_SLOT_OPEN || !(c->slas[i].satisfied_by & kbit))
+			continue;
+		if (t < slots[i].started_ms)
+			continue;
+		sla_close(e, &slots[i], FD_SLOT_OPEN);
+		sla_emit(e, l, i, FD_SLA_MET, t, out);
+		slots[i].state = FD_SLOT_DONE;
+	}
+	if (step.changes_stage) {
+		move m = { step.to, step.trigger, "", e->out_cause, t, 0 };
+		if (a->kind == FD_ACT_REJECT || a->kind == FD_ACT_LOST)
+			m.reason = a->reason != FD_REASON_NONE ? fd_reason_name(a->reason) : "";
+		if (step.to == FD_STAGE_NURTURE)
+			m.review_days = review_days(e, step.trigger, a->reason, a->review_after_days);
+		if (step.to == FD_STAGE_DISQUALIFIED)
+			l->dq_rule = -1;
+		enter_stage(e, l, &m, out);
+	}
+	for (int i = 0; i < c->n_slas; i++) {
+		const fd_sla_def *d = &c->slas[i];
+		if (slots[i].state == FD_SLOT_FREE && (d->start_on & kbit) &&
+		    (d->scope & STAGE_BIT(l->stage)))
+			sla_open(e, l, i, t);
+	}
+	changed(out, lead_id_of(e, l));
+	return FD_OK;
+}
+
+/* ---- timers --------------------------------------------------------------- */
+
+static void fire(fd_engine *e, int64_t due, uint64_t key, const fd_sink *out)
+{
+	const fd_engine_config *c = &e->cfg;
+	fd_lead *l = fd_table_at(e->leads, (uint32_t)(key >> 8));
+	unsigned slot = (unsigned)(key & 0xff);
+	if (!l)
+		return;
+	if (slot == REVIEW_SLOT) {
+		l->review_timer = 0;
+		if (l->stage != FD_STAGE_NURTURE)
+			return;
+		snprintf(e->out_cause, sizeof e->out_cause, "review@%" PRId64, due);
+		move m = { c->review_stage, FD_TRIGGER_REVIEW_DUE, "", e->out_cause, due,
+		           c->nurture_review_days };
+		enter_stage(e, l, &m, out);
+		changed(out, lead_id_of(e, l));
+		return;
+	}
+	if ((int)slot >= c->n_slas)
+		return;
+	const fd_sla_def *d = &c->slas[slot];
+	fd_sla_slot *s = &lead_slots(e, l)[slot];
+	s->timer = 0;
+	if (s->state != FD_SLOT_OPEN)
+		return;
+	if (!s->warned && d->warning_fraction > 0 && due < s->due_ms) {
+		s->warned = 1;
+		sla_emit(e, l, (int)slot, FD_SLA_WARNING, due, out);
+		sla_schedule(e, l, (int)slot);
+		changed(out, lead_id_of(e, l));
+		return;
+	}
+	sla_emit(e, l, (int)slot, FD_SLA_BREACH, s->due_ms, out);
+	s->state = FD_SLOT_DONE;
+	if (d->has_expiry_action && l->stage != d->expiry_stage) {
+		snprintf(e->out_cause, sizeof e->out_cause, "sla:%s@%" PRId64, d->name, s->started_ms);
+		move m = { d->expiry_stage, FD_TRIGGER_SLA_EXPIRED, d->name, e->out_cause, s->due_ms,
+		           c->nurture_review_days };
+		if (d->expiry_stage == FD_STAGE_DISQUALIFIED)
+			l->dq_rule = -1;
+		enter_stage(e, l, &m, out);
+	}
+	changed(out, lead_id_of(e, l));
+}
+
+size_t fd_engine_advance(fd_engine *e, int64_t now, const fd_sink *out)
+{
+	size_t n = 0;
+	int64_t due;
+	uint64_t key;
+	while (fd_timers_pop_due(e->timers, now, &due, &key)) {
+		fire(e, due, key, out);
+		n++;
+	}
+	return n;
+}
+
+int64_t fd_engine_next_deadline(const fd_engine *e)
+{
+	return fd_timers_next(e->timers);
+}
+
+/* ---- inspection ------------------------------------------------------------ */
+
+bool fd_engine_lead(fd_engine *e, const char *lead_id, int64_t now, fd_lead_view *v)
+{
+	fd_lead *l = empty(lead_id) ? NULL : find_lead(e, lead_id);
+	if (!l)
+		return false;
+	const fd_engine_config *c = &e->cfg;
+	memset(v, 0, sizeof *v);
+	v->lead_id = lead_id_of(e, l);
+	v->stage = (fd_stage)l->stage;
+	v->stage_entered_ms = l->stage_entered_ms;
+	v->owner_id = fd_intern_str(e->strings, l->owner);
+	v->lead_source = fd_intern_str(e->strings, l->source);
+	v->disqualified_by = l->dq_rule >= 0 ? c->disqualifiers[l->dq_rule].name : "";
+	v->review_at_ms = l->review_at_ms;
+	v->remql_after_ms = l->stage == FD_STAGE_NURTURE ? l->remql_after_ms : 0;
+	snapshot(e, l, now, &v->score);
+	const fd_sla_slot *slots = lead_slots(e, l);
+	for (int i = 0; i < c->n_slas && v->n_open_slas < FD_MAX_OPEN_SLAS; i++) {
+		if (slots[i].state != FD_SLOT_OPEN)
+			continue;
+		fd_open_sla *o = &v->open_slas[v->n_open_slas++];
+		o->name = c->slas[i].name;
+		o->started_at_ms = slots[i].started_ms;
+		o->due_at_ms = slots[i].due_ms;
+		o->warned = slots[i].warned != 0;
+	}
+	context(e, l, v->score.as_of_ms, &v->n_recent, &v->n_interests, &v->n_breakdown);
+	v->recent = e->out_recent;
+	v->interests = e->out_interests;
+	v->breakdown = e->out_breakdown;
+	return true;
+}
+
+void fd_engine_stats_get(const fd_engine *e, fd_engine_stats *s)
+{
+	*s = e->stats;
+	s->leads = fd_table_count(e->leads);
+	s->pending_timers = fd_timers_count(e->timers);
+	s->bytes_core = fd_table_memory(e->leads);
+	s->bytes_context = s->leads * e->ctx_size + fd_intern_memory(e->strings) +
+	                   fd_timers_memory(e->timers);
+}
