@@ -229,7 +229,9 @@ typedef struct fd_config {
 } fd_config;
 
 /* Fill *cfg with the built-in defaults (the same as config/funneld.conf,
- * minus the example rules, which only the file carries). */
+ * minus the example rules, which only the file carries). Allocates nothing:
+ * the Kafka property list stays empty (the loader adds bootstrap.servers =
+ * localhost:9092 when a file does not set it). */
 void fd_config_defaults(fd_config *cfg);
 
 /* Load and validate `path`, then apply `n_overrides` "path=value" strings
@@ -253,5 +255,13 @@ void fd_config_free(fd_config *cfg);
 int fd_config_event_type(const fd_engine_config *ec, const char *type);
 /* Index of the SLA named `name`, or -1. */
 int fd_config_sla(const fd_engine_config *ec, const char *name);
+
+/* Value of the librdkafka property `name` ("group.id" reads group_id), or
+ * NULL when the configuration does not set it. */
+const char *fd_config_kafka_prop(const fd_config *cfg, const char *name);
+
+/* Config-file name of a profile field ("email_domain"); "?" if out of
+ * range. */
+const char *fd_field_name(fd_field f);
 
 #endif /* FUNNELD_CONFIG_H */

@@ -65,29 +65,36 @@ struct fd_engine {
 
 /* ---- context block ------------------------------------------------------- */
 
+/* The context block follows the core record in the same table record, so
+ * one lookup brings both into adjacent cache lines. */
+static char *lead_ctx(const fd_lead *l)
+{
+	return (char *)(uintptr_t)(l + 1);
+}
+
 static fd_sla_slot *lead_slots(const fd_engine *e, const fd_lead *l)
 {
-	return (fd_sla_slot *)((char *)l->ctx + e->off_slots);
+	return (fd_sla_slot *)(lead_ctx(l) + e->off_slots);
 }
 
 static fd_recent *lead_recent(const fd_engine *e, const fd_lead *l)
 {
-	return (fd_recent *)((char *)l->ctx + e->off_recent);
+	return (fd_recent *)(lead_ctx(l) + e->off_recent);
 }
 
 static fd_cap_state *lead_caps(const fd_engine *e, const fd_lead *l)
 {
-	return (fd_cap_state *)((char *)l->ctx + e->off_caps);
+	return (fd_cap_state *)(lead_ctx(l) + e->off_caps);
 }
 
 static float *lead_breakdown(const fd_engine *e, const fd_lead *l)
 {
-	return (float *)((char *)l->ctx + e->off_breakdown);
+	return (float *)(lead_ctx(l) + e->off_breakdown);
 }
 
 static fd_interest_slot *lead_interests(const fd_engine *e, const fd_lead *l)
 {
-	return (fd_interest_slot *)((char *)l->ctx + e->off_interests);
+	return (fd_interest_slot *)(lead_ctx(l) + e->off_interests);
 }
 
 static size_t align8(size_t n)
@@ -165,7 +172,7 @@ fd_engine *fd_engine_new(const fd_engine_config *cfg, size_t expected_leads)
 		e->cfg.top_interests = FD_MAX_CONTEXT;
 	layout_ctx(e);
 	index_types(e);
-	e->leads = fd_table_new(sizeof(fd_lead), expected_leads ? expected_leads : 1024);
+	e->leads = fd_table_new(sizeof(fd_lead) + e->ctx_size, expected_leads ? expected_leads : 1024);
 	if (!e->leads)
 		goto fail;
 	e->timers = fd_timers_new(expected_leads / 4 + 64);
@@ -184,13 +191,7 @@ void fd_engine_free(fd_engine *e)
 {
 	if (!e)
 		return;
-	if (e->leads) {
-		uint32_t cur = 0;
-		fd_lead *l;
-		while ((l = fd_table_next(e->leads, &cur)) != NULL)
-			free(l->ctx);
-		fd_table_free(e->leads);
-	}
+	fd_table_free(e->leads);
 	fd_intern_free(e->strings);
 	fd_timers_free(e->timers);
 	free(e);
@@ -243,16 +244,12 @@ static fd_status create_lead(fd_engine *e, const char *id, fd_lead **out,
 		         e->max_leads);
 		return FD_ERR_FULL;
 	}
-	void *ctx = calloc(1, e->ctx_size);
-	if (!ctx)
-		goto nomem;
 	bool created;
 	l = fd_table_put(e->leads, id, n, &created);
 	if (!l) {
-		free(ctx);
-		goto nomem;
+		snprintf(errstr, errstr_size, "out of memory creating lead");
+		return FD_ERR_NOMEM;
 	}
-	l->ctx = ctx;
 	l->engagement_as_of = INT64_MIN;
 	l->profile_updated_ms = INT64_MIN;
 	l->freq_head = INT64_MIN;
@@ -262,9 +259,6 @@ static fd_status create_lead(fd_engine *e, const char *id, fd_lead **out,
 	e->stats.per_stage[FD_STAGE_LEAD]++;
 	*out = l;
 	return FD_OK;
-nomem:
-	snprintf(errstr, errstr_size, "out of memory creating lead");
-	return FD_ERR_NOMEM;
 }
 
 static bool seen_contains(const fd_lead *l, uint64_t h)
@@ -485,11 +479,32 @@ static int review_days(const fd_engine *e, fd_trigger trigger, fd_reason reason,
 	return e->cfg.nurture_review_days;
 }
 
+/* What caused a move; printed as the transition's cause_id only when a move
+ * happens ("event:ID", "activity:ID", or "KIND@TIME[:DETAIL]" without an id). */
+typedef struct cause {
+	const char *kind;
+	const char *id;
+	int64_t at;
+	const char *detail;
+} cause;
+
+static const char *cause_text(fd_engine *e, const cause *c)
+{
+	if (!empty(c->id))
+		snprintf(e->out_cause, sizeof e->out_cause, "%s:%s", c->kind, c->id);
+	else if (!empty(c->detail))
+		snprintf(e->out_cause, sizeof e->out_cause, "%s@%" PRId64 ":%s", c->kind, c->at,
+		         c->detail);
+	else
+		snprintf(e->out_cause, sizeof e->out_cause, "%s@%" PRId64, c->kind, c->at);
+	return e->out_cause;
+}
+
 typedef struct move {
 	fd_stage to;
 	fd_trigger trigger;
 	const char *reason;
-	const char *cause;
+	const cause *cause;
 	int64_t at;
 	int review_days; /* entering NURTURE */
 } move;
@@ -511,7 +526,6 @@ static void enter_stage(fd_engine *e, fd_lead *l, const move *m, const fd_sink *
 	if (m->to == FD_STAGE_NURTURE) {
 		cancel_review(e, l);
 		l->review_at_ms = t + (int64_t)m->review_days * FD_MS_DAY;
-		l->remql_after_ms = t + c->remql_cooldown_ms;
 		l->review_timer = fd_timers_add(e->timers, l->review_at_ms,
 		                                timer_key(e, l, REVIEW_SLOT));
 	}
@@ -523,7 +537,7 @@ static void enter_stage(fd_engine *e, fd_lead *l, const move *m, const fd_sink *
 	tr.to_stage = m->to;
 	tr.trigger = m->trigger;
 	tr.reason = m->reason ? m->reason : "";
-	tr.cause_id = m->cause ? m->cause : "";
+	tr.cause_id = cause_text(e, m->cause);
 	tr.occurred_at_ms = t;
 	tr.owner_id = fd_intern_str(e->strings, l->owner);
 	tr.lead_source = fd_intern_str(e->strings, l->source);
@@ -567,14 +581,14 @@ static void enter_stage(fd_engine *e, fd_lead *l, const move *m, const fd_sink *
 }
 
 /* Decide LEAD/NURTURE -> MQL (or SAL by fast track) after scores changed. */
-static void maybe_qualify(fd_engine *e, fd_lead *l, int64_t t, const char *cause,
+static void maybe_qualify(fd_engine *e, fd_lead *l, int64_t t, const cause *why,
                           const fd_event_rule *rule, const char *channel, const fd_sink *out)
 {
 	const fd_engine_config *c = &e->cfg;
 	if (!fd_lifecycle_scoring_stage((fd_stage)l->stage))
 		return;
 	int grade = l->grade;
-	bool cooling = l->stage == FD_STAGE_NURTURE && t < l->remql_after_ms;
+	bool cooling = l->stage == FD_STAGE_NURTURE && t < l->stage_entered_ms + c->remql_cooldown_ms;
 	bool hand = rule && rule->intent == FD_INTENT_HAND_RAISE && c->hand_raise_mql;
 	double eng = l->engagement * decay_factor(e, l, t);
 	bool score_ok = !cooling && l->engagement_as_of != INT64_MIN &&
@@ -585,7 +599,7 @@ static void maybe_qualify(fd_engine *e, fd_lead *l, int64_t t, const char *cause
 		return;
 	const char *src = fd_intern_str(e->strings, l->source);
 	bool source_ft = ft_grade && in_sources(e, src);
-	move m = { .cause = cause, .at = t };
+	move m = { .cause = why, .at = t };
 	if (channel_ft || source_ft) {
 		m.to = FD_STAGE_SAL;
 		m.trigger = FD_TRIGGER_FAST_TRACK;
@@ -715,13 +729,9 @@ fd_status fd_engine_engagement(fd_engine *e, const fd_engagement *ev, int64_t no
 			return FD_DUPLICATE;
 		}
 		seen_add(l, h);
-		snprintf(e->out_cause, sizeof e->out_cause, "event:%s", ev->event_id);
-	} else {
-		snprintf(e->out_cause, sizeof e->out_cause, "event@%" PRId64 ":%s:%s",
-		         ev->occurred_at_ms, ev->type ? ev->type : "",
-		         ev->content_id ? ev->content_id : "");
 	}
 	int64_t t = ev->occurred_at_ms;
+	cause why = { "event", ev->event_id, t, ev->type };
 
 	double pts = rule ? rule->points : 0.0;
 	if (rule && e->cap_index[type] >= 0) {
@@ -748,7 +758,7 @@ fd_status fd_engine_engagement(fd_engine *e, const fd_engagement *ev, int64_t no
 	e->stats.events_applied++;
 
 	int64_t when = l->engagement_as_of;
-	maybe_qualify(e, l, when, e->out_cause, rule, ev->channel, out);
+	maybe_qualify(e, l, when, &why, rule, ev->channel, out);
 	changed(out, lead_id_of(e, l));
 	return FD_OK;
 invalid:
@@ -789,13 +799,13 @@ fd_status fd_engine_profile(fd_engine *e, const fd_profile *p, int64_t now,
 		l->source = fd_intern_id(e->strings, p->lead_source);
 	e->stats.profiles_applied++;
 
-	snprintf(e->out_cause, sizeof e->out_cause, "profile@%" PRId64, p->updated_at_ms);
 	int64_t t = p->updated_at_ms;
+	cause why = { "profile", NULL, t, NULL };
 	fd_stage stage = (fd_stage)l->stage;
 	if (fit.disqualifier >= 0 && fd_lifecycle_fit_disqualifiable(stage)) {
 		l->dq_rule = (int8_t)fit.disqualifier;
 		move m = { FD_STAGE_DISQUALIFIED, FD_TRIGGER_DISQUALIFIED_BY_FIT,
-		           c->disqualifiers[fit.disqualifier].name, e->out_cause, t, 0 };
+		           c->disqualifiers[fit.disqualifier].name, &why, t, 0 };
 		enter_stage(e, l, &m, out);
 	} else if (fit.disqualifier >= 0 && stage == FD_STAGE_DISQUALIFIED && l->dq_rule >= 0) {
 		l->dq_rule = (int8_t)fit.disqualifier; /* still out, maybe by another rule */
@@ -803,13 +813,13 @@ fd_status fd_engine_profile(fd_engine *e, const fd_profile *p, int64_t now,
 		int prev = l->dq_rule;
 		l->dq_rule = -1;
 		move m = { FD_STAGE_LEAD, FD_TRIGGER_REQUALIFIED_BY_FIT,
-		           c->disqualifiers[prev].name, e->out_cause, t, 0 };
+		           c->disqualifiers[prev].name, &why, t, 0 };
 		enter_stage(e, l, &m, out);
 		maybe_qualify(e, l, t > l->engagement_as_of ? t : l->engagement_as_of,
-		              e->out_cause, NULL, NULL, out);
+		              &why, NULL, NULL, out);
 	} else {
 		maybe_qualify(e, l, t > l->engagement_as_of ? t : l->engagement_as_of,
-		              e->out_cause, NULL, NULL, out);
+		              &why, NULL, NULL, out);
 	}
 	changed(out, lead_id_of(e, l));
 	return FD_OK;
@@ -862,11 +872,7 @@ fd_status fd_engine_activity(fd_engine *e, const fd_activity *a, int64_t now,
 		return st;
 	if (h)
 		seen_add(l, h);
-	if (!empty(a->activity_id))
-		snprintf(e->out_cause, sizeof e->out_cause, "activity:%s", a->activity_id);
-	else
-		snprintf(e->out_cause, sizeof e->out_cause, "activity@%" PRId64 ":%s",
-		         a->occurred_at_ms, fd_activity_kind_name(a->kind));
+	cause why = { "activity", a->activity_id, a->occurred_at_ms, fd_activity_kind_name(a->kind) };
 	int64_t t = a->occurred_at_ms > l->stage_entered_ms ? a->occurred_at_ms : l->stage_entered_ms;
 
 	/* the rep who assigns or accepts owns the lead; a touch claims an unowned one */
@@ -886,7 +892,7 @@ fd_status fd_engine_activity(fd_engine *e, const fd_activity *a, int64_t now,
 		slots[i].state = FD_SLOT_DONE;
 	}
 	if (step.changes_stage) {
-		move m = { step.to, step.trigger, "", e->out_cause, t, 0 };
+		move m = { step.to, step.trigger, "", &why, t, 0 };
 		if (a->kind == FD_ACT_REJECT || a->kind == FD_ACT_LOST)
 			m.reason = a->reason != FD_REASON_NONE ? fd_reason_name(a->reason) : "";
 		if (step.to == FD_STAGE_NURTURE)
@@ -918,8 +924,8 @@ static void fire(fd_engine *e, int64_t due, uint64_t key, const fd_sink *out)
 		l->review_timer = 0;
 		if (l->stage != FD_STAGE_NURTURE)
 			return;
-		snprintf(e->out_cause, sizeof e->out_cause, "review@%" PRId64, due);
-		move m = { c->review_stage, FD_TRIGGER_REVIEW_DUE, "", e->out_cause, due,
+		cause why = { "review", NULL, due, NULL };
+		move m = { c->review_stage, FD_TRIGGER_REVIEW_DUE, "", &why, due,
 		           c->nurture_review_days };
 		enter_stage(e, l, &m, out);
 		changed(out, lead_id_of(e, l));
@@ -942,8 +948,8 @@ static void fire(fd_engine *e, int64_t due, uint64_t key, const fd_sink *out)
 	sla_emit(e, l, (int)slot, FD_SLA_BREACH, s->due_ms, out);
 	s->state = FD_SLOT_DONE;
 	if (d->has_expiry_action && l->stage != d->expiry_stage) {
-		snprintf(e->out_cause, sizeof e->out_cause, "sla:%s@%" PRId64, d->name, s->started_ms);
-		move m = { d->expiry_stage, FD_TRIGGER_SLA_EXPIRED, d->name, e->out_cause, s->due_ms,
+		cause why = { "sla", NULL, s->started_ms, d->name };
+		move m = { d->expiry_stage, FD_TRIGGER_SLA_EXPIRED, d->name, &why, s->due_ms,
 		           c->nurture_review_days };
 		if (d->expiry_stage == FD_STAGE_DISQUALIFIED)
 			l->dq_rule = -1;
@@ -969,6 +975,16 @@ int64_t fd_engine_next_deadline(const fd_engine *e)
 	return fd_timers_next(e->timers);
 }
 
+void fd_engine_prefetch(const fd_engine *e, const char *lead_id, int stage)
+{
+	if (empty(lead_id))
+		return;
+	if (stage == 0)
+		fd_table_prefetch(e->leads, lead_id, strlen(lead_id));
+	else
+		fd_table_prefetch_record(e->leads, lead_id, strlen(lead_id));
+}
+
 /* ---- inspection ------------------------------------------------------------ */
 
 bool fd_engine_lead(fd_engine *e, const char *lead_id, int64_t now, fd_lead_view *v)
@@ -985,7 +1001,7 @@ bool fd_engine_lead(fd_engine *e, const char *lead_id, int64_t now, fd_lead_view
 	v->lead_source = fd_intern_str(e->strings, l->source);
 	v->disqualified_by = l->dq_rule >= 0 ? c->disqualifiers[l->dq_rule].name : "";
 	v->review_at_ms = l->review_at_ms;
-	v->remql_after_ms = l->stage == FD_STAGE_NURTURE ? l->remql_after_ms : 0;
+	v->remql_after_ms = l->stage == FD_STAGE_NURTURE ? l->stage_entered_ms + c->remql_cooldown_ms : 0;
 	snapshot(e, l, now, &v->score);
 	const fd_sla_slot *slots = lead_slots(e, l);
 	for (int i = 0; i < c->n_slas && v->n_open_slas < FD_MAX_OPEN_SLAS; i++) {
@@ -1009,7 +1025,8 @@ void fd_engine_stats_get(const fd_engine *e, fd_engine_stats *s)
 	*s = e->stats;
 	s->leads = fd_table_count(e->leads);
 	s->pending_timers = fd_timers_count(e->timers);
-	s->bytes_core = fd_table_memory(e->leads);
+	/* the context block shares the table record; count it apart */
+	s->bytes_core = fd_table_memory(e->leads) - s->leads * e->ctx_size;
 	s->bytes_context = s->leads * e->ctx_size + fd_intern_memory(e->strings) +
 	                   fd_timers_memory(e->timers);
 }

@@ -5,8 +5,9 @@
  *    recent ids for duplicate suppression), stored by value in the lead
  *    table, one per lead; its size is what "bytes of core state per lead"
  *    measures;
- *  - the lead's context block (fd_lead_ctx_*), one heap block per lead whose
- *    layout is computed from the config at engine creation: open SLA slots,
+ *  - the lead's context block, stored right after the core record in the
+ *    same table record, whose layout is computed from the config at engine
+ *    creation (see layout_ctx in engine.c): open SLA slots,
  *    per-type cap windows, score breakdown by event type, the last N
  *    activities and the top K interests.
  *
@@ -58,7 +59,6 @@ typedef struct fd_lead {
 	int64_t last_high_intent_ms;
 	int64_t stage_entered_ms;
 	int64_t review_at_ms;       /* NURTURE review date, 0 if none */
-	int64_t remql_after_ms;     /* NURTURE: re-MQL by score not before this */
 	int64_t profile_updated_ms; /* INT64_MIN: no profile yet */
 	int64_t freq_head;          /* newest frequency bucket, INT64_MIN: none */
 	uint64_t seen[FD_SEEN_IDS]; /* hashes of recently applied input ids */
@@ -73,7 +73,7 @@ typedef struct fd_lead {
 	uint8_t seen_next;
 	uint8_t n_recent;
 	uint8_t n_interests;
-	void *ctx;                  /* context block, owned */
+	/* the context block follows */
 } fd_lead;
 
 #endif

@@ -1,0 +1,177 @@
+/*
+ * funneld/wire.h — the codecs between Kafka record values and the engine's
+ * structs: decoders for the three inputs (plain protobuf, protobuf in the
+ * Confluent Schema Registry framing, Segment-shaped or plain JSON) and
+ * deterministic protobuf encoders (and matching decoders) for the outputs.
+ *
+ * The codecs are pure: no I/O, no clock, no global state, no logging. They
+ * do not judge business validity (whether an event type is configured, whether
+ * an activity fits a stage): that is the engine's job. They do reject what
+ * cannot be turned into a well-formed struct — bad framing, malformed bytes,
+ * a missing lead id or time, a wrong JSON type, an unknown enum value — and
+ * say why in errstr, in a form fit for the funneld.error.reason dead-letter
+ * header ("json: missing userId", "confluent: bad magic byte 0x7b ...").
+ * Every message starts with the encoding it failed in: "protobuf:",
+ * "confluent:" or "json:".
+ *
+ * The wire contract is proto/funneld/v1/ (*.proto); the generated protobuf-c
+ * types (funneld/v1/NAME.pb-c.h, in the build tree) stay out of this header so
+ * that callers need only the engine's structs. Code that handles the
+ * protobuf-c types itself (the changelog's LeadState) maps enums with the
+ * fd_wire_*_to_proto / _from_proto functions below, never by cast.
+ */
+#ifndef FUNNELD_WIRE_H
+#define FUNNELD_WIRE_H
+
+#include "funneld/config.h"
+#include "funneld/engine.h"
+
+/* ---- the arena: memory behind decoded structs ----------------------------- */
+
+/* Owns everything a decoded struct points to (the unpacked protobuf-c
+ * message, the parsed JSON document, normalised strings, arrays). Each
+ * decode call first releases what the arena held from the previous call, so
+ * a decoded struct stays valid until the next decode into the same arena,
+ * fd_wire_arena_reset() or fd_wire_arena_free(). One arena per thread (or
+ * per consumer loop); it keeps a small buffer across resets so the steady
+ * state does not allocate for it. */
+typedef struct fd_wire_arena fd_wire_arena;
+
+/* Returns NULL on allocation failure. */
+fd_wire_arena *fd_wire_arena_new(void);
+/* Release the last decoded message (safe on a fresh arena). */
+void fd_wire_arena_reset(fd_wire_arena *a);
+/* Release everything; NULL is a no-op. */
+void fd_wire_arena_free(fd_wire_arena *a);
+
+/* One entry of an engagement event's free-form properties. */
+typedef struct fd_wire_property {
+	const char *key;
+	const char *value;
+} fd_wire_property;
+
+/* The properties of the engagement event last decoded into `a` (protobuf
+ * `properties` map in wire order; JSON `properties` object in document order,
+ * non-string values as their JSON text, nulls left out). Sets *props (owned by
+ * the arena) and returns the count; 0 after any other decode. The engine does
+ * not use them; they are here for logs, the demo and future rules. */
+size_t fd_wire_arena_properties(const fd_wire_arena *a, const fd_wire_property **props);
+
+/* The Schema Registry schema id of the message last decoded into `a` with
+ * FD_ENCODING_CONFLUENT_PROTOBUF, or -1. */
+int64_t fd_wire_arena_schema_id(const fd_wire_arena *a);
+
+/* ---- decoding the inputs ------------------------------------------------- */
+
+/*
+ * Decode one record value into *out. On success return 0; every string in
+ * *out is non-NULL ("" when absent) and owned by `a`. On error return -1,
+ * write the reason to errstr (NUL-terminated, truncated to errstr_size; errstr
+ * may be NULL when errstr_size is 0) and leave *out zeroed.
+ *
+ * FD_ENCODING_PROTOBUF: the value is the message (EngagementEvent,
+ * LeadProfile, SalesActivity).
+ *
+ * FD_ENCODING_CONFLUENT_PROTOBUF: byte 0 is the magic 0, bytes 1-4 the
+ * big-endian schema id, then the message-index array (zigzag varint count,
+ * then that many zigzag varint indexes; a single 0 byte means [0]), then the
+ * message. The indexes are checked for well-formedness and skipped: the
+ * payload is decoded as the topic's message type whatever the registered
+ * schema's layout.
+ *
+ * FD_ENCODING_JSON: one JSON object, either
+ *  - a Segment call: an object whose "type" is "track", "page" or
+ *    "identify" (or that carries userId/anonymousId/messageId).
+ *    userId -> lead_id (required), messageId -> event_id, timestamp
+ *    (required; ISO-8601 "2026-01-02T03:04:05.678Z", "...+02:00", fraction
+ *    optional) -> occurred_at_ms / updated_at_ms.
+ *    track: event -> type, normalised (lower case, spaces and dashes to
+ *      underscores, and the Segment spec's past-tense names to funneld's
+ *      types: "Demo Requested" -> demo_request, "Email Link Clicked" ->
+ *      email_click, ...); properties.channel, .content_id, .account_id
+ *      (else context.groupId), .url (else context.page.url), .campaign (else
+ *      context.campaign.name).
+ *    page: type "page_view"; url from properties.url or context.page.url;
+ *      content_id from properties.content_id or the call's name; channel
+ *      from properties.channel, else "web".
+ *    identify (profiles only): traits.email, .title / .job_title,
+ *      .seniority, .department, .industry (else company.industry), .country
+ *      (else address.country), .employees / .employee_count (else
+ *      company.employee_count), .annual_revenue, .technologies (array of
+ *      strings), .lead_source, .owner_id; camelCase spellings are accepted
+ *      too.
+ *  - otherwise the message's own fields, by proto name (lead_id) or
+ *    protobuf-JSON name (leadId); int64 as a number or a decimal string;
+ *    enums by name, with or without their prefix ("ACCEPT",
+ *    "ACTIVITY_KIND_ACCEPT", case-insensitive) or by number.
+ * Integers must be integral; string fields must be strings (ids may also be
+ * integers); null counts as absent.
+ *
+ * Required everywhere: lead_id. Engagement: occurred_at_ms > 0 and type.
+ * Activity: occurred_at_ms > 0 and a known kind; reason known if present.
+ */
+int fd_wire_decode_engagement(fd_encoding enc, const void *buf, size_t len,
+                              fd_wire_arena *a, fd_engagement *out,
+                              char *errstr, size_t errstr_size);
+int fd_wire_decode_profile(fd_encoding enc, const void *buf, size_t len,
+                           fd_wire_arena *a, fd_profile *out,
+                           char *errstr, size_t errstr_size);
+int fd_wire_decode_activity(fd_encoding enc, const void *buf, size_t len,
+                            fd_wire_arena *a, fd_activity *out,
+                            char *errstr, size_t errstr_size);
+
+/* ---- encoding the outputs ------------------------------------------------ */
+
+/*
+ * Encode an output as protobuf (StageTransition, SlaEvent, LeadScore). On
+ * success return 0 and set *buf to a malloc'ed buffer of *len bytes that the
+ * caller frees with free(). Return -1 and set errno to ENOMEM on allocation
+ * failure, or to EINVAL for an out-of-range enum value; *buf is then NULL.
+ *
+ * The bytes are a pure function of the struct: the same struct always
+ * encodes to the same bytes. NULL strings encode as "". Scores keep full
+ * double precision; frequency_7d / frequency_30d are score.frequency[0] /
+ * [1] (0 when the config has fewer windows); grade is "A".."D".
+ * fd_wire_encode_lead_score takes the snapshot time separately because the
+ * view does not carry it.
+ */
+int fd_wire_encode_transition(const fd_transition *t, uint8_t **buf, size_t *len);
+int fd_wire_encode_sla_event(const fd_sla_event *e, uint8_t **buf, size_t *len);
+int fd_wire_encode_lead_score(const fd_lead_view *v, int64_t updated_at_ms,
+                              uint8_t **buf, size_t *len);
+
+/* ---- decoding the outputs (demo, tests, tools) --------------------------- */
+
+/*
+ * Decode plain-protobuf output bytes back into the engine's structs, with the
+ * same arena rules and error convention as the input decoders. Fields the
+ * protobuf does not carry come back as: score.n_windows = 2 (frequency[0..1]
+ * filled), score.as_of_ms = occurred_at_ms (transition) or updated_at_ms
+ * (lead score); for a lead score, no open SLAs, recent activity, interests or
+ * breakdown, and review_at_ms = remql_after_ms = 0. An unknown stage, kind,
+ * trigger or grade is an error.
+ */
+int fd_wire_decode_transition(const void *buf, size_t len, fd_wire_arena *a,
+                              fd_transition *out, char *errstr, size_t errstr_size);
+int fd_wire_decode_sla_event(const void *buf, size_t len, fd_wire_arena *a,
+                             fd_sla_event *out, char *errstr, size_t errstr_size);
+int fd_wire_decode_lead_score(const void *buf, size_t len, fd_wire_arena *a,
+                              fd_lead_view *out, int64_t *updated_at_ms,
+                              char *errstr, size_t errstr_size);
+
+/* ---- enum mapping to the proto enum numbers ------------------------------ */
+
+/* *_to_proto return the funneld.v1 enum number, or 0 (UNSPECIFIED) for an
+ * out-of-range value. *_from_proto return 0 and set *out, or -1 for
+ * UNSPECIFIED or an unknown number (fd_wire_reason_from_proto maps
+ * REASON_UNSPECIFIED to FD_REASON_NONE and succeeds). */
+int fd_wire_stage_to_proto(fd_stage s);
+int fd_wire_stage_from_proto(int v, fd_stage *out);
+int fd_wire_activity_kind_to_proto(fd_activity_kind k);
+int fd_wire_activity_kind_from_proto(int v, fd_activity_kind *out);
+int fd_wire_reason_to_proto(fd_reason r);
+int fd_wire_reason_from_proto(int v, fd_reason *out);
+int fd_wire_sla_kind_to_proto(fd_sla_kind k);
+int fd_wire_sla_kind_from_proto(int v, fd_sla_kind *out);
+
+#endif /* FUNNELD_WIRE_H */

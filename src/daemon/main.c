@@ -1,0 +1,249 @@
+/*
+ * main.c — the funneld command line: parses the command and its options,
+ * then hands over to the command's function.
+ *
+ * Commands live in one table ({name, function, arguments, help}); adding a
+ * command is adding a row and its function, and --help is generated from
+ * the table. This file holds no domain logic: configuration loading,
+ * the engine, Kafka and the event loop are in the library, so tests and
+ * other tools reach them without going through main. Exit codes follow
+ * sysexits(3): 64 for a usage error, 78 for a configuration error.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "funneld/config.h"
+
+#ifndef FUNNELD_VERSION
+#define FUNNELD_VERSION "unknown"
+#endif
+
+#define FD_EXIT_USAGE 64  /* EX_USAGE */
+#define FD_EXIT_CONFIG 78 /* EX_CONFIG */
+#define FD_MAX_ARGS 16
+
+/* What every command may be given: -c FILE, -o path=value (repeatable) and
+ * positional arguments. argv strings are borrowed. */
+typedef struct fd_cli {
+	const char *command;
+	const char *config_path;
+	const char **overrides;
+	size_t n_overrides;
+	const char *args[FD_MAX_ARGS];
+	size_t n_args;
+	bool help;
+} fd_cli;
+
+typedef int (*fd_command_fn)(const fd_cli *cli);
+
+typedef struct fd_command {
+	const char *name;
+	fd_command_fn run;     /* NULL: not in this build */
+	const char *synopsis;
+	const char *help;
+} fd_command;
+
+static int fd_cmd_check_config(const fd_cli *cli);
+
+static const fd_command fd_commands[] = {
+	{ "run", NULL, "-c FILE [-o path=value ...]",
+	  "consume, score and emit in the foreground (systemd Type=notify)" },
+	{ "check-config", fd_cmd_check_config, "FILE [-o path=value ...]",
+	  "validate FILE with the overrides; print \"configuration OK\" (exit 0)\n"
+	  "or \"file:line: what is wrong\" (exit 78)" },
+	{ "demo", NULL, "[-c FILE] [-o path=value ...]",
+	  "embedded Kafka, synthetic traffic, accelerated clock, live output" },
+	{ "dev-broker", NULL, "[-o path=value ...]",
+	  "run a local mock Kafka cluster for development and tests" },
+	{ "replay", NULL, "-c FILE [-c FILE2] RECORDINGS...",
+	  "offline backtest of one config, or two side by side, against recorded\n"
+	  "events and sales outcomes" },
+};
+
+#define FD_N_COMMANDS (sizeof fd_commands / sizeof fd_commands[0])
+
+static void fd_usage(FILE *out)
+{
+	fprintf(out,
+	        "usage: funneld COMMAND [options]\n"
+	        "       funneld --help | --version\n"
+	        "\n"
+	        "Real-time lead scoring and marketing-to-sales handoff.\n"
+	        "\n"
+	        "commands:\n");
+	for (size_t i = 0; i < FD_N_COMMANDS; i++) {
+		const fd_command *c = &fd_commands[i];
+		fprintf(out, "  %s %s%s\n", c->name, c->synopsis,
+		        c->run == NULL ? "  (not available in this build)" : "");
+		/* indent every line of the help text */
+		const char *line = c->help;
+		while (*line != '\0') {
+			const char *nl = strchr(line, '\n');
+			int len = nl != NULL ? (int)(nl - line) : (int)strlen(line);
+			fprintf(out, "      %.*s\n", len, line);
+			line += len + (nl != NULL);
+		}
+	}
+	fprintf(out,
+	        "\n"
+	        "options:\n"
+	        "  -c, --config FILE      configuration file (libconfig syntax, see\n"
+	        "                         config/funneld.conf)\n"
+	        "  -o, --set path=value   override one setting, e.g. -o scoring.half_life=14d,\n"
+	        "                         -o slas.[0].duration=24h,\n"
+	        "                         -o kafka.bootstrap.servers=host:9092; repeatable\n"
+	        "  -h, --help             this text\n"
+	        "  -V, --version          print the version\n"
+	        "\n"
+	        "exit status: 0 success, 64 usage error, 78 configuration error\n");
+}
+
+static int fd_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static int fd_usage_error(const char *fmt, ...)
+{
+	va_list ap;
+	fputs("funneld: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputs("\n\n", stderr);
+	fd_usage(stderr);
+	return FD_EXIT_USAGE;
+}
+
+static const fd_command *fd_find_command(const char *name)
+{
+	for (size_t i = 0; i < FD_N_COMMANDS; i++)
+		if (strcmp(fd_commands[i].name, name) == 0)
+			return &fd_commands[i];
+	return NULL;
+}
+
+/* Options may come before or after positional arguments; "--" ends them.
+ * Returns 0, or the exit code of a usage error. */
+static int fd_cli_parse(fd_cli *cli, int argc, char **argv)
+{
+	bool options_done = false;
+	for (int i = 0; i < argc; i++) {
+		const char *a = argv[i];
+		const char *value = NULL;
+		bool is_config = false;
+
+		if (!options_done && strcmp(a, "--") == 0) {
+			options_done = true;
+			continue;
+		}
+		if (!options_done && (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0)) {
+			cli->help = true;
+			continue;
+		}
+		if (!options_done && a[0] == '-' && a[1] != '\0') {
+			if (strcmp(a, "-c") == 0 || strcmp(a, "--config") == 0) {
+				is_config = true;
+			} else if (strcmp(a, "-o") == 0 || strcmp(a, "--set") == 0) {
+				/* an override */
+			} else if (strncmp(a, "-c", 2) == 0) {
+				is_config = true;
+				value = a + 2;
+			} else if (strncmp(a, "-o", 2) == 0) {
+				value = a + 2;
+			} else if (strncmp(a, "--config=", 9) == 0) {
+				is_config = true;
+				value = a + 9;
+			} else if (strncmp(a, "--set=", 6) == 0) {
+				value = a + 6;
+			} else {
+				return fd_usage_error("unknown option '%s'", a);
+			}
+			if (value == NULL) {
+				if (i + 1 == argc)
+					return fd_usage_error("option '%s' needs a value", a);
+				value = argv[++i];
+			}
+			if (is_config) {
+				if (cli->config_path != NULL)
+					return fd_usage_error("more than one -c given (second: '%s')", value);
+				cli->config_path = value;
+			} else {
+				cli->overrides[cli->n_overrides++] = value;
+			}
+			continue;
+		}
+		if (cli->n_args == FD_MAX_ARGS)
+			return fd_usage_error("too many arguments (at '%s')", a);
+		cli->args[cli->n_args++] = a;
+	}
+	return 0;
+}
+
+static int fd_cmd_check_config(const fd_cli *cli)
+{
+	const char *path = cli->config_path;
+	if (cli->n_args > 1 || (cli->n_args == 1 && path != NULL))
+		return fd_usage_error("check-config takes one FILE (got '%s' too)", cli->args[cli->n_args - 1]);
+	if (cli->n_args == 1)
+		path = cli->args[0];
+	if (path == NULL)
+		return fd_usage_error("check-config needs a FILE");
+
+	fd_config *cfg = calloc(1, sizeof *cfg);
+	if (cfg == NULL) {
+		fputs("funneld: out of memory\n", stderr);
+		return EXIT_FAILURE;
+	}
+	char err[1024];
+	int rc = fd_config_load(cfg, path, cli->overrides, cli->n_overrides, err, sizeof err);
+	if (rc != 0) {
+		fprintf(stderr, "%s\n", err);
+		free(cfg);
+		return FD_EXIT_CONFIG;
+	}
+	fd_config_free(cfg);
+	free(cfg);
+	puts("configuration OK");
+	return EXIT_SUCCESS;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		fd_usage(stderr);
+		return FD_EXIT_USAGE;
+	}
+	const char *first = argv[1];
+	if (strcmp(first, "--help") == 0 || strcmp(first, "-h") == 0 || strcmp(first, "help") == 0) {
+		fd_usage(stdout);
+		return EXIT_SUCCESS;
+	}
+	if (strcmp(first, "--version") == 0 || strcmp(first, "-V") == 0) {
+		printf("funneld %s\n", FUNNELD_VERSION);
+		return EXIT_SUCCESS;
+	}
+
+	const fd_command *cmd = fd_find_command(first);
+	if (cmd == NULL)
+		return fd_usage_error("unknown %s '%s'", first[0] == '-' ? "option" : "command", first);
+
+	/* every override is an argv string, so argc bounds their number */
+	fd_cli cli = { .command = cmd->name };
+	cli.overrides = calloc((size_t)argc, sizeof *cli.overrides);
+	if (cli.overrides == NULL) {
+		fputs("funneld: out of memory\n", stderr);
+		return EXIT_FAILURE;
+	}
+	int rc = fd_cli_parse(&cli, argc - 2, argv + 2);
+	if (rc == 0 && cli.help) {
+		fd_usage(stdout);
+		rc = EXIT_SUCCESS;
+	} else if (rc == 0 && cmd->run == NULL) {
+		fprintf(stderr, "funneld: command '%s' is not available in this build\n", cmd->name);
+		rc = FD_EXIT_USAGE;
+	} else if (rc == 0) {
+		rc = cmd->run(&cli);
+	}
+	free(cli.overrides);
+	return rc;
+}

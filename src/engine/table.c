@@ -1,0 +1,590 @@
+/*
+ * table.c — the lead table (see table.h).
+ *
+ * Three parts, each owned by the table and released by fd_table_free:
+ *
+ * Slots: a power-of-two array of 8-byte {tag, ref} pairs, Robin Hood probed.
+ * tag is the upper 32 bits of the key's 64-bit hash and ref is the record
+ * index + 1 (0 = empty). A key's home slot is the top `bits` bits of its
+ * hash, which are the top bits of the tag, so growth and probe distances
+ * never need the key or the rest of the hash, and a tag mismatch skips the
+ * key comparison. This keeps slots at 8 bytes instead of 16 for a full hash
+ * plus index; it limits the slot array to 2^32 slots, beyond what a uint32
+ * record index can fill anyway. Deletion shifts the following run back by
+ * one (no tombstones), so probe lengths never degrade with churn.
+ *
+ * Records: chunks of FD_TABLE_CHUNK_RECORDS entries, each a 48-byte header
+ * {key pointer, index, key length or free link, 32 bytes of inline key}
+ * followed by the caller's record rounded up to 16 bytes. Chunks never move,
+ * so record addresses are stable; index -> address is a shift and a
+ * multiply, address -> index reads the header. Free records form a LIFO list
+ * (recently freed memory is warm). Chunks and the slot array are 2 MiB
+ * aligned with a transparent-huge-page hint.
+ *
+ * Keys: a key shorter than 32 bytes (every lead id we have seen: UUIDs,
+ * emails, CRM ids) is stored in its record's header, so a lookup hit costs
+ * two cache misses (slot, then header + record), not three. Longer keys are
+ * copied with a trailing NUL into an arena of blocks (4 KiB doubling to
+ * 1 MiB), in 8-byte size classes; a removed key's bytes go on its class's
+ * free list. Nothing is ever moved, so key pointers are stable too.
+ *
+ * The hash is our own: each 8-byte little-endian word is pre-mixed
+ * (multiply, xor-shift) and folded into the state (xor, multiply,
+ * xor-shift); the length seeds the state; a two-round multiply/xor-shift
+ * finaliser spreads every input bit over the top bits used for placement.
+ */
+#include "engine/table.h"
+
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#define CHUNK_SHIFT 12
+#define CHUNK_MASK (FD_TABLE_CHUNK_RECORDS - 1)
+#define MIN_BITS 4
+#define MAX_BITS 32
+#define KEY_GRAIN 8
+#define KEY_CLASSES ((FD_TABLE_KEY_MAX + 1) / KEY_GRAIN + 1)
+#define ARENA_FIRST_BLOCK 4096
+#define ARENA_MAX_BLOCK (1u << 20)
+
+_Static_assert(FD_TABLE_CHUNK_RECORDS == 1u << CHUNK_SHIFT, "chunk size is 2^CHUNK_SHIFT");
+_Static_assert(_Alignof(max_align_t) <= FD_TABLE_RECORD_ALIGN, "records fit any type");
+
+typedef struct table_slot {
+	uint32_t tag; /* hash >> 32 */
+	uint32_t ref; /* record index + 1; 0 = empty */
+} table_slot;
+
+#define KEY_INLINE 32 /* keys shorter than this live in the header itself */
+
+typedef struct record_hdr {
+	char *key;      /* NULL while the record is free; inl or an arena copy */
+	uint32_t index; /* this record's index */
+	uint32_t aux;   /* live: key length; free: next free index + 1 (0 = none) */
+	char inl[KEY_INLINE];
+} record_hdr;
+
+_Static_assert(sizeof(record_hdr) % FD_TABLE_RECORD_ALIGN == 0, "header keeps records aligned");
+
+typedef struct key_arena {
+	char **blocks;
+	uint32_t n_blocks, blocks_cap;
+	char *bump;           /* unused tail of the newest block */
+	size_t bump_left;
+	size_t next_block;    /* size of the next block to allocate */
+	size_t bytes;         /* sum of block sizes */
+	char *free_by_class[KEY_CLASSES];
+} key_arena;
+
+struct fd_table {
+	table_slot *slots;
+	uint32_t bits;        /* slot count = 2^bits */
+	size_t count;         /* live records */
+
+	size_t record_size;
+	size_t stride;        /* header + record, rounded */
+	unsigned char **chunks;
+	uint32_t n_chunks, chunks_cap;
+	uint32_t n_records;   /* indices handed out so far (live + free) */
+	uint32_t free_head;   /* free record index + 1; 0 = none */
+
+	key_arena keys;
+};
+
+/* ---- hash ---------------------------------------------------------------- */
+
+#define H_SEED UINT64_C(0xd1a6e55e9b9b1325)
+#define H_LEN UINT64_C(0xcf0c26ef4243ed53)
+#define H_WORD UINT64_C(0x5e6a0a2edd70e34d)
+#define H_FOLD UINT64_C(0x4de45321ad915a37)
+#define H_FIN1 UINT64_C(0xaed09b824ca87fc3)
+#define H_FIN2 UINT64_C(0x1ff135342e825ce1)
+
+static uint64_t load_le(const unsigned char *p, size_t n)
+{
+	uint64_t w = 0;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	if (n == 8) {
+		memcpy(&w, p, 8);
+		return w;
+	}
+#endif
+	for (size_t i = 0; i < n; i++)
+		w |= (uint64_t)p[i] << (8 * i);
+	return w;
+}
+
+static uint64_t hash_fold(uint64_t h, uint64_t w)
+{
+	w *= H_WORD;
+	w ^= w >> 31;
+	h ^= w;
+	h *= H_FOLD;
+	h ^= h >> 29;
+	return h;
+}
+
+uint64_t fd_table_hash(const char *key, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)key;
+	uint64_t h = H_SEED ^ ((uint64_t)len * H_LEN);
+	while (len >= 8) {
+		h = hash_fold(h, load_le(p, 8));
+		p += 8;
+		len -= 8;
+	}
+	if (len > 0)
+		h = hash_fold(h, load_le(p, len));
+	h ^= h >> 32;
+	h *= H_FIN1;
+	h ^= h >> 29;
+	h *= H_FIN2;
+	h ^= h >> 32;
+	return h;
+}
+
+/* ---- key arena ----------------------------------------------------------- */
+
+static size_t key_class(size_t len)
+{
+	return (len + 1 + KEY_GRAIN - 1) / KEY_GRAIN; /* bytes incl. NUL, in grains */
+}
+
+static void arena_push_free(key_arena *a, char *p, size_t cls)
+{
+	memcpy(p, &a->free_by_class[cls], sizeof(char *));
+	a->free_by_class[cls] = p;
+}
+
+/* Room for a key of `len` bytes plus NUL; NULL on allocation failure. */
+static char *arena_alloc(key_arena *a, size_t len)
+{
+	size_t cls = key_class(len);
+	char *p = a->free_by_class[cls];
+	if (p != NULL) {
+		memcpy(&a->free_by_class[cls], p, sizeof(char *));
+		return p;
+	}
+	size_t need = cls * KEY_GRAIN;
+	if (a->bump_left < need) {
+		if (a->n_blocks == a->blocks_cap) {
+			uint32_t cap = a->blocks_cap ? a->blocks_cap * 2 : 16;
+			char **blocks = realloc(a->blocks, (size_t)cap * sizeof *blocks);
+			if (blocks == NULL)
+				return NULL;
+			a->blocks = blocks;
+			a->blocks_cap = cap;
+		}
+		size_t size = a->next_block;
+		char *block = malloc(size);
+		if (block == NULL)
+			return NULL;
+		/* The old block's tail is not wasted: it serves a smaller class. */
+		if (a->bump_left >= KEY_GRAIN)
+			arena_push_free(a, a->bump, a->bump_left / KEY_GRAIN);
+		a->blocks[a->n_blocks++] = block;
+		a->bytes += size;
+		a->bump = block;
+		a->bump_left = size;
+		if (a->next_block < ARENA_MAX_BLOCK)
+			a->next_block *= 2;
+	}
+	p = a->bump;
+	a->bump += need;
+	a->bump_left -= need;
+	return p;
+}
+
+static void arena_release(key_arena *a, char *p, size_t len)
+{
+	if (len >= KEY_INLINE)
+		arena_push_free(a, p, key_class(len));
+}
+
+static void arena_destroy(key_arena *a)
+{
+	for (uint32_t i = 0; i < a->n_blocks; i++)
+		free(a->blocks[i]);
+	free(a->blocks);
+}
+
+/* ---- big allocations ------------------------------------------------------ */
+
+/* Record chunks and slot arrays are read at random by millions of leads:
+ * align them to 2 MiB and ask for transparent huge pages, which removes most
+ * TLB misses (a hint only; without THP this is plain aligned memory). */
+#define HUGE_PAGE ((size_t)2 << 20)
+
+static void *big_alloc(size_t size)
+{
+	if (size < HUGE_PAGE)
+		return malloc(size);
+	void *p = NULL;
+	if (posix_memalign(&p, HUGE_PAGE, size) != 0)
+		return NULL;
+#ifdef MADV_HUGEPAGE
+	(void)madvise(p, size, MADV_HUGEPAGE);
+#endif
+	return p;
+}
+
+/* ---- records ------------------------------------------------------------- */
+
+static record_hdr *hdr_at(const fd_table *t, uint32_t index)
+{
+	unsigned char *chunk = t->chunks[index >> CHUNK_SHIFT];
+	return (record_hdr *)(void *)(chunk + (size_t)(index & CHUNK_MASK) * t->stride);
+}
+
+static void *hdr_record(record_hdr *h)
+{
+	return h + 1;
+}
+
+static const record_hdr *record_hdr_of(const void *record)
+{
+	return (const record_hdr *)record - 1;
+}
+
+/* A fresh or recycled record index; UINT32_MAX on allocation failure. */
+static uint32_t record_take(fd_table *t)
+{
+	if (t->free_head != 0) {
+		uint32_t index = t->free_head - 1;
+		t->free_head = hdr_at(t, index)->aux;
+		return index;
+	}
+	if (t->n_records >= UINT32_MAX - 1)
+		return UINT32_MAX;
+	if (t->n_records == (size_t)t->n_chunks * FD_TABLE_CHUNK_RECORDS) {
+		if (t->n_chunks == t->chunks_cap) {
+			uint32_t cap = t->chunks_cap ? t->chunks_cap * 2 : 4;
+			unsigned char **chunks = realloc(t->chunks, (size_t)cap * sizeof *chunks);
+			if (chunks == NULL)
+				return UINT32_MAX;
+			t->chunks = chunks;
+			t->chunks_cap = cap;
+		}
+		unsigned char *chunk = big_alloc(FD_TABLE_CHUNK_RECORDS * t->stride);
+		if (chunk == NULL)
+			return UINT32_MAX;
+		t->chunks[t->n_chunks++] = chunk;
+	}
+	return t->n_records++;
+}
+
+static void record_release(fd_table *t, uint32_t index)
+{
+	record_hdr *h = hdr_at(t, index);
+	h->key = NULL;
+	h->aux = t->free_head;
+	t->free_head = index + 1;
+}
+
+/* ---- slots --------------------------------------------------------------- */
+
+static uint32_t slot_mask(const fd_table *t)
+{
+	return (uint32_t)(((uint64_t)1 << t->bits) - 1);
+}
+
+static uint32_t home_of(const fd_table *t, uint32_t tag)
+{
+	return (uint32_t)(tag >> (32 - t->bits));
+}
+
+static uint32_t distance_at(const fd_table *t, uint32_t pos)
+{
+	return (pos - home_of(t, t->slots[pos].tag)) & slot_mask(t);
+}
+
+static bool key_equals(const record_hdr *h, const char *key, size_t len)
+{
+	return h->aux == len && (len == 0 || memcmp(h->key, key, len) == 0);
+}
+
+typedef struct probe {
+	uint32_t pos;
+	uint32_t dist;
+	bool found;
+} probe;
+
+/* Find `key`; on a miss, pos/dist say where Robin Hood insertion starts. */
+static probe probe_key(const fd_table *t, uint32_t tag, const char *key, size_t len)
+{
+	uint32_t mask = slot_mask(t);
+	probe p = { .pos = home_of(t, tag), .dist = 0, .found = false };
+	for (;;) {
+		const table_slot *s = &t->slots[p.pos];
+		if (s->ref == 0 || distance_at(t, p.pos) < p.dist)
+			return p;
+		if (s->tag == tag && key_equals(hdr_at(t, s->ref - 1), key, len)) {
+			p.found = true;
+			return p;
+		}
+		p.pos = (p.pos + 1) & mask;
+		p.dist++;
+	}
+}
+
+/* Robin Hood insert of `s` starting at pos, dist (from a probe or home, 0). */
+static void slot_insert(table_slot *slots, uint32_t bits, uint32_t pos, uint32_t dist,
+                        table_slot s)
+{
+	uint32_t mask = (uint32_t)(((uint64_t)1 << bits) - 1);
+	for (;;) {
+		table_slot *cur = &slots[pos];
+		if (cur->ref == 0) {
+			*cur = s;
+			return;
+		}
+		uint32_t cur_dist = (pos - (cur->tag >> (32 - bits))) & mask;
+		if (cur_dist < dist) {
+			table_slot evicted = *cur;
+			*cur = s;
+			s = evicted;
+			dist = cur_dist;
+		}
+		pos = (pos + 1) & mask;
+		dist++;
+	}
+}
+
+/* Backward-shift deletion of the slot at pos. */
+static void slot_delete(fd_table *t, uint32_t pos)
+{
+	uint32_t mask = slot_mask(t);
+	for (;;) {
+		uint32_t next = (pos + 1) & mask;
+		if (t->slots[next].ref == 0 || distance_at(t, next) == 0) {
+			t->slots[pos] = (table_slot){ 0, 0 };
+			return;
+		}
+		t->slots[pos] = t->slots[next];
+		pos = next;
+	}
+}
+
+static bool slots_resize(fd_table *t, uint32_t bits)
+{
+	size_t bytes = ((size_t)1 << bits) * sizeof(table_slot);
+	table_slot *slots = big_alloc(bytes);
+	if (slots == NULL)
+		return false;
+	memset(slots, 0, bytes);
+	size_t n = t->slots ? (size_t)1 << t->bits : 0;
+	for (size_t i = 0; i < n; i++) {
+		table_slot s = t->slots[i];
+		if (s.ref != 0)
+			slot_insert(slots, bits, s.tag >> (32 - bits), 0, s);
+	}
+	free(t->slots);
+	t->slots = slots;
+	t->bits = bits;
+	return true;
+}
+
+static bool over_load(size_t count, uint32_t bits)
+{
+	return (uint64_t)count * 4 > ((uint64_t)1 << bits) * 3;
+}
+
+/* ---- API ----------------------------------------------------------------- */
+
+fd_table *fd_table_new(size_t record_size, size_t expected)
+{
+	if (record_size > FD_TABLE_RECORD_MAX)
+		return NULL;
+	fd_table *t = calloc(1, sizeof *t);
+	if (t == NULL)
+		return NULL;
+	t->record_size = record_size;
+	t->stride = sizeof(record_hdr) +
+	            (record_size + FD_TABLE_RECORD_ALIGN - 1) / FD_TABLE_RECORD_ALIGN *
+	                    FD_TABLE_RECORD_ALIGN;
+	t->keys.next_block = ARENA_FIRST_BLOCK;
+	if (expected > UINT32_MAX)
+		expected = UINT32_MAX;
+	uint32_t bits = MIN_BITS;
+	while (bits < MAX_BITS && over_load(expected, bits))
+		bits++;
+	if (!slots_resize(t, bits)) {
+		free(t);
+		return NULL;
+	}
+	return t;
+}
+
+void fd_table_free(fd_table *t)
+{
+	if (t == NULL)
+		return;
+	for (uint32_t i = 0; i < t->n_chunks; i++)
+		free(t->chunks[i]);
+	free(t->chunks);
+	arena_destroy(&t->keys);
+	free(t->slots);
+	free(t);
+}
+
+void fd_table_prefetch(const fd_table *t, const char *key, size_t len)
+{
+	uint32_t tag = (uint32_t)(fd_table_hash(key, len) >> 32);
+	__builtin_prefetch(&t->slots[home_of(t, tag)]);
+}
+
+void fd_table_prefetch_record(const fd_table *t, const char *key, size_t len)
+{
+	uint32_t tag = (uint32_t)(fd_table_hash(key, len) >> 32);
+	uint32_t mask = slot_mask(t);
+	uint32_t pos = home_of(t, tag);
+	for (int i = 0; i < 4; i++, pos = (pos + 1) & mask) {
+		const table_slot *s = &t->slots[pos];
+		if (s->ref == 0)
+			return;
+		if (s->tag == tag) {
+			const char *h = (const char *)hdr_at(t, s->ref - 1);
+			size_t n = t->stride < 1024 ? t->stride : 1024;
+			for (size_t off = 0; off < n; off += 64)
+				__builtin_prefetch(h + off);
+			return;
+		}
+	}
+}
+
+void *fd_table_get(const fd_table *t, const char *key, size_t len)
+{
+	if (len > FD_TABLE_KEY_MAX)
+		return NULL;
+	uint32_t tag = (uint32_t)(fd_table_hash(key, len) >> 32);
+	probe p = probe_key(t, tag, key, len);
+	if (!p.found)
+		return NULL;
+	return hdr_record(hdr_at(t, t->slots[p.pos].ref - 1));
+}
+
+void *fd_table_put(fd_table *t, const char *key, size_t len, bool *created)
+{
+	if (created != NULL)
+		*created = false;
+	if (len > FD_TABLE_KEY_MAX)
+		return NULL;
+	uint32_t tag = (uint32_t)(fd_table_hash(key, len) >> 32);
+	probe p = probe_key(t, tag, key, len);
+	if (p.found)
+		return hdr_record(hdr_at(t, t->slots[p.pos].ref - 1));
+
+	if (over_load(t->count + 1, t->bits)) {
+		if (t->bits == MAX_BITS || !slots_resize(t, t->bits + 1))
+			return NULL;
+		p.pos = home_of(t, tag);
+		p.dist = 0;
+	}
+	uint32_t index = record_take(t);
+	if (index == UINT32_MAX)
+		return NULL;
+	char *copy = len < KEY_INLINE ? hdr_at(t, index)->inl : arena_alloc(&t->keys, len);
+	if (copy == NULL) {
+		record_release(t, index);
+		return NULL;
+	}
+	if (len > 0)
+		memcpy(copy, key, len);
+	copy[len] = '\0';
+
+	record_hdr *h = hdr_at(t, index);
+	h->key = copy;
+	h->index = index;
+	h->aux = (uint32_t)len;
+	void *record = hdr_record(h);
+	memset(record, 0, t->record_size);
+
+	slot_insert(t->slots, t->bits, p.pos, p.dist, (table_slot){ tag, index + 1 });
+	t->count++;
+	if (created != NULL)
+		*created = true;
+	return record;
+}
+
+static void remove_at(fd_table *t, uint32_t pos)
+{
+	uint32_t index = t->slots[pos].ref - 1;
+	record_hdr *h = hdr_at(t, index);
+	slot_delete(t, pos);
+	arena_release(&t->keys, h->key, h->aux);
+	record_release(t, index);
+	t->count--;
+}
+
+bool fd_table_remove(fd_table *t, const char *key, size_t len)
+{
+	if (len > FD_TABLE_KEY_MAX)
+		return false;
+	uint32_t tag = (uint32_t)(fd_table_hash(key, len) >> 32);
+	probe p = probe_key(t, tag, key, len);
+	if (!p.found)
+		return false;
+	remove_at(t, p.pos);
+	return true;
+}
+
+void fd_table_remove_record(fd_table *t, void *record)
+{
+	const record_hdr *h = record_hdr_of(record);
+	uint32_t ref = h->index + 1;
+	uint32_t tag = (uint32_t)(fd_table_hash(h->key, h->aux) >> 32);
+	uint32_t mask = slot_mask(t);
+	uint32_t pos = home_of(t, tag);
+	while (t->slots[pos].ref != ref)
+		pos = (pos + 1) & mask;
+	remove_at(t, pos);
+}
+
+uint32_t fd_table_index(const fd_table *t, const void *record)
+{
+	return record_hdr_of(record)->index;
+}
+
+void *fd_table_at(const fd_table *t, uint32_t index)
+{
+	if (index >= t->n_records)
+		return NULL;
+	record_hdr *h = hdr_at(t, index);
+	return h->key != NULL ? hdr_record(h) : NULL;
+}
+
+const char *fd_table_key(const fd_table *t, const void *record, size_t *len)
+{
+	const record_hdr *h = record_hdr_of(record);
+	if (len != NULL)
+		*len = h->aux;
+	return h->key;
+}
+
+size_t fd_table_count(const fd_table *t)
+{
+	return t->count;
+}
+
+void *fd_table_next(const fd_table *t, uint32_t *cursor)
+{
+	for (uint32_t i = *cursor; i < t->n_records; i++) {
+		record_hdr *h = hdr_at(t, i);
+		if (h->key != NULL) {
+			*cursor = i + 1;
+			return hdr_record(h);
+		}
+	}
+	*cursor = t->n_records;
+	return NULL;
+}
+
+size_t fd_table_memory(const fd_table *t)
+{
+	return sizeof *t + ((size_t)1 << t->bits) * sizeof(table_slot) +
+	       (size_t)t->chunks_cap * sizeof *t->chunks +
+	       (size_t)t->n_chunks * FD_TABLE_CHUNK_RECORDS * t->stride +
+	       (size_t)t->keys.blocks_cap * sizeof *t->keys.blocks + t->keys.bytes;
+}

@@ -1,0 +1,93 @@
+/*
+ * table.h — the lead table: lead id -> fixed-size lead record.
+ *
+ * A hash table from a lead id (a byte string of at most FD_TABLE_KEY_MAX
+ * bytes; embedded NULs are fine) to a record of `record_size` bytes whose
+ * layout belongs to the caller (the engine). It holds millions of leads:
+ * open addressing with Robin Hood probing, 8-byte slots, load factor at most
+ * 3/4, deletion by backward shift (no tombstones).
+ *
+ * Records have stable addresses and a stable uint32 index for as long as
+ * they live: they are carved from chunks of FD_TABLE_CHUNK_RECORDS that
+ * never move, and growth only rebuilds the slot array. A removed record's
+ * memory and index may be handed to a later insert. Records are aligned to
+ * FD_TABLE_RECORD_ALIGN bytes and zero-filled on insert.
+ *
+ * Ownership: the table owns its records and copies of the keys (the caller's
+ * key buffers are only read during the call). fd_table_free releases every
+ * record, key and slot; records hold no pointers the table knows about, so
+ * anything a record points to is the caller's to free first.
+ *
+ * It is not a general dictionary (one value type, byte-string keys only), not
+ * thread-safe, and does no I/O; the hash is not keyed and makes no attempt to
+ * resist crafted collisions (lead ids come from our own systems).
+ */
+#ifndef FD_ENGINE_TABLE_H
+#define FD_ENGINE_TABLE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct fd_table fd_table;
+
+#define FD_TABLE_KEY_MAX 255          /* longest key, in bytes */
+#define FD_TABLE_CHUNK_RECORDS 4096   /* records per never-moving chunk */
+#define FD_TABLE_RECORD_ALIGN 16      /* every record address is a multiple */
+#define FD_TABLE_RECORD_MAX (1u << 20) /* largest record_size accepted */
+
+/* record_size: bytes per record (zero-filled on insert), at most
+ * FD_TABLE_RECORD_MAX. expected: how many leads to size the slot array for
+ * (0: small; it grows). NULL on allocation failure or a bad record_size. */
+fd_table *fd_table_new(size_t record_size, size_t expected);
+/* Release the table, every record and every key. NULL is a no-op. */
+void fd_table_free(fd_table *t);
+
+/* Latency hiding for batches, in two stages some lookups apart: the first
+ * prefetches the key's home slot; the second reads the (now cached) slot and
+ * prefetches the record's first cache lines. Results are unaffected. */
+void fd_table_prefetch(const fd_table *t, const char *key, size_t len);
+void fd_table_prefetch_record(const fd_table *t, const char *key, size_t len);
+
+/* Look up; NULL if absent (or len > FD_TABLE_KEY_MAX). */
+void *fd_table_get(const fd_table *t, const char *key, size_t len);
+
+/* Find or insert (zeroed record); *created says which (created may be NULL).
+ * NULL on allocation failure or len > FD_TABLE_KEY_MAX, with the table
+ * unchanged. */
+void *fd_table_put(fd_table *t, const char *key, size_t len, bool *created);
+
+/* Remove; returns false if absent. The record's memory may be reused by a
+ * later insert. `key` may point at the table's own copy (fd_table_key). */
+bool fd_table_remove(fd_table *t, const char *key, size_t len);
+
+/* Remove the live record `record` (as returned by get/put/at/next) without
+ * comparing keys. */
+void fd_table_remove_record(fd_table *t, void *record);
+
+/* Stable index of a live record. */
+uint32_t fd_table_index(const fd_table *t, const void *record);
+/* The live record at `index`; NULL if not live. */
+void *fd_table_at(const fd_table *t, uint32_t index);
+
+/* The table's NUL-terminated copy of a live record's key; *len (if not NULL)
+ * gets its length. Valid until the record is removed. */
+const char *fd_table_key(const fd_table *t, const void *record, size_t *len);
+
+size_t fd_table_count(const fd_table *t);
+
+/* Iterate live records: start with *cursor = 0; returns NULL at the end.
+ * Order is index order (deterministic for a given sequence of operations).
+ * Removing the record just returned is safe; a record inserted during the
+ * walk may or may not be visited. */
+void *fd_table_next(const fd_table *t, uint32_t *cursor);
+
+/* Bytes held: slots + record chunks (with their headers) + key storage +
+ * bookkeeping. */
+size_t fd_table_memory(const fd_table *t);
+
+/* The table's 64-bit hash of a key (host-independent; exposed for sharding
+ * and tests). */
+uint64_t fd_table_hash(const char *key, size_t len);
+
+#endif

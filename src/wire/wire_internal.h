@@ -1,0 +1,80 @@
+/*
+ * wire_internal.h — what the files of src/wire/ share and nothing else
+ * does: the arena's allocation hooks, the error-string helper, the
+ * Confluent unframing step and the per-encoding input decoders that the
+ * public fd_wire_decode_* entry points dispatch to.
+ *
+ * Not a public API: include/funneld/wire.h is. Nothing here does I/O.
+ */
+#ifndef FUNNELD_WIRE_INTERNAL_H
+#define FUNNELD_WIRE_INTERNAL_H
+
+#include <json-c/json.h>
+#include <protobuf-c/protobuf-c.h>
+
+#include "funneld/wire.h"
+
+/* ---- arena (arena.c) ----------------------------------------------------- */
+
+/* Allocate `size` bytes (suitably aligned for any type), valid until the
+ * arena is reset. Returns NULL on allocation failure. */
+void *fd_wire_arena_alloc(fd_wire_arena *a, size_t size);
+
+/* Take ownership of an unpacked protobuf-c message / a parsed JSON document;
+ * the arena frees it on reset. At most one of each is held. */
+void fd_wire_arena_hold_message(fd_wire_arena *a, ProtobufCMessage *msg);
+void fd_wire_arena_hold_json(fd_wire_arena *a, json_object *doc);
+/* The arena's reusable JSON tokener (created on first use); NULL on
+ * allocation failure. */
+json_tokener *fd_wire_arena_tokener(fd_wire_arena *a);
+/* Record the decoded event's properties (array owned by the arena) and the
+ * Confluent schema id. */
+void fd_wire_arena_set_properties(fd_wire_arena *a, const fd_wire_property *props, size_t n);
+void fd_wire_arena_set_schema_id(fd_wire_arena *a, int64_t schema_id);
+
+/* Write a formatted reason to errstr (when errstr_size > 0) and return -1,
+ * so that error paths read `return fd_wire_fail(errstr, sz, "...")`. */
+int fd_wire_fail(char *errstr, size_t errstr_size, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* ---- Confluent Schema Registry framing (framing.c) ----------------------- */
+
+/* Check the framing of buf[0..len) and point *payload / *payload_len at the
+ * protobuf message after it; *schema_id gets the schema id. Returns 0, or -1
+ * with a "confluent: ..." reason. */
+int fd_wire_confluent_unframe(const uint8_t *buf, size_t len,
+                              const uint8_t **payload, size_t *payload_len,
+                              int64_t *schema_id,
+                              char *errstr, size_t errstr_size);
+
+/* ---- JSON inputs (json.c) ------------------------------------------------ */
+
+int fd_wire_json_engagement(const char *buf, size_t len, fd_wire_arena *a,
+                            fd_engagement *out, char *errstr, size_t errstr_size);
+int fd_wire_json_profile(const char *buf, size_t len, fd_wire_arena *a,
+                         fd_profile *out, char *errstr, size_t errstr_size);
+int fd_wire_json_activity(const char *buf, size_t len, fd_wire_arena *a,
+                          fd_activity *out, char *errstr, size_t errstr_size);
+
+/* Parse an ISO-8601 / RFC 3339 date-time with a 'Z' or +-hh:mm offset into
+ * milliseconds since the Unix epoch. Returns 0 or -1. */
+int fd_wire_parse_timestamp(const char *text, int64_t *out_ms);
+
+/* ---- protobuf helpers ---------------------------------------------------- */
+
+/* protobuf-c's message structs hold `char *` even where we only read (the
+ * encoders point them at the engine's const strings for the duration of one
+ * pack call). This is the one place that drops the qualifier; NULL becomes
+ * "". */
+static inline char *fd_wire_str_out(const char *s)
+{
+	return (char *)(uintptr_t)(s ? s : "");
+}
+
+/* An unpacked string field: never NULL. */
+static inline const char *fd_wire_str_in(const char *s)
+{
+	return s ? s : "";
+}
+
+#endif /* FUNNELD_WIRE_INTERNAL_H */
