@@ -14,7 +14,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "daemon/daemon.h"
+#include "daemon/demo.h"
+#include "daemon/devbroker.h"
+#include "daemon/log.h"
 #include "funneld/config.h"
+
+extern const char fd_default_config[];
 
 #ifndef FUNNELD_VERSION
 #define FUNNELD_VERSION "unknown"
@@ -33,6 +39,9 @@ typedef struct fd_cli {
 	size_t n_overrides;
 	const char *args[FD_MAX_ARGS];
 	size_t n_args;
+	const char *flag_names[FD_MAX_ARGS];  /* command flags: --name value */
+	const char *flag_values[FD_MAX_ARGS];
+	size_t n_flags;
 	bool help;
 } fd_cli;
 
@@ -43,23 +52,31 @@ typedef struct fd_command {
 	fd_command_fn run;     /* NULL: not in this build */
 	const char *synopsis;
 	const char *help;
+	const char *flags;     /* ",name,name," : the --name VALUE flags it takes */
 } fd_command;
 
 static int fd_cmd_check_config(const fd_cli *cli);
+static int fd_cmd_run(const fd_cli *cli);
+static int fd_cmd_demo(const fd_cli *cli);
+static int fd_cmd_dev_broker(const fd_cli *cli);
 
 static const fd_command fd_commands[] = {
-	{ "run", NULL, "-c FILE [-o path=value ...]",
-	  "consume, score and emit in the foreground (systemd Type=notify)" },
+	{ "run", fd_cmd_run, "-c FILE [-o path=value ...]",
+	  "consume, score and emit in the foreground (systemd Type=notify)", NULL },
 	{ "check-config", fd_cmd_check_config, "FILE [-o path=value ...]",
 	  "validate FILE with the overrides; print \"configuration OK\" (exit 0)\n"
-	  "or \"file:line: what is wrong\" (exit 78)" },
-	{ "demo", NULL, "[-c FILE] [-o path=value ...]",
-	  "embedded Kafka, synthetic traffic, accelerated clock, live output" },
-	{ "dev-broker", NULL, "[-o path=value ...]",
-	  "run a local mock Kafka cluster for development and tests" },
+	  "or \"file:line: what is wrong\" (exit 78)", NULL },
+	{ "demo", fd_cmd_demo,
+	  "[-c FILE] [-o path=value ...] [--duration SECONDS] [--speed X] [--leads N] [--seed N]",
+	  "embedded Kafka, synthetic traffic, accelerated clock, live output;\n"
+	  "defaults: 90 s, speed 7200 (two hours a second), 300 leads", ",duration,speed,leads,seed," },
+	{ "dev-broker", fd_cmd_dev_broker, "[-c FILE] [-o path=value ...] [--partitions N] [--brokers N]",
+	  "run librdkafka's mock cluster on loopback with the configured topics;\n"
+	  "prints the bootstrap address, runs until SIGTERM (stdin: down/up/rtt ID, quit)",
+	  ",partitions,brokers," },
 	{ "replay", NULL, "-c FILE [-c FILE2] RECORDINGS...",
 	  "offline backtest of one config, or two side by side, against recorded\n"
-	  "events and sales outcomes" },
+	  "events and sales outcomes", NULL },
 };
 
 #define FD_N_COMMANDS (sizeof fd_commands / sizeof fd_commands[0])
@@ -122,6 +139,31 @@ static const fd_command *fd_find_command(const char *name)
 	return NULL;
 }
 
+/* Is `arg` ("name" or "name=value") one of the command's --flags? */
+static bool fd_command_flag(const fd_cli *cli, const char *arg)
+{
+	const fd_command *c = fd_find_command(cli->command);
+	if (c == NULL || c->flags == NULL)
+		return false;
+	size_t n = strcspn(arg, "=");
+	char want[64];
+	if (n + 3 > sizeof want)
+		return false;
+	snprintf(want, sizeof want, ",%.*s,", (int)n, arg);
+	return strstr(c->flags, want) != NULL;
+}
+
+/* Value of --name, or NULL. Names are stored with any "=value" suffix. */
+static const char *fd_cli_flag(const fd_cli *cli, const char *name)
+{
+	size_t n = strlen(name);
+	for (size_t i = 0; i < cli->n_flags; i++)
+		if (strncmp(cli->flag_names[i], name, n) == 0 &&
+		    (cli->flag_names[i][n] == '\0' || cli->flag_names[i][n] == '='))
+			return cli->flag_values[i];
+	return NULL;
+}
+
 /* Options may come before or after positional arguments; "--" ends them.
  * Returns 0, or the exit code of a usage error. */
 static int fd_cli_parse(fd_cli *cli, int argc, char **argv)
@@ -155,6 +197,15 @@ static int fd_cli_parse(fd_cli *cli, int argc, char **argv)
 				value = a + 9;
 			} else if (strncmp(a, "--set=", 6) == 0) {
 				value = a + 6;
+			} else if (strncmp(a, "--", 2) == 0 && fd_command_flag(cli, a + 2)) {
+				if (cli->n_flags == FD_MAX_ARGS)
+					return fd_usage_error("too many options (at '%s')", a);
+				const char *eq = strchr(a, '=');
+				if (eq == NULL && i + 1 == argc)
+					return fd_usage_error("option '%s' needs a value", a);
+				cli->flag_names[cli->n_flags] = a + 2;
+				cli->flag_values[cli->n_flags++] = eq != NULL ? eq + 1 : argv[++i];
+				continue;
 			} else {
 				return fd_usage_error("unknown option '%s'", a);
 			}
@@ -205,6 +256,112 @@ static int fd_cmd_check_config(const fd_cli *cli)
 	free(cfg);
 	puts("configuration OK");
 	return EXIT_SUCCESS;
+}
+
+/* Load -c FILE, or the embedded config/funneld.conf when `optional` and no
+ * file was given. Returns 0, or the exit code after printing the error. */
+static int fd_load(const fd_cli *cli, fd_config *cfg, bool optional)
+{
+	char err[1024];
+	int rc;
+	if (cli->config_path == NULL && !optional)
+		return fd_usage_error("%s needs -c FILE", cli->command);
+	if (cli->config_path != NULL)
+		rc = fd_config_load(cfg, cli->config_path, cli->overrides, cli->n_overrides, err,
+		                    sizeof err);
+	else
+		rc = fd_config_load_string(cfg, "(built-in funneld.conf)", fd_default_config,
+		                           cli->overrides, cli->n_overrides, err, sizeof err);
+	if (rc != 0) {
+		fprintf(stderr, "%s\n", err);
+		return FD_EXIT_CONFIG;
+	}
+	fd_log_init(cfg->log_level);
+	return 0;
+}
+
+static int fd_flag_int(const fd_cli *cli, const char *name, int def, int lo, int hi, int *out)
+{
+	const char *v = fd_cli_flag(cli, name);
+	*out = def;
+	if (v == NULL)
+		return 0;
+	char *end;
+	long n = strtol(v, &end, 10);
+	if (*v == '\0' || *end != '\0' || n < lo || n > hi)
+		return fd_usage_error("--%s must be an integer in %d..%d (got '%s')", name, lo, hi, v);
+	*out = (int)n;
+	return 0;
+}
+
+static int fd_flag_double(const fd_cli *cli, const char *name, double def, double lo, double hi,
+                          double *out)
+{
+	const char *v = fd_cli_flag(cli, name);
+	*out = def;
+	if (v == NULL)
+		return 0;
+	char *end;
+	double d = strtod(v, &end);
+	if (*v == '\0' || *end != '\0' || !(d >= lo && d <= hi))
+		return fd_usage_error("--%s must be a number in %g..%g (got '%s')", name, lo, hi, v);
+	*out = d;
+	return 0;
+}
+
+static int fd_cmd_run(const fd_cli *cli)
+{
+	if (cli->n_args > 0)
+		return fd_usage_error("run takes no arguments (got '%s')", cli->args[0]);
+	fd_config *cfg = calloc(1, sizeof *cfg);
+	if (cfg == NULL)
+		return EXIT_FAILURE;
+	int rc = fd_load(cli, cfg, false);
+	if (rc == 0)
+		rc = fd_daemon_run(cfg, cli->config_path);
+	fd_config_free(cfg);
+	free(cfg);
+	return rc;
+}
+
+static int fd_cmd_dev_broker(const fd_cli *cli)
+{
+	int partitions, brokers, rc;
+	if ((rc = fd_flag_int(cli, "partitions", 3, 1, 256, &partitions)) != 0 ||
+	    (rc = fd_flag_int(cli, "brokers", 1, 1, 16, &brokers)) != 0)
+		return rc;
+	fd_config *cfg = calloc(1, sizeof *cfg);
+	if (cfg == NULL)
+		return EXIT_FAILURE;
+	rc = fd_load(cli, cfg, true);
+	if (rc == 0)
+		rc = fd_devbroker_run(cfg, partitions, brokers);
+	fd_config_free(cfg);
+	free(cfg);
+	return rc;
+}
+
+static int fd_cmd_demo(const fd_cli *cli)
+{
+	fd_demo_options o;
+	fd_demo_defaults(&o);
+	int rc, leads = o.leads, seed = (int)o.seed;
+	if ((rc = fd_flag_double(cli, "duration", o.duration_s, 0, 86400, &o.duration_s)) != 0 ||
+	    (rc = fd_flag_double(cli, "speed", o.speed, 1, 1e7, &o.speed)) != 0 ||
+	    (rc = fd_flag_int(cli, "leads", leads, 1, 1000000, &leads)) != 0 ||
+	    (rc = fd_flag_int(cli, "seed", seed, 0, 1000000000, &seed)) != 0)
+		return rc;
+	o.leads = leads;
+	o.seed = (uint64_t)seed;
+	fd_config *cfg = calloc(1, sizeof *cfg);
+	if (cfg == NULL)
+		return EXIT_FAILURE;
+	rc = fd_load(cli, cfg, true);
+	if (rc == 0)
+		rc = fd_demo_run(cfg, &o);
+	fd_config_free(cfg);
+	free(cfg);
+	return rc;
 }
 
 int main(int argc, char **argv)

@@ -1,0 +1,1040 @@
+/*
+ * daemon.c — `funneld run`: the engine between a Kafka consumer and an
+ * idempotent producer, on a libevent loop (see daemon.h).
+ *
+ * Flow of one input record: decode (per-topic encoding) → engine → every
+ * output is encoded and handed to the producer with the open epoch's token
+ * → the record's offset is noted in the epoch. Bad input (undecodable, no
+ * lead id, refused by the lifecycle, lead cap) goes to the dead-letter topic
+ * untouched, with funneld.error.* headers, and counts as an output of the
+ * epoch like any other: its offset is committed only once the dead letter is
+ * durable.
+ *
+ * Loop events: the consumer queue and the producer's main queue wake the
+ * loop through io-event pipes (never a blocking poll); a timer fires due SLA
+ * deadlines; one housekeeping tick per commit interval fires timers, emits
+ * the LeadScores of leads changed since the last tick, closes the epoch,
+ * commits what is committable and pets the systemd watchdog; signals drain
+ * and stop.
+ *
+ * What it is not: it keeps no state across restarts (the changelog is
+ * src/kafka's job), decodes nothing itself (src/wire) and decides nothing
+ * (src/engine).
+ */
+#include "daemon/daemon.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <librdkafka/rdkafka.h>
+#include <systemd/sd-daemon.h>
+
+#include "daemon/log.h"
+#include "engine/table.h"
+#include "funneld/wire.h"
+#include "kafka/epochs.h"
+
+#define BATCH 64            /* input records decoded and applied per batch */
+#define BATCHES_PER_WAKE 16 /* then yield to the loop */
+
+enum { IN_ENGAGEMENT = 0, IN_PROFILES = 1, IN_ACTIVITIES = 2 };
+
+typedef struct pending_input {
+	rd_kafka_message_t *msg;
+	int topic;
+	int decoded;            /* 0 ok, -1 undecodable */
+	char reason[256];
+	fd_engagement ev;
+	fd_profile profile;
+	fd_activity activity;
+	const char *lead_id;
+} pending_input;
+
+struct fd_daemon {
+	fd_config cfg;
+	fd_clock clock;
+	struct event_base *base;
+	fd_sink tap;
+	char config_path[1024];
+
+	fd_engine *engine;
+	fd_epochs *epochs;
+	fd_table *dirty;        /* lead ids whose LeadScore is due at the next tick */
+
+	rd_kafka_t *consumer, *producer;
+	rd_kafka_queue_t *cq, *pq;
+	int cq_pipe[2], pq_pipe[2];
+	struct event *cq_ev, *pq_ev, *tick_ev, *deadline_ev;
+	struct event *sig_ev[3];
+
+	fd_wire_arena *arenas[BATCH];
+	pending_input batch[BATCH];
+
+	bool started, stopping, stopped, fatal;
+	int exit_code;
+	fd_daemon_stats stats;
+	int64_t last_commit_log;
+};
+
+/* ---- clock ------------------------------------------------------------------ */
+
+static int64_t wall_now(void *ctx)
+{
+	(void)ctx;
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+fd_clock fd_clock_wall(void)
+{
+	fd_clock c = { wall_now, 1.0, NULL };
+	return c;
+}
+
+static int64_t now_ms(const fd_daemon *d)
+{
+	return d->clock.now(d->clock.ctx);
+}
+
+/* ---- producing ---------------------------------------------------------------- */
+
+static void iso8601(int64_t ms, char *buf, size_t size)
+{
+	time_t s = (time_t)(ms / 1000);
+	struct tm tm;
+	gmtime_r(&s, &tm);
+	snprintf(buf, size, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+	         tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(ms % 1000));
+}
+
+/* Hand one record to the producer, retrying while its queue is full. Takes
+ * ownership of `value` (malloc'ed) and `hdrs`. */
+static void produce(fd_daemon *d, const char *topic, const char *key, void *value, size_t len,
+                    rd_kafka_headers_t *hdrs)
+{
+	uint64_t token = fd_epochs_output(d->epochs);
+	for (;;) {
+		rd_kafka_resp_err_t err = rd_kafka_producev(
+			d->producer, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_KEY(key, key ? strlen(key) : 0),
+			RD_KAFKA_V_VALUE(value, len), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_FREE),
+			RD_KAFKA_V_HEADERS(hdrs), RD_KAFKA_V_OPAQUE((void *)(uintptr_t)token),
+			RD_KAFKA_V_END);
+		if (!err) {
+			d->stats.produced++;
+			return;
+		}
+		if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+			rd_kafka_poll(d->producer, 100); /* serve delivery reports, then retry */
+			continue;
+		}
+		fd_log(FD_LOG_ERR, "produce to %s failed: %s; stopping without committing",
+		       topic, rd_kafka_err2str(err));
+		free(value);
+		rd_kafka_headers_destroy(hdrs);
+		d->fatal = true;
+		d->exit_code = 1;
+		fd_daemon_stop(d);
+		return;
+	}
+}
+
+static rd_kafka_headers_t *ce_headers(const fd_daemon *d, const char *type, const char *id,
+                                      int64_t at_ms)
+{
+	char when[64];
+	iso8601(at_ms, when, sizeof when);
+	rd_kafka_headers_t *h = rd_kafka_headers_new(6);
+	rd_kafka_header_add(h, "ce_specversion", -1, "1.0", -1);
+	rd_kafka_header_add(h, "ce_type", -1, type, -1);
+	rd_kafka_header_add(h, "ce_id", -1, id, -1);
+	rd_kafka_header_add(h, "ce_time", -1, when, -1);
+	rd_kafka_header_add(h, "ce_source", -1, d->cfg.ce_source, -1);
+	rd_kafka_header_add(h, "content-type", -1, "application/x-protobuf", -1);
+	return h;
+}
+
+static void on_transition(void *ctx, const fd_transition *t)
+{
+	fd_daemon *d = ctx;
+	uint8_t *buf;
+	size_t len;
+	if (fd_wire_encode_transition(t, &buf, &len) != 0) {
+		fd_log(FD_LOG_ERR, "cannot encode transition %s of lead %s", t->transition_id, t->lead_id);
+		return;
+	}
+	produce(d, d->cfg.topics.transitions, t->lead_id, buf, len,
+	        ce_headers(d, "funneld.v1.StageTransition", t->transition_id, t->occurred_at_ms));
+	fd_log(FD_LOG_INFO, "lead %s: %s -> %s (%s%s%s)", t->lead_id, fd_stage_name(t->from_stage),
+	       fd_stage_name(t->to_stage), fd_trigger_name(t->trigger), *t->reason ? ": " : "",
+	       t->reason);
+	if (d->tap.transition)
+		d->tap.transition(d->tap.ctx, t);
+}
+
+static void on_sla(void *ctx, const fd_sla_event *e)
+{
+	fd_daemon *d = ctx;
+	uint8_t *buf;
+	size_t len;
+	if (fd_wire_encode_sla_event(e, &buf, &len) != 0) {
+		fd_log(FD_LOG_ERR, "cannot encode SLA event %s of lead %s", e->sla_event_id, e->lead_id);
+		return;
+	}
+	produce(d, d->cfg.topics.sla, e->lead_id, buf, len,
+	        ce_headers(d, "funneld.v1.SlaEvent", e->sla_event_id, e->occurred_at_ms));
+	if (d->tap.sla)
+		d->tap.sla(d->tap.ctx, e);
+}
+
+static void on_lead_changed(void *ctx, const char *lead_id)
+{
+	fd_daemon *d = ctx;
+	bool created;
+	if (!fd_table_put(d->dirty, lead_id, strlen(lead_id), &created))
+		fd_log(FD_LOG_WARNING, "out of memory marking lead %s for a score update", lead_id);
+}
+
+static fd_sink engine_sink(fd_daemon *d)
+{
+	fd_sink s = { on_transition, on_sla, on_lead_changed, d };
+	return s;
+}
+
+/* The record, untouched, plus funneld.error.* headers. */
+static void dead_letter(fd_daemon *d, const rd_kafka_message_t *m, const char *reason)
+{
+	rd_kafka_headers_t *orig = NULL, *h;
+	if (rd_kafka_message_headers(m, &orig) == RD_KAFKA_RESP_ERR_NO_ERROR && orig)
+		h = rd_kafka_headers_copy(orig);
+	else
+		h = rd_kafka_headers_new(4);
+	char num[32];
+	rd_kafka_header_add(h, "funneld.error.reason", -1, reason, -1);
+	rd_kafka_header_add(h, "funneld.error.topic", -1, rd_kafka_topic_name(m->rkt), -1);
+	snprintf(num, sizeof num, "%" PRId32, m->partition);
+	rd_kafka_header_add(h, "funneld.error.partition", -1, num, -1);
+	snprintf(num, sizeof num, "%" PRId64, m->offset);
+	rd_kafka_header_add(h, "funneld.error.offset", -1, num, -1);
+	void *value = NULL;
+	if (m->len) {
+		value = malloc(m->len);
+		if (!value) {
+			rd_kafka_headers_destroy(h);
+			fd_log(FD_LOG_CRIT, "out of memory writing a dead letter");
+			d->fatal = true;
+			d->exit_code = 1;
+			fd_daemon_stop(d);
+			return;
+		}
+		memcpy(value, m->payload, m->len);
+	}
+	uint64_t token = fd_epochs_output(d->epochs);
+	rd_kafka_resp_err_t err;
+	while ((err = rd_kafka_producev(d->producer, RD_KAFKA_V_TOPIC(d->cfg.topics.dead_letters),
+	                                RD_KAFKA_V_KEY(m->key, m->key_len),
+	                                RD_KAFKA_V_VALUE(value, m->len),
+	                                RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_FREE),
+	                                RD_KAFKA_V_HEADERS(h),
+	                                RD_KAFKA_V_OPAQUE((void *)(uintptr_t)token),
+	                                RD_KAFKA_V_END)) == RD_KAFKA_RESP_ERR__QUEUE_FULL)
+		rd_kafka_poll(d->producer, 100);
+	if (err) {
+		fd_log(FD_LOG_ERR, "dead letter for %s [%" PRId32 "] @%" PRId64 " failed: %s",
+		       rd_kafka_topic_name(m->rkt), m->partition, m->offset, rd_kafka_err2str(err));
+		free(value);
+		rd_kafka_headers_destroy(h);
+		d->fatal = true;
+		d->exit_code = 1;
+		fd_daemon_stop(d);
+		return;
+	}
+	d->stats.produced++;
+	d->stats.dead_letters++;
+	fd_log(FD_LOG_WARNING, "dead letter: %s [%" PRId32 "] @%" PRId64 ": %s",
+	       rd_kafka_topic_name(m->rkt), m->partition, m->offset, reason);
+}
+
+static void dr_msg_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
+{
+	(void)rk;
+	fd_daemon *d = opaque;
+	if (m->err) {
+		/* message.timeout.ms is infinite: only permanent errors get here.
+		 * The epoch is never acknowledged, so nothing after it is
+		 * committed; stop and let a restart replay. */
+		fd_log(FD_LOG_ERR, "delivery to %s failed: %s; stopping without committing",
+		       rd_kafka_topic_name(m->rkt), rd_kafka_err2str(m->err));
+		d->fatal = true;
+		d->exit_code = 1;
+		return;
+	}
+	d->stats.delivered++;
+	fd_epochs_ack(d->epochs, (uint64_t)(uintptr_t)m->_private);
+}
+
+/* ---- scores, timers, commits ---------------------------------------------------------- */
+
+static void emit_scores(fd_daemon *d, int64_t now)
+{
+	if (fd_table_count(d->dirty) == 0)
+		return;
+	uint32_t cur = 0;
+	void *rec;
+	while ((rec = fd_table_next(d->dirty, &cur)) != NULL) {
+		size_t len;
+		const char *id = fd_table_key(d->dirty, rec, &len);
+		fd_lead_view v;
+		if (!fd_engine_lead(d->engine, id, now, &v))
+			continue;
+		uint8_t *buf;
+		size_t n;
+		if (fd_wire_encode_lead_score(&v, now, &buf, &n) != 0)
+			continue;
+		char ident[FD_ID_HEX + 24];
+		snprintf(ident, sizeof ident, "%s@%" PRId64, id, now);
+		produce(d, d->cfg.topics.scores, id, buf, n,
+		        ce_headers(d, "funneld.v1.LeadScore", ident, now));
+		d->stats.scores++;
+	}
+	fd_table_free(d->dirty);
+	d->dirty = fd_table_new(1, 1024);
+}
+
+static void schedule_deadline(fd_daemon *d);
+
+static void fire_due(fd_daemon *d)
+{
+	fd_sink sink = engine_sink(d);
+	fd_engine_advance(d->engine, now_ms(d), &sink);
+	schedule_deadline(d);
+}
+
+static const char *input_topic_name(const fd_daemon *d, int topic)
+{
+	return topic == IN_ENGAGEMENT ? d->cfg.topics.engagement
+	       : topic == IN_PROFILES ? d->cfg.topics.profiles
+	                               : d->cfg.topics.activities;
+}
+
+static void commit_ready(fd_daemon *d, bool sync)
+{
+	const fd_position *pos;
+	size_t n = fd_epochs_committable(d->epochs, &pos);
+	if (n == 0 || d->fatal)
+		return;
+	rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new((int)n);
+	for (size_t i = 0; i < n; i++)
+		rd_kafka_topic_partition_list_add(l, input_topic_name(d, pos[i].topic),
+		                                  pos[i].partition)->offset = pos[i].offset;
+	rd_kafka_resp_err_t err = rd_kafka_commit(d->consumer, l, sync ? 0 : 1);
+	if (err && err != RD_KAFKA_RESP_ERR__NO_OFFSET)
+		fd_log(FD_LOG_WARNING, "commit failed: %s (will retry with the next epoch)",
+		       rd_kafka_err2str(err));
+	else
+		d->stats.commits++;
+	rd_kafka_topic_partition_list_destroy(l);
+}
+
+static void on_deadline(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	fire_due(arg);
+}
+
+static void schedule_deadline(fd_daemon *d)
+{
+	if (d->stopped)
+		return;
+	int64_t next = fd_engine_next_deadline(d->engine);
+	if (next == INT64_MAX) {
+		evtimer_del(d->deadline_ev);
+		return;
+	}
+	double delay = (double)(next - now_ms(d)) / d->clock.speed;
+	if (delay < 0)
+		delay = 0;
+	if (delay > 3600e3)
+		delay = 3600e3;
+	struct timeval tv = { (time_t)(delay / 1000), (suseconds_t)((int64_t)delay % 1000) * 1000 };
+	evtimer_add(d->deadline_ev, &tv);
+}
+
+static void on_tick(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	fd_daemon *d = arg;
+	if (d->stopped)
+		return;
+	fire_due(d);
+	emit_scores(d, now_ms(d));
+	fd_epochs_close(d->epochs);
+	rd_kafka_poll(d->producer, 0);
+	commit_ready(d, false);
+	if (d->fatal)
+		fd_daemon_stop(d);
+	sd_notify(0, "WATCHDOG=1");
+}
+
+/* ---- consuming -------------------------------------------------------------------- */
+
+static int topic_index(const fd_daemon *d, const char *name)
+{
+	if (strcmp(name, d->cfg.topics.engagement) == 0)
+		return IN_ENGAGEMENT;
+	if (strcmp(name, d->cfg.topics.profiles) == 0)
+		return IN_PROFILES;
+	if (strcmp(name, d->cfg.topics.activities) == 0)
+		return IN_ACTIVITIES;
+	return -1;
+}
+
+static void decode(fd_daemon *d, pending_input *p, fd_wire_arena *a)
+{
+	const rd_kafka_message_t *m = p->msg;
+	int rc = -1;
+	p->reason[0] = '\0';
+	switch (p->topic) {
+	case IN_ENGAGEMENT:
+		rc = fd_wire_decode_engagement(d->cfg.topics.engagement_encoding, m->payload, m->len, a,
+		                               &p->ev, p->reason, sizeof p->reason);
+		p->lead_id = p->ev.lead_id;
+		break;
+	case IN_PROFILES:
+		rc = fd_wire_decode_profile(d->cfg.topics.profiles_encoding, m->payload, m->len, a,
+		                            &p->profile, p->reason, sizeof p->reason);
+		p->lead_id = p->profile.lead_id;
+		break;
+	case IN_ACTIVITIES:
+		rc = fd_wire_decode_activity(d->cfg.topics.activities_encoding, m->payload, m->len, a,
+		                             &p->activity, p->reason, sizeof p->reason);
+		p->lead_id = p->activity.lead_id;
+		break;
+	default:
+		snprintf(p->reason, sizeof p->reason, "record from unexpected topic %s",
+		         rd_kafka_topic_name(m->rkt));
+	}
+	p->decoded = rc;
+	if (rc != 0)
+		p->lead_id = NULL;
+}
+
+static void apply(fd_daemon *d, pending_input *p, int64_t now)
+{
+	const rd_kafka_message_t *m = p->msg;
+	d->stats.consumed++;
+	if (p->decoded != 0) {
+		dead_letter(d, m, p->reason[0] ? p->reason : "undecodable record");
+	} else {
+		char err[256] = "";
+		fd_sink sink = engine_sink(d);
+		fd_status st = FD_OK;
+		switch (p->topic) {
+		case IN_ENGAGEMENT:
+			st = fd_engine_engagement(d->engine, &p->ev, now, &sink, err, sizeof err);
+			break;
+		case IN_PROFILES:
+			st = fd_engine_profile(d->engine, &p->profile, now, &sink, err, sizeof err);
+			break;
+		case IN_ACTIVITIES:
+			st = fd_engine_activity(d->engine, &p->activity, now, &sink, err, sizeof err);
+			break;
+		}
+		if (st < 0) {
+			char reason[320];
+			snprintf(reason, sizeof reason, "%s: %s",
+			         st == FD_ERR_REFUSED ? "refused" : st == FD_ERR_FULL ? "lead cap" : "invalid",
+			         err);
+			dead_letter(d, m, reason);
+		}
+	}
+	fd_epochs_input(d->epochs, p->topic, m->partition, m->offset);
+}
+
+/* Read up to BATCH records without blocking; returns how many. Errors and
+ * rebalance events are served on the way (rd_kafka_consumer_poll calls the
+ * rebalance callback). */
+static size_t read_batch(fd_daemon *d)
+{
+	size_t n = 0;
+	while (n < BATCH && !d->stopping) {
+		rd_kafka_message_t *m = rd_kafka_consumer_poll(d->consumer, 0);
+		if (!m)
+			break;
+		if (m->err) {
+			if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
+				fd_log(FD_LOG_WARNING, "consumer: %s", rd_kafka_message_errstr(m));
+			rd_kafka_message_destroy(m);
+			continue;
+		}
+		pending_input *p = &d->batch[n];
+		p->msg = m;
+		p->topic = topic_index(d, rd_kafka_topic_name(m->rkt));
+		decode(d, p, d->arenas[n]);
+		n++;
+	}
+	return n;
+}
+
+static void consume(fd_daemon *d)
+{
+	for (int round = 0; round < BATCHES_PER_WAKE && !d->stopping; round++) {
+		size_t n = read_batch(d);
+		if (n == 0)
+			return;
+		int64_t now = now_ms(d);
+		/* lookups for the next records are prefetched while applying */
+		for (size_t i = 0; i < n && i < 8; i++)
+			if (d->batch[i].lead_id)
+				fd_engine_prefetch(d->engine, d->batch[i].lead_id, 1);
+		for (size_t i = 0; i < n; i++) {
+			if (i + 8 < n && d->batch[i + 8].lead_id)
+				fd_engine_prefetch(d->engine, d->batch[i + 8].lead_id, 1);
+			apply(d, &d->batch[i], now);
+			rd_kafka_message_destroy(d->batch[i].msg);
+			d->batch[i].msg = NULL;
+			fd_wire_arena_reset(d->arenas[i]);
+		}
+		fire_due(d);
+	}
+	/* more may be waiting: come back after other events had their turn */
+	event_active(d->cq_ev, EV_READ, 0);
+}
+
+static void drain_pipe(int fd)
+{
+	char buf[256];
+	while (read(fd, buf, sizeof buf) > 0)
+		;
+}
+
+static void on_consumer_queue(evutil_socket_t fd, short what, void *arg)
+{
+	(void)what;
+	fd_daemon *d = arg;
+	drain_pipe(fd);
+	if (!d->stopping)
+		consume(d);
+}
+
+static void on_producer_queue(evutil_socket_t fd, short what, void *arg)
+{
+	(void)what;
+	fd_daemon *d = arg;
+	drain_pipe(fd);
+	rd_kafka_poll(d->producer, 0);
+	if (d->fatal && !d->stopping)
+		fd_daemon_stop(d);
+}
+
+/* ---- rebalance -------------------------------------------------------------------- */
+
+static void log_partitions(const char *what, const rd_kafka_topic_partition_list_t *parts)
+{
+	char buf[1024];
+	size_t off = 0;
+	buf[0] = '\0';
+	for (int i = 0; i < parts->cnt && off < sizeof buf; i++) {
+		int n = snprintf(buf + off, sizeof buf - off, "%s%s[%" PRId32 "]", i ? " " : "",
+		                 parts->elems[i].topic, parts->elems[i].partition);
+		if (n < 0)
+			break;
+		off += (size_t)n;
+	}
+	fd_log(FD_LOG_NOTICE, "%s: %s", what, parts->cnt ? buf : "(none)");
+}
+
+/* Before giving partitions up: everything they caused must be durable and
+ * their offsets committed. */
+static void drain_for_revoke(fd_daemon *d, const rd_kafka_topic_partition_list_t *parts,
+                             bool lost)
+{
+	if (!lost) {
+		fire_due(d);
+		emit_scores(d, now_ms(d));
+		fd_epochs_close(d->epochs);
+		rd_kafka_resp_err_t err = rd_kafka_flush(d->producer, 60 * 1000);
+		if (err)
+			fd_log(FD_LOG_WARNING, "flush before revoke: %s", rd_kafka_err2str(err));
+		commit_ready(d, true);
+	}
+	for (int i = 0; i < parts->cnt; i++) {
+		int t = topic_index(d, parts->elems[i].topic);
+		if (t >= 0)
+			fd_epochs_forget(d->epochs, t, parts->elems[i].partition);
+	}
+}
+
+static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+                         rd_kafka_topic_partition_list_t *parts, void *opaque)
+{
+	fd_daemon *d = opaque;
+	bool cooperative = strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE") == 0;
+	rd_kafka_error_t *error = NULL;
+	rd_kafka_resp_err_t ret = RD_KAFKA_RESP_ERR_NO_ERROR;
+	if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+		log_partitions("assigned", parts);
+		if (cooperative)
+			error = rd_kafka_incremental_assign(rk, parts);
+		else
+			ret = rd_kafka_assign(rk, parts);
+	} else if (err == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS) {
+		bool lost = rd_kafka_assignment_lost(rk);
+		log_partitions(lost ? "lost" : "revoked", parts);
+		drain_for_revoke(d, parts, lost);
+		if (cooperative)
+			error = rd_kafka_incremental_unassign(rk, parts);
+		else
+			ret = rd_kafka_assign(rk, NULL);
+	} else {
+		fd_log(FD_LOG_ERR, "rebalance failed: %s", rd_kafka_err2str(err));
+		ret = rd_kafka_assign(rk, NULL);
+	}
+	if (error) {
+		fd_log(FD_LOG_ERR, "incremental rebalance: %s", rd_kafka_error_string(error));
+		rd_kafka_error_destroy(error);
+	} else if (ret) {
+		fd_log(FD_LOG_ERR, "assign: %s", rd_kafka_err2str(ret));
+	}
+}
+
+static void error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
+{
+	fd_daemon *d = opaque;
+	if (err == RD_KAFKA_RESP_ERR__FATAL) {
+		char buf[512];
+		rd_kafka_fatal_error(rk, buf, sizeof buf);
+		fd_log(FD_LOG_CRIT, "fatal Kafka error: %s", buf);
+		d->fatal = true;
+		d->exit_code = 1;
+		return;
+	}
+	/* transport errors, all brokers down, ...: librdkafka keeps retrying */
+	fd_log(FD_LOG_WARNING, "kafka: %s: %s", rd_kafka_err2name((rd_kafka_resp_err_t)err), reason);
+}
+
+static void log_cb(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
+{
+	(void)rk;
+	fd_log(level <= 3 ? FD_LOG_ERR : level == 4 ? FD_LOG_WARNING : FD_LOG_DEBUG,
+	       "librdkafka %s: %s", fac, buf);
+}
+
+/* ---- set-up ----------------------------------------------------------------------- */
+
+static int conf_set(rd_kafka_conf_t *conf, const char *name, const char *value, char *errstr,
+                    size_t errstr_size)
+{
+	char e[512];
+	if (rd_kafka_conf_set(conf, name, value, e, sizeof e) != RD_KAFKA_CONF_OK) {
+		snprintf(errstr, errstr_size, "kafka property %s=%s: %s", name, value, e);
+		return -1;
+	}
+	return 0;
+}
+
+/* Common properties from the config, then the role's own. Producer-only or
+ * consumer-only properties given by the user are applied to both clients;
+ * librdkafka ignores the ones that do not apply to a client (with a warning
+ * at debug level). */
+static rd_kafka_conf_t *client_conf(fd_daemon *d, bool consumer, char *errstr, size_t size)
+{
+	rd_kafka_conf_t *conf = rd_kafka_conf_new();
+	rd_kafka_conf_set_opaque(conf, d);
+	rd_kafka_conf_set_error_cb(conf, error_cb);
+	rd_kafka_conf_set_log_cb(conf, log_cb);
+	if (conf_set(conf, "client.id", consumer ? "funneld-consumer" : "funneld-producer", errstr,
+	             size))
+		goto fail;
+	for (int i = 0; i < d->cfg.n_kafka_props; i++) {
+		const char *name = d->cfg.kafka_props[i].name;
+		char e[512];
+		rd_kafka_conf_res_t r = rd_kafka_conf_set(conf, name, d->cfg.kafka_props[i].value, e,
+		                                          sizeof e);
+		if (r == RD_KAFKA_CONF_INVALID) {
+			snprintf(errstr, size, "kafka property %s: %s", name, e);
+			goto fail;
+		}
+		if (r == RD_KAFKA_CONF_UNKNOWN) {
+			snprintf(errstr, size, "unknown kafka property %s", name);
+			goto fail;
+		}
+	}
+	if (consumer) {
+		if (conf_set(conf, "group.id", d->cfg.group_id, errstr, size) ||
+		    conf_set(conf, "enable.auto.commit", "false", errstr, size) ||
+		    conf_set(conf, "enable.auto.offset.store", "false", errstr, size) ||
+		    conf_set(conf, "auto.offset.reset", "earliest", errstr, size) ||
+		    conf_set(conf, "partition.assignment.strategy", "cooperative-sticky", errstr, size))
+			goto fail;
+		rd_kafka_conf_set_rebalance_cb(conf, rebalance_cb);
+	} else {
+		if (conf_set(conf, "enable.idempotence", "true", errstr, size) ||
+		    conf_set(conf, "acks", "all", errstr, size) ||
+		    conf_set(conf, "message.timeout.ms", "0", errstr, size) ||
+		    conf_set(conf, "linger.ms", "5", errstr, size) ||
+		    conf_set(conf, "partitioner", "murmur2_random", errstr, size))
+			goto fail;
+		rd_kafka_conf_set_dr_msg_cb(conf, dr_msg_cb);
+	}
+	return conf;
+fail:
+	rd_kafka_conf_destroy(conf);
+	return NULL;
+}
+
+static int queue_event(fd_daemon *d, rd_kafka_queue_t *q, int p[2], struct event **ev,
+                       event_callback_fn cb)
+{
+	if (pipe(p) != 0)
+		return -1;
+	for (int i = 0; i < 2; i++) {
+		fcntl(p[i], F_SETFL, fcntl(p[i], F_GETFL) | O_NONBLOCK);
+		fcntl(p[i], F_SETFD, FD_CLOEXEC);
+	}
+	rd_kafka_queue_io_event_enable(q, p[1], "1", 1);
+	*ev = event_new(d->base, p[0], EV_READ | EV_PERSIST, cb, d);
+	return *ev && event_add(*ev, NULL) == 0 ? 0 : -1;
+}
+
+static void on_signal(evutil_socket_t sig, short what, void *arg)
+{
+	(void)what;
+	fd_daemon *d = arg;
+	if (sig == SIGHUP) {
+		fd_config *fresh = calloc(1, sizeof *fresh);
+		char err[1024];
+		if (fresh && d->config_path[0] &&
+		    fd_config_load(fresh, d->config_path, NULL, 0, err, sizeof err) == 0) {
+			/* runtime-safe settings apply at once; scoring, lifecycle and
+			 * SLA rules shape the per-lead state and apply on restart */
+			fd_log_init(fresh->log_level);
+			d->cfg.log_level = fresh->log_level;
+			fd_log(FD_LOG_NOTICE, "SIGHUP: %s is valid; log level applied, rule changes "
+			       "take effect at the next restart", d->config_path);
+		} else if (fresh) {
+			fd_log(FD_LOG_ERR, "SIGHUP: keeping the running configuration: %s",
+			       d->config_path[0] ? err : "no configuration file");
+		}
+		if (fresh) {
+			fd_config_free(fresh);
+			free(fresh);
+		}
+		return;
+	}
+	if (d->stopping) {
+		fd_log(FD_LOG_WARNING, "second signal: exiting at once");
+		_exit(1);
+	}
+	fd_log(FD_LOG_NOTICE, "signal %d: draining", (int)sig);
+	fd_daemon_stop(d);
+}
+
+fd_daemon *fd_daemon_new(const fd_daemon_options *opt, char *errstr, size_t errstr_size)
+{
+	fd_daemon *d = calloc(1, sizeof *d);
+	if (!d) {
+		snprintf(errstr, errstr_size, "out of memory");
+		return NULL;
+	}
+	d->cq_pipe[0] = d->cq_pipe[1] = d->pq_pipe[0] = d->pq_pipe[1] = -1;
+	d->cfg = *opt->cfg;
+	d->cfg.kafka_props = NULL; /* not owned: we only read opt->cfg's during new */
+	d->cfg.n_kafka_props = 0;
+	d->clock = opt->clock.now ? opt->clock : fd_clock_wall();
+	if (d->clock.speed <= 0)
+		d->clock.speed = 1;
+	d->base = opt->base;
+	d->tap = opt->tap;
+	if (opt->config_path)
+		snprintf(d->config_path, sizeof d->config_path, "%s", opt->config_path);
+
+	/* client configs read the Kafka properties from the caller's config */
+	d->cfg.kafka_props = opt->cfg->kafka_props;
+	d->cfg.n_kafka_props = opt->cfg->n_kafka_props;
+	rd_kafka_conf_t *cc = client_conf(d, true, errstr, errstr_size);
+	rd_kafka_conf_t *pc = cc ? client_conf(d, false, errstr, errstr_size) : NULL;
+	d->cfg.kafka_props = NULL;
+	d->cfg.n_kafka_props = 0;
+	if (!cc || !pc) {
+		if (cc)
+			rd_kafka_conf_destroy(cc);
+		goto fail;
+	}
+	char e[512];
+	d->producer = rd_kafka_new(RD_KAFKA_PRODUCER, pc, e, sizeof e);
+	if (!d->producer) {
+		rd_kafka_conf_destroy(pc);
+		rd_kafka_conf_destroy(cc);
+		snprintf(errstr, errstr_size, "producer: %s", e);
+		goto fail;
+	}
+	d->consumer = rd_kafka_new(RD_KAFKA_CONSUMER, cc, e, sizeof e);
+	if (!d->consumer) {
+		rd_kafka_conf_destroy(cc);
+		snprintf(errstr, errstr_size, "consumer: %s", e);
+		goto fail;
+	}
+	rd_kafka_poll_set_consumer(d->consumer);
+	d->cq = rd_kafka_queue_get_consumer(d->consumer);
+	d->pq = rd_kafka_queue_get_main(d->producer);
+
+	d->engine = fd_engine_new(&d->cfg.engine, 0);
+	d->epochs = fd_epochs_new();
+	d->dirty = fd_table_new(1, 1024);
+	if (!d->engine || !d->epochs || !d->dirty) {
+		snprintf(errstr, errstr_size, "out of memory");
+		goto fail;
+	}
+	if (d->cfg.max_leads > 0)
+		fd_engine_set_max_leads(d->engine, (size_t)d->cfg.max_leads);
+	for (int i = 0; i < BATCH; i++)
+		if (!(d->arenas[i] = fd_wire_arena_new())) {
+			snprintf(errstr, errstr_size, "out of memory");
+			goto fail;
+		}
+	d->tick_ev = event_new(d->base, -1, EV_PERSIST, on_tick, d);
+	d->deadline_ev = evtimer_new(d->base, on_deadline, d);
+	if (!d->tick_ev || !d->deadline_ev) {
+		snprintf(errstr, errstr_size, "libevent: cannot create timers");
+		goto fail;
+	}
+	if (queue_event(d, d->pq, d->pq_pipe, &d->pq_ev, on_producer_queue) != 0) {
+		snprintf(errstr, errstr_size, "cannot watch the producer queue: %s", strerror(errno));
+		goto fail;
+	}
+	if (opt->handle_signals) {
+		int sigs[3] = { SIGTERM, SIGINT, SIGHUP };
+		for (int i = 0; i < 3; i++) {
+			d->sig_ev[i] = evsignal_new(d->base, sigs[i], on_signal, d);
+			if (!d->sig_ev[i] || event_add(d->sig_ev[i], NULL) != 0) {
+				snprintf(errstr, errstr_size, "libevent: cannot watch signals");
+				goto fail;
+			}
+		}
+	}
+	return d;
+fail:
+	fd_daemon_free(d);
+	return NULL;
+}
+
+/* Input topics exist and have one partition count. 1: ok, 0: broker not
+ * reachable (retry), -1: refused (errstr). */
+static int check_topics(fd_daemon *d, char *errstr, size_t errstr_size)
+{
+	const struct rd_kafka_metadata *md = NULL;
+	rd_kafka_resp_err_t err = rd_kafka_metadata(d->consumer, 1, NULL, &md, 5000);
+	if (err) {
+		fd_log(FD_LOG_WARNING, "waiting for the brokers: metadata: %s", rd_kafka_err2str(err));
+		return 0;
+	}
+	const char *names[3] = { d->cfg.topics.engagement, d->cfg.topics.profiles,
+		                     d->cfg.topics.activities };
+	int counts[3] = { -1, -1, -1 };
+	for (int t = 0; t < md->topic_cnt; t++)
+		for (int i = 0; i < 3; i++)
+			if (strcmp(md->topics[t].topic, names[i]) == 0 && !md->topics[t].err)
+				counts[i] = md->topics[t].partition_cnt;
+	rd_kafka_metadata_destroy(md);
+	for (int i = 0; i < 3; i++) {
+		if (counts[i] < 0) {
+			snprintf(errstr, errstr_size, "input topic %s does not exist (create the topics "
+			         "%s, %s and %s with the same partition count)",
+			         names[i], names[0], names[1], names[2]);
+			return -1;
+		}
+	}
+	if (counts[0] != counts[1] || counts[0] != counts[2]) {
+		snprintf(errstr, errstr_size, "input topics are not co-partitioned: %s has %d "
+		         "partitions, %s has %d, %s has %d; every lead must live on the same "
+		         "partition number of all three",
+		         names[0], counts[0], names[1], counts[1], names[2], counts[2]);
+		return -1;
+	}
+	fd_log(FD_LOG_INFO, "input topics %s, %s, %s: %d partitions each", names[0], names[1],
+	       names[2], counts[0]);
+	return 1;
+}
+
+int fd_daemon_start(fd_daemon *d, int timeout_ms, char *errstr, size_t errstr_size)
+{
+	struct timespec t0;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		int rc = check_topics(d, errstr, errstr_size);
+		if (rc < 0)
+			return -1;
+		if (rc > 0)
+			break;
+		struct timespec t1;
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		long waited = (long)(t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+		if (timeout_ms >= 0 && waited >= timeout_ms) {
+			snprintf(errstr, errstr_size, "brokers not reachable after %d ms", timeout_ms);
+			return -1;
+		}
+		struct timespec pause = { 1, 0 };
+		nanosleep(&pause, NULL);
+	}
+	rd_kafka_topic_partition_list_t *topics = rd_kafka_topic_partition_list_new(3);
+	rd_kafka_topic_partition_list_add(topics, d->cfg.topics.engagement, RD_KAFKA_PARTITION_UA);
+	rd_kafka_topic_partition_list_add(topics, d->cfg.topics.profiles, RD_KAFKA_PARTITION_UA);
+	rd_kafka_topic_partition_list_add(topics, d->cfg.topics.activities, RD_KAFKA_PARTITION_UA);
+	rd_kafka_resp_err_t err = rd_kafka_subscribe(d->consumer, topics);
+	rd_kafka_topic_partition_list_destroy(topics);
+	if (err) {
+		snprintf(errstr, errstr_size, "subscribe: %s", rd_kafka_err2str(err));
+		return -1;
+	}
+	if (queue_event(d, d->cq, d->cq_pipe, &d->cq_ev, on_consumer_queue) != 0) {
+		snprintf(errstr, errstr_size, "cannot watch the consumer queue: %s", strerror(errno));
+		return -1;
+	}
+	int64_t ms = d->cfg.commit_interval_ms > 0 ? d->cfg.commit_interval_ms : 1000;
+	struct timeval tv = { (time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000 };
+	event_add(d->tick_ev, &tv);
+	event_active(d->cq_ev, EV_READ, 0); /* records may already be queued */
+	d->started = true;
+	sd_notify(0, "READY=1");
+	fd_log(FD_LOG_NOTICE, "funneld running: group %s, commit interval %" PRId64 " ms",
+	       d->cfg.group_id, ms);
+	return 0;
+}
+
+void fd_daemon_stop(fd_daemon *d)
+{
+	if (d->stopping)
+		return;
+	d->stopping = true;
+	sd_notify(0, "STOPPING=1");
+	if (d->cq_ev)
+		event_del(d->cq_ev);
+	if (d->started && !d->fatal) {
+		fire_due(d);
+		emit_scores(d, now_ms(d));
+		fd_epochs_close(d->epochs);
+		rd_kafka_resp_err_t err = rd_kafka_flush(d->producer, 60 * 1000);
+		if (err)
+			fd_log(FD_LOG_ERR, "flush on stop: %s (%" PRIu64 " outputs unacknowledged; their "
+			       "inputs stay uncommitted)", rd_kafka_err2str(err), fd_epochs_pending(d->epochs));
+		commit_ready(d, true);
+	}
+	if (d->started) {
+		rd_kafka_resp_err_t err = rd_kafka_consumer_close(d->consumer);
+		if (err)
+			fd_log(FD_LOG_WARNING, "consumer close: %s", rd_kafka_err2str(err));
+	}
+	if (d->tick_ev)
+		event_del(d->tick_ev);
+	if (d->deadline_ev)
+		event_del(d->deadline_ev);
+	d->stopped = true;
+	fd_log(FD_LOG_NOTICE, "stopped: %" PRIu64 " records in, %" PRIu64 " out (%" PRIu64
+	       " dead letters), %" PRIu64 " commits", d->stats.consumed, d->stats.produced,
+	       d->stats.dead_letters, d->stats.commits);
+	event_base_loopexit(d->base, NULL);
+}
+
+bool fd_daemon_stopped(const fd_daemon *d)
+{
+	return d->stopped;
+}
+
+int fd_daemon_exit_code(const fd_daemon *d)
+{
+	return d->fatal ? (d->exit_code ? d->exit_code : 1) : d->exit_code;
+}
+
+fd_engine *fd_daemon_engine(fd_daemon *d)
+{
+	return d->engine;
+}
+
+void fd_daemon_stats_get(const fd_daemon *d, fd_daemon_stats *s)
+{
+	*s = d->stats;
+}
+
+void fd_daemon_free(fd_daemon *d)
+{
+	if (!d)
+		return;
+	for (int i = 0; i < 3; i++)
+		if (d->sig_ev[i])
+			event_free(d->sig_ev[i]);
+	if (d->cq_ev)
+		event_free(d->cq_ev);
+	if (d->pq_ev)
+		event_free(d->pq_ev);
+	if (d->tick_ev)
+		event_free(d->tick_ev);
+	if (d->deadline_ev)
+		event_free(d->deadline_ev);
+	if (d->cq) {
+		rd_kafka_queue_io_event_enable(d->cq, -1, NULL, 0);
+		rd_kafka_queue_destroy(d->cq);
+	}
+	if (d->pq) {
+		rd_kafka_queue_io_event_enable(d->pq, -1, NULL, 0);
+		rd_kafka_queue_destroy(d->pq);
+	}
+	if (d->consumer)
+		rd_kafka_destroy(d->consumer);
+	if (d->producer) {
+		rd_kafka_flush(d->producer, d->fatal ? 0 : 10 * 1000);
+		rd_kafka_destroy(d->producer);
+	}
+	for (int i = 0; i < 2; i++) {
+		if (d->cq_pipe[i] >= 0)
+			close(d->cq_pipe[i]);
+		if (d->pq_pipe[i] >= 0)
+			close(d->pq_pipe[i]);
+	}
+	for (int i = 0; i < BATCH; i++)
+		fd_wire_arena_free(d->arenas[i]);
+	fd_table_free(d->dirty);
+	fd_epochs_free(d->epochs);
+	fd_engine_free(d->engine);
+	free(d);
+}
+
+int fd_daemon_run(const fd_config *cfg, const char *config_path)
+{
+	char err[1024];
+	signal(SIGPIPE, SIG_IGN);
+	struct event_base *base = event_base_new();
+	if (!base) {
+		fd_log(FD_LOG_CRIT, "libevent: cannot create the event loop");
+		return 1;
+	}
+	fd_daemon_options opt = { .cfg = cfg, .base = base, .clock = fd_clock_wall(),
+		                      .handle_signals = true, .config_path = config_path };
+	fd_daemon *d = fd_daemon_new(&opt, err, sizeof err);
+	if (!d) {
+		fd_log(FD_LOG_CRIT, "%s", err);
+		event_base_free(base);
+		return 1;
+	}
+	int rc;
+	if (fd_daemon_start(d, -1, err, sizeof err) != 0) {
+		fd_log(FD_LOG_CRIT, "refusing to run: %s", err);
+		rc = 1;
+	} else {
+		event_base_dispatch(base);
+		rc = fd_daemon_exit_code(d);
+	}
+	fd_daemon_free(d);
+	event_base_free(base);
+	return rc;
+}

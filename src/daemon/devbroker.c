@@ -1,0 +1,176 @@
+/*
+ * devbroker.c — `funneld dev-broker`: librdkafka's mock cluster as a process
+ * of its own, for local trials with kcat and for tests whose broker must
+ * outlive the daemon (restarts, kill -9).
+ *
+ * It prints the bootstrap address as the first line on stdout (and flushes),
+ * creates every configured topic (inputs, outputs, dead letters, changelog)
+ * with the requested partition count, then runs until SIGTERM/SIGINT or a
+ * "quit" line on stdin. Other stdin lines inject faults, one command a line:
+ *
+ *   down ID          take broker ID down (connections refused)
+ *   up ID            bring it back
+ *   rtt ID MS        add MS of round-trip time to broker ID
+ *   create TOPIC N   create TOPIC with N partitions
+ *   quit             stop
+ *
+ * Every command is answered on stdout with "ok ..." or "error ...". EOF on
+ * stdin only stops reading. What it is not: a Kafka broker (DESIGN section 9
+ * lists the mock's limits).
+ */
+#include "daemon/devbroker.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <librdkafka/rdkafka.h>
+#include <librdkafka/rdkafka_mock.h>
+
+#include "daemon/log.h"
+
+typedef struct devbroker {
+	struct event_base *base;
+	rd_kafka_mock_cluster_t *mc;
+	struct event *stdin_ev;
+	char line[1024];
+	size_t len;
+} devbroker;
+
+static void reply(const char *status, const char *what, const char *detail)
+{
+	printf("%s %s%s%s\n", status, what, *detail ? ": " : "", detail);
+	fflush(stdout);
+}
+
+static void command(devbroker *db, char *line)
+{
+	char *argv[4] = { 0 };
+	int argc = 0;
+	for (char *tok = strtok(line, " \t\r"); tok && argc < 4; tok = strtok(NULL, " \t\r"))
+		argv[argc++] = tok;
+	if (argc == 0)
+		return;
+	rd_kafka_resp_err_t err = RD_KAFKA_RESP_ERR_NO_ERROR;
+	if (strcmp(argv[0], "quit") == 0) {
+		reply("ok", "quit", "");
+		event_base_loopexit(db->base, NULL);
+		return;
+	} else if (strcmp(argv[0], "down") == 0 && argc == 2) {
+		err = rd_kafka_mock_broker_set_down(db->mc, (int32_t)atoi(argv[1]));
+	} else if (strcmp(argv[0], "up") == 0 && argc == 2) {
+		err = rd_kafka_mock_broker_set_up(db->mc, (int32_t)atoi(argv[1]));
+	} else if (strcmp(argv[0], "rtt") == 0 && argc == 3) {
+		err = rd_kafka_mock_broker_set_rtt(db->mc, (int32_t)atoi(argv[1]), atoi(argv[2]));
+	} else if (strcmp(argv[0], "create") == 0 && argc == 3) {
+		err = rd_kafka_mock_topic_create(db->mc, argv[1], atoi(argv[2]), 1);
+	} else {
+		reply("error", "unknown command", argv[0]);
+		return;
+	}
+	if (err)
+		reply("error", argv[0], rd_kafka_err2str(err));
+	else
+		reply("ok", argv[0], "");
+	fd_log(FD_LOG_INFO, "dev-broker: %s %s%s", argv[0], argc > 1 ? argv[1] : "",
+	       err ? " failed" : "");
+}
+
+static void on_stdin(evutil_socket_t fd, short what, void *arg)
+{
+	devbroker *db = arg;
+	char buf[512];
+	ssize_t n = read(fd, buf, sizeof buf);
+	if (n <= 0) {
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			return;
+		event_del(db->stdin_ev); /* EOF: keep running, stop reading */
+		return;
+	}
+	for (ssize_t i = 0; i < n; i++) {
+		if (buf[i] == '\n') {
+			db->line[db->len] = '\0';
+			command(db, db->line);
+			db->len = 0;
+		} else if (db->len + 1 < sizeof db->line) {
+			db->line[db->len++] = buf[i];
+		}
+	}
+}
+
+static void on_signal(evutil_socket_t sig, short what, void *arg)
+{
+	devbroker *db = arg;
+	fd_log(FD_LOG_INFO, "dev-broker: signal %d, stopping", (int)sig);
+	event_base_loopexit(db->base, NULL);
+}
+
+int fd_devbroker_run(const fd_config *cfg, int partitions, int brokers)
+{
+	int rc = 1;
+	char errstr[512];
+	devbroker db = { 0 };
+	struct event *sigs[2] = { NULL, NULL };
+	rd_kafka_t *rk = NULL;
+
+	rd_kafka_conf_t *conf = rd_kafka_conf_new();
+	if (rd_kafka_conf_set(conf, "log_level", "4", errstr, sizeof errstr) != RD_KAFKA_CONF_OK)
+		fd_log(FD_LOG_WARNING, "dev-broker: %s", errstr);
+	rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof errstr);
+	if (!rk) {
+		rd_kafka_conf_destroy(conf);
+		fd_log(FD_LOG_ERR, "dev-broker: %s", errstr);
+		return 1;
+	}
+	db.mc = rd_kafka_mock_cluster_new(rk, brokers);
+	if (!db.mc) {
+		fd_log(FD_LOG_ERR, "dev-broker: cannot create the mock cluster");
+		goto out;
+	}
+	const fd_topics *t = &cfg->topics;
+	const char *topics[] = { t->engagement, t->profiles, t->activities, t->transitions,
+	                         t->sla, t->scores, t->dead_letters, t->changelog };
+	for (size_t i = 0; i < sizeof topics / sizeof topics[0]; i++) {
+		rd_kafka_resp_err_t err = rd_kafka_mock_topic_create(db.mc, topics[i], partitions, 1);
+		if (err) {
+			fd_log(FD_LOG_ERR, "dev-broker: create %s: %s", topics[i], rd_kafka_err2str(err));
+			goto out;
+		}
+	}
+	printf("%s\n", rd_kafka_mock_cluster_bootstraps(db.mc));
+	fflush(stdout);
+	fd_log(FD_LOG_NOTICE, "dev-broker: mock cluster of %d broker(s) at %s, %d partitions per topic",
+	       brokers, rd_kafka_mock_cluster_bootstraps(db.mc), partitions);
+
+	db.base = event_base_new();
+	if (!db.base)
+		goto out;
+	sigs[0] = evsignal_new(db.base, SIGTERM, on_signal, &db);
+	sigs[1] = evsignal_new(db.base, SIGINT, on_signal, &db);
+	if (!sigs[0] || !sigs[1] || event_add(sigs[0], NULL) || event_add(sigs[1], NULL))
+		goto out;
+	(void)fcntl(STDIN_FILENO, F_SETFL, fcntl(STDIN_FILENO, F_GETFL) | O_NONBLOCK);
+	db.stdin_ev = event_new(db.base, STDIN_FILENO, EV_READ | EV_PERSIST, on_stdin, &db);
+	if (db.stdin_ev)
+		(void)event_add(db.stdin_ev, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	event_base_dispatch(db.base);
+	rc = 0;
+out:
+	if (db.stdin_ev)
+		event_free(db.stdin_ev);
+	for (int i = 0; i < 2; i++)
+		if (sigs[i])
+			event_free(sigs[i]);
+	if (db.base)
+		event_base_free(db.base);
+	if (db.mc)
+		rd_kafka_mock_cluster_destroy(db.mc);
+	rd_kafka_destroy(rk);
+	return rc;
+}
