@@ -497,9 +497,15 @@ static void consume(fd_daemon *d)
 		for (size_t i = 0; i < n && i < 8; i++)
 			if (d->batch[i].lead_id)
 				fd_engine_prefetch(d->engine, d->batch[i].lead_id, 1);
+		fd_sink sink = engine_sink(d);
 		for (size_t i = 0; i < n; i++) {
 			if (i + 8 < n && d->batch[i + 8].lead_id)
 				fd_engine_prefetch(d->engine, d->batch[i + 8].lead_id, 1);
+			/* deadlines already due fire before the next input, never
+			 * depending on where a batch happens to end (replays see the
+			 * same order) */
+			if (fd_engine_next_deadline(d->engine) <= now)
+				fd_engine_advance(d->engine, now, &sink);
 			apply(d, &d->batch[i], now);
 			rd_kafka_message_destroy(d->batch[i].msg);
 			d->batch[i].msg = NULL;
