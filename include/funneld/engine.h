@@ -37,6 +37,8 @@ typedef struct fd_engagement {
 	const char *content_id;
 	const char *url;
 	const char *campaign;
+	int32_t partition;        /* input partition that owns the lead */
+	int64_t position;         /* Kafka offset + 1; 0: not from Kafka (see below) */
 } fd_engagement;
 
 typedef struct fd_profile {
@@ -54,6 +56,8 @@ typedef struct fd_profile {
 	size_t n_technologies;
 	const char *lead_source;
 	const char *owner_id;
+	int32_t partition;
+	int64_t position;
 } fd_profile;
 
 typedef struct fd_activity {
@@ -65,7 +69,15 @@ typedef struct fd_activity {
 	fd_reason reason;
 	const char *note;
 	int32_t review_after_days; /* 0: configured default */
+	int32_t partition;
+	int64_t position;
 } fd_activity;
+
+/* Replays: a lead remembers, per input kind (engagement, profile,
+ * activity), the position of the last record it applied. A record whose
+ * position is not after that is a replay and returns FD_DUPLICATE without
+ * touching anything, so reprocessing input after a crash never counts twice.
+ * Positions are per partition and a lead lives on one partition. */
 
 /* ---- outputs ------------------------------------------------------------- */
 
@@ -187,6 +199,89 @@ size_t fd_engine_advance(fd_engine *e, int64_t now, const fd_sink *out);
 /* Earliest pending deadline, or INT64_MAX when none. */
 int64_t fd_engine_next_deadline(const fd_engine *e);
 
+/* ---- persisted state (changelog) -------------------------------------------- */
+
+enum { FD_INPUT_ENGAGEMENT = 0, FD_INPUT_PROFILE, FD_INPUT_ACTIVITY, FD_INPUT_KINDS };
+#define FD_SEEN_MAX 8
+
+typedef struct fd_state_sla {
+	const char *name;
+	int64_t started_at_ms;
+	int64_t due_at_ms;
+	bool warned;
+	bool done;                /* met or breached in this scope visit */
+} fd_state_sla;
+
+typedef struct fd_state_cap {
+	const char *type;
+	int64_t window;           /* floor(t / cap_window_ms) */
+	double awarded;
+} fd_state_cap;
+
+/* Everything the engine knows about one lead, as plain data (the changelog
+ * codec turns it into a LeadState record). Scores of breakdown and
+ * interests are on the engagement_as_of basis, like engagement. Times that
+ * were never set are 0. Strings are borrowed: from the engine on export
+ * (valid until its next call), from the caller on import. */
+typedef struct fd_lead_state {
+	const char *lead_id;
+	int32_t partition;
+	fd_stage stage;
+	int64_t stage_entered_ms;
+	double engagement;
+	int64_t engagement_as_of_ms;   /* 0: no event yet */
+	double fit;
+	int grade;
+	int64_t last_event_ms;
+	int64_t last_high_intent_ms;
+	int64_t review_at_ms;
+	int64_t profile_updated_ms;    /* 0: no profile yet */
+	const char *owner_id;
+	const char *lead_source;
+	const char *disqualified_by;   /* disqualifier rule name, "" */
+	int64_t freq_head;             /* newest bucket index; meaningful when n_freq > 0 */
+	uint32_t freq[FD_FREQ_BUCKETS]; /* newest first */
+	int n_freq;
+	uint64_t seen[FD_SEEN_MAX];    /* oldest first */
+	int n_seen;
+	fd_state_cap caps[FD_MAX_EVENT_TYPES];
+	int n_caps;
+	fd_state_sla slas[FD_MAX_SLAS];
+	int n_slas;
+	fd_recent_activity recent[FD_MAX_CONTEXT];
+	int n_recent;
+	fd_interest interests[FD_MAX_CONTEXT];
+	int n_interests;
+	fd_breakdown breakdown[FD_MAX_EVENT_TYPES];
+	int n_breakdown;
+	int64_t positions[FD_INPUT_KINDS]; /* last applied position per input kind */
+} fd_lead_state;
+
+/* Export lead `lead_id`; false when unknown. */
+bool fd_engine_export(fd_engine *e, const char *lead_id, fd_lead_state *out);
+
+/* Replace (or create) a lead from a state record, re-arming its timers
+ * (SLA warnings and deadlines, nurture review). Names the current config no
+ * longer has (event types, SLAs, disqualifiers) are dropped. Deadlines
+ * already past fire at the next fd_engine_advance(). FD_ERR_FULL at the lead
+ * cap, FD_ERR_INVALID for a state without lead id. */
+fd_status fd_engine_import(fd_engine *e, const fd_lead_state *st, char *errstr, size_t errstr_size);
+
+/* Forget a lead and its timers (revoked partition, tombstone). */
+bool fd_engine_remove(fd_engine *e, const char *lead_id);
+
+/* Call `fn` for every lead of `partition` (-1: every lead). The callback may
+ * not change the engine; collect ids and act afterwards. */
+void fd_engine_foreach(fd_engine *e, int32_t partition,
+                       void (*fn)(void *ctx, const char *lead_id, int32_t partition), void *ctx);
+
+/* Evict up to `max` leads whose last input is older than now - ttl_ms and
+ * that have nothing pending (no open SLA, no review date): `fn` is called
+ * with each id before it is removed (to write a tombstone). Returns how many
+ * were evicted. */
+size_t fd_engine_evict(fd_engine *e, int64_t now, int64_t ttl_ms, size_t max,
+                       void (*fn)(void *ctx, const char *lead_id, int32_t partition), void *ctx);
+
 /* ---- inspection (admin API, tests, demo summary) -------------------------- */
 
 #define FD_MAX_OPEN_SLAS 8
@@ -227,6 +322,7 @@ typedef struct fd_engine_stats {
 	uint64_t activities_applied, activities_refused, activities_duplicate;
 	uint64_t transitions, sla_warnings, sla_breaches, sla_met;
 	uint64_t leads_refused_full;
+	uint64_t leads_evicted;
 	uint64_t pending_timers;
 	size_t bytes_core;      /* lead records + table slots + ids */
 	size_t bytes_context;   /* activity history, interests, breakdown, SLAs */

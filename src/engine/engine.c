@@ -275,6 +275,21 @@ static void seen_add(fd_lead *l, uint64_t h)
 	l->seen_next = (uint8_t)((l->seen_next + 1) % FD_SEEN_IDS);
 }
 
+/* A replayed record (position not after the last applied one)? */
+static bool replayed(const fd_lead *l, int kind, int64_t position)
+{
+	return position > 0 && position <= l->positions[kind];
+}
+
+static void note_input(fd_lead *l, int kind, int32_t partition, int64_t position, int64_t t)
+{
+	if (position > l->positions[kind])
+		l->positions[kind] = position;
+	l->partition = partition;
+	if (t > l->last_input_ms)
+		l->last_input_ms = t;
+}
+
 static uint64_t timer_key(const fd_engine *e, const fd_lead *l, unsigned slot)
 {
 	return ((uint64_t)fd_table_index(e->leads, l) << 8) | slot;
@@ -721,16 +736,22 @@ fd_status fd_engine_engagement(fd_engine *e, const fd_engagement *ev, int64_t no
 	fd_lead *l;
 	if ((st = create_lead(e, ev->lead_id, &l, errstr, errstr_size)) != FD_OK)
 		return st;
+	if (replayed(l, FD_INPUT_ENGAGEMENT, ev->position)) {
+		e->stats.events_duplicate++;
+		return FD_DUPLICATE;
+	}
 	uint64_t h = 0;
 	if (!empty(ev->event_id)) {
 		h = fd_ident_hash64("event", ev->event_id);
 		if (seen_contains(l, h)) {
 			e->stats.events_duplicate++;
+			note_input(l, FD_INPUT_ENGAGEMENT, ev->partition, ev->position, 0);
 			return FD_DUPLICATE;
 		}
 		seen_add(l, h);
 	}
 	int64_t t = ev->occurred_at_ms;
+	note_input(l, FD_INPUT_ENGAGEMENT, ev->partition, ev->position, t);
 	cause why = { "event", ev->event_id, t, ev->type };
 
 	double pts = rule ? rule->points : 0.0;
@@ -781,12 +802,18 @@ fd_status fd_engine_profile(fd_engine *e, const fd_profile *p, int64_t now,
 	                     errstr, errstr_size)) != FD_OK)
 		return st;
 	fd_lead *l = find_lead(e, p->lead_id);
+	if (l && replayed(l, FD_INPUT_PROFILE, p->position)) {
+		e->stats.profiles_stale++;
+		return FD_DUPLICATE;
+	}
 	if (l && l->profile_updated_ms != INT64_MIN && p->updated_at_ms < l->profile_updated_ms) {
 		e->stats.profiles_stale++;
+		note_input(l, FD_INPUT_PROFILE, p->partition, p->position, 0);
 		return FD_STALE;
 	}
 	if (!l && (st = create_lead(e, p->lead_id, &l, errstr, errstr_size)) != FD_OK)
 		return st;
+	note_input(l, FD_INPUT_PROFILE, p->partition, p->position, p->updated_at_ms);
 
 	fd_fit_result fit;
 	fd_fit_evaluate(c, p, &fit);
@@ -857,6 +884,10 @@ fd_status fd_engine_activity(fd_engine *e, const fd_activity *a, int64_t now,
 		return FD_ERR_INVALID;
 	}
 	fd_lead *l = find_lead(e, a->lead_id);
+	if (l && replayed(l, FD_INPUT_ACTIVITY, a->position)) {
+		e->stats.activities_duplicate++;
+		return FD_DUPLICATE;
+	}
 	uint64_t h = empty(a->activity_id) ? 0 : fd_ident_hash64("activity", a->activity_id);
 	if (l && h && seen_contains(l, h)) {
 		e->stats.activities_duplicate++;
@@ -872,6 +903,7 @@ fd_status fd_engine_activity(fd_engine *e, const fd_activity *a, int64_t now,
 		return st;
 	if (h)
 		seen_add(l, h);
+	note_input(l, FD_INPUT_ACTIVITY, a->partition, a->position, a->occurred_at_ms);
 	cause why = { "activity", a->activity_id, a->occurred_at_ms, fd_activity_kind_name(a->kind) };
 	int64_t t = a->occurred_at_ms > l->stage_entered_ms ? a->occurred_at_ms : l->stage_entered_ms;
 
@@ -983,6 +1015,272 @@ void fd_engine_prefetch(const fd_engine *e, const char *lead_id, int stage)
 		fd_table_prefetch(e->leads, lead_id, strlen(lead_id));
 	else
 		fd_table_prefetch_record(e->leads, lead_id, strlen(lead_id));
+}
+
+/* ---- persisted state ------------------------------------------------------ */
+
+bool fd_engine_export(fd_engine *e, const char *lead_id, fd_lead_state *st)
+{
+	fd_lead *l = empty(lead_id) ? NULL : find_lead(e, lead_id);
+	if (!l)
+		return false;
+	const fd_engine_config *c = &e->cfg;
+	memset(st, 0, sizeof *st);
+	st->lead_id = lead_id_of(e, l);
+	st->partition = l->partition;
+	st->stage = (fd_stage)l->stage;
+	st->stage_entered_ms = l->stage_entered_ms;
+	bool scored = l->engagement_as_of != INT64_MIN;
+	st->engagement = scored ? l->engagement : 0.0;
+	st->engagement_as_of_ms = scored ? l->engagement_as_of : 0;
+	st->fit = l->fit;
+	st->grade = l->grade;
+	st->last_event_ms = l->last_event_ms;
+	st->last_high_intent_ms = l->last_high_intent_ms;
+	st->review_at_ms = l->review_at_ms;
+	st->profile_updated_ms = l->profile_updated_ms == INT64_MIN ? 0 : l->profile_updated_ms;
+	st->owner_id = fd_intern_str(e->strings, l->owner);
+	st->lead_source = fd_intern_str(e->strings, l->source);
+	st->disqualified_by = l->dq_rule >= 0 ? c->disqualifiers[l->dq_rule].name : "";
+	if (l->freq_head != INT64_MIN) {
+		st->freq_head = l->freq_head;
+		st->n_freq = FD_FREQ_BUCKETS;
+		for (int i = 0; i < FD_FREQ_BUCKETS; i++) {
+			int64_t b = l->freq_head - i;
+			st->freq[i] = b < 0 ? 0 : l->freq[(size_t)(b % FD_FREQ_BUCKETS)];
+		}
+		while (st->n_freq > 0 && st->freq[st->n_freq - 1] == 0)
+			st->n_freq--;
+		if (st->n_freq == 0)
+			st->n_freq = 1; /* keep the head */
+	}
+	for (int i = 0; i < FD_SEEN_IDS; i++) {
+		uint64_t h = l->seen[(l->seen_next + i) % FD_SEEN_IDS];
+		if (h)
+			st->seen[st->n_seen++] = h;
+	}
+	const fd_cap_state *caps = lead_caps(e, l);
+	for (int i = 0; i < c->n_event_types; i++) {
+		int k = e->cap_index[i];
+		if (k < 0 || (caps[k].window == 0 && caps[k].awarded == 0))
+			continue;
+		fd_state_cap *sc = &st->caps[st->n_caps++];
+		sc->type = c->event_types[i].type;
+		sc->window = caps[k].window;
+		sc->awarded = caps[k].awarded;
+	}
+	const fd_sla_slot *slots = lead_slots(e, l);
+	for (int i = 0; i < c->n_slas; i++) {
+		if (slots[i].state == FD_SLOT_FREE)
+			continue;
+		fd_state_sla *ss = &st->slas[st->n_slas++];
+		ss->name = c->slas[i].name;
+		ss->started_at_ms = slots[i].started_ms;
+		ss->due_at_ms = slots[i].due_ms;
+		ss->warned = slots[i].warned != 0;
+		ss->done = slots[i].state == FD_SLOT_DONE;
+	}
+	size_t nr, ni, nb;
+	/* context() decays to the time given; the as-of time keeps the basis */
+	context(e, l, scored ? l->engagement_as_of : 0, &nr, &ni, &nb);
+	for (size_t i = 0; i < nr; i++)
+		st->recent[i] = e->out_recent[i];
+	st->n_recent = (int)nr;
+	for (size_t i = 0; i < ni; i++)
+		st->interests[i] = e->out_interests[i];
+	st->n_interests = (int)ni;
+	for (size_t i = 0; i < nb; i++)
+		st->breakdown[i] = e->out_breakdown[i];
+	st->n_breakdown = (int)nb;
+	for (int k = 0; k < FD_INPUT_KINDS; k++)
+		st->positions[k] = l->positions[k];
+	return true;
+}
+
+static void remove_timers(fd_engine *e, fd_lead *l)
+{
+	fd_sla_slot *slots = lead_slots(e, l);
+	for (int i = 0; i < e->cfg.n_slas; i++)
+		if (slots[i].timer) {
+			fd_timers_remove(e->timers, slots[i].timer);
+			slots[i].timer = 0;
+		}
+	if (l->review_timer) {
+		fd_timers_remove(e->timers, l->review_timer);
+		l->review_timer = 0;
+	}
+}
+
+static void remove_lead(fd_engine *e, fd_lead *l)
+{
+	remove_timers(e, l);
+	e->stats.per_stage[l->stage]--;
+	fd_table_remove_record(e->leads, l);
+}
+
+bool fd_engine_remove(fd_engine *e, const char *lead_id)
+{
+	fd_lead *l = empty(lead_id) ? NULL : find_lead(e, lead_id);
+	if (!l)
+		return false;
+	remove_lead(e, l);
+	return true;
+}
+
+static int type_by_name(const fd_engine *e, const char *name)
+{
+	return empty(name) ? -1 : find_type(e, name);
+}
+
+static int sla_by_name(const fd_engine *e, const char *name)
+{
+	for (int i = 0; i < e->cfg.n_slas && !empty(name); i++)
+		if (strcmp(e->cfg.slas[i].name, name) == 0)
+			return i;
+	return -1;
+}
+
+fd_status fd_engine_import(fd_engine *e, const fd_lead_state *st, char *errstr, size_t errstr_size)
+{
+	const fd_engine_config *c = &e->cfg;
+	if (empty(st->lead_id)) {
+		snprintf(errstr, errstr_size, "lead state without lead_id");
+		return FD_ERR_INVALID;
+	}
+	if ((unsigned)st->stage >= FD_STAGE_COUNT) {
+		snprintf(errstr, errstr_size, "lead state with unknown stage %d", (int)st->stage);
+		return FD_ERR_INVALID;
+	}
+	fd_lead *l = find_lead(e, st->lead_id);
+	if (l)
+		remove_lead(e, l);
+	fd_status rc = create_lead(e, st->lead_id, &l, errstr, errstr_size);
+	if (rc != FD_OK)
+		return rc;
+	e->stats.per_stage[FD_STAGE_LEAD]--;
+	e->stats.per_stage[st->stage]++;
+	l->stage = (uint8_t)st->stage;
+	l->partition = st->partition;
+	l->stage_entered_ms = st->stage_entered_ms;
+	l->engagement = st->engagement;
+	l->engagement_as_of = st->engagement_as_of_ms ? st->engagement_as_of_ms : INT64_MIN;
+	l->fit = (float)st->fit;
+	l->grade = (uint8_t)(st->grade >= 0 && st->grade < FD_GRADE_COUNT ? st->grade : FD_GRADE_D);
+	l->last_event_ms = st->last_event_ms;
+	l->last_high_intent_ms = st->last_high_intent_ms;
+	l->profile_updated_ms = st->profile_updated_ms ? st->profile_updated_ms : INT64_MIN;
+	l->owner = fd_intern_id(e->strings, st->owner_id);
+	l->source = fd_intern_id(e->strings, st->lead_source);
+	l->dq_rule = -1;
+	for (int i = 0; i < c->n_disqualifiers && !empty(st->disqualified_by); i++)
+		if (strcmp(c->disqualifiers[i].name, st->disqualified_by) == 0)
+			l->dq_rule = (int8_t)i;
+	if (st->n_freq > 0) {
+		l->freq_head = st->freq_head;
+		for (int i = 0; i < st->n_freq && i < FD_FREQ_BUCKETS; i++) {
+			int64_t b = st->freq_head - i;
+			if (b >= 0)
+				l->freq[(size_t)(b % FD_FREQ_BUCKETS)] =
+					(uint16_t)(st->freq[i] > UINT16_MAX ? UINT16_MAX : st->freq[i]);
+		}
+	}
+	int first = st->n_seen > FD_SEEN_IDS ? st->n_seen - FD_SEEN_IDS : 0;
+	for (int i = first; i < st->n_seen; i++)
+		seen_add(l, st->seen[i]);
+	for (int i = 0; i < st->n_caps; i++) {
+		int t = type_by_name(e, st->caps[i].type);
+		if (t < 0 || e->cap_index[t] < 0)
+			continue;
+		fd_cap_state *cs = &lead_caps(e, l)[e->cap_index[t]];
+		cs->window = st->caps[i].window;
+		cs->awarded = st->caps[i].awarded;
+	}
+	float *b = lead_breakdown(e, l);
+	for (int i = 0; i < st->n_breakdown; i++) {
+		int t = type_by_name(e, st->breakdown[i].type);
+		if (t >= 0)
+			b[t] = (float)st->breakdown[i].points;
+	}
+	fd_interest_slot *in = lead_interests(e, l);
+	for (int i = 0; i < st->n_interests && l->n_interests < c->top_interests; i++) {
+		uint32_t id = fd_intern_id(e->strings, st->interests[i].content_id);
+		if (!id)
+			continue;
+		in[l->n_interests].content = id;
+		in[l->n_interests].score = (float)st->interests[i].score;
+		l->n_interests++;
+	}
+	fd_recent *r = lead_recent(e, l);
+	for (int i = 0; i < st->n_recent && l->n_recent < c->recent_activities; i++) {
+		fd_recent *x = &r[l->n_recent++];
+		x->at_ms = st->recent[i].occurred_at_ms;
+		x->content = fd_intern_id(e->strings, st->recent[i].content_id);
+		x->channel = fd_intern_id(e->strings, st->recent[i].channel);
+		int t = type_by_name(e, st->recent[i].type);
+		x->type = t >= 0 ? (uint32_t)(t + 1) : 0;
+	}
+	for (int k = 0; k < FD_INPUT_KINDS; k++)
+		l->positions[k] = st->positions[k];
+	l->last_input_ms = st->last_event_ms > st->stage_entered_ms ? st->last_event_ms
+	                                                           : st->stage_entered_ms;
+	if (st->profile_updated_ms > l->last_input_ms)
+		l->last_input_ms = st->profile_updated_ms;
+
+	/* timers */
+	fd_sla_slot *slots = lead_slots(e, l);
+	for (int i = 0; i < st->n_slas; i++) {
+		int k = sla_by_name(e, st->slas[i].name);
+		if (k < 0)
+			continue;
+		fd_sla_slot *sl = &slots[k];
+		sl->started_ms = st->slas[i].started_at_ms;
+		sl->due_ms = st->slas[i].due_at_ms;
+		sl->warned = st->slas[i].warned;
+		sl->state = st->slas[i].done ? FD_SLOT_DONE : FD_SLOT_OPEN;
+		sl->timer = 0;
+		if (sl->state == FD_SLOT_OPEN)
+			sla_schedule(e, l, k);
+	}
+	if (l->stage == FD_STAGE_NURTURE && st->review_at_ms > 0) {
+		l->review_at_ms = st->review_at_ms;
+		l->review_timer = fd_timers_add(e->timers, l->review_at_ms,
+		                                timer_key(e, l, REVIEW_SLOT));
+	}
+	return FD_OK;
+}
+
+void fd_engine_foreach(fd_engine *e, int32_t partition,
+                       void (*fn)(void *ctx, const char *lead_id, int32_t partition), void *ctx)
+{
+	uint32_t cur = 0;
+	fd_lead *l;
+	while ((l = fd_table_next(e->leads, &cur)) != NULL)
+		if (partition < 0 || l->partition == partition)
+			fn(ctx, lead_id_of(e, l), l->partition);
+}
+
+size_t fd_engine_evict(fd_engine *e, int64_t now, int64_t ttl_ms, size_t max,
+                       void (*fn)(void *ctx, const char *lead_id, int32_t partition), void *ctx)
+{
+	size_t n = 0;
+	uint32_t cur = 0;
+	fd_lead *l;
+	while (n < max && (l = fd_table_next(e->leads, &cur)) != NULL) {
+		if (l->last_input_ms >= now - ttl_ms || l->review_timer)
+			continue;
+		const fd_sla_slot *slots = lead_slots(e, l);
+		bool open = false;
+		for (int i = 0; i < e->cfg.n_slas && !open; i++)
+			open = slots[i].state == FD_SLOT_OPEN;
+		if (open)
+			continue;
+		if (fn)
+			fn(ctx, lead_id_of(e, l), l->partition);
+		remove_lead(e, l);
+		e->stats.leads_evicted++;
+		n++;
+	}
+	return n;
 }
 
 /* ---- inspection ------------------------------------------------------------ */

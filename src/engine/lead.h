@@ -61,12 +61,15 @@ typedef struct fd_lead {
 	int64_t review_at_ms;       /* NURTURE review date, 0 if none */
 	int64_t profile_updated_ms; /* INT64_MIN: no profile yet */
 	int64_t freq_head;          /* newest frequency bucket, INT64_MIN: none */
+	int64_t positions[3];       /* last applied Kafka position per input kind */
+	int64_t last_input_ms;      /* newest input time of any kind (TTL) */
 	uint64_t seen[FD_SEEN_IDS]; /* hashes of recently applied input ids */
 	uint16_t freq[FD_FREQ_BUCKETS];
 	float fit;
 	uint32_t owner;             /* intern ids */
 	uint32_t source;
 	uint32_t review_timer;      /* fd_timers handle, 0 if none */
+	int32_t partition;          /* input partition that owns the lead */
 	uint8_t stage;              /* fd_stage */
 	uint8_t grade;
 	int8_t dq_rule;             /* disqualifier index when DISQUALIFIED by fit, else -1 */
