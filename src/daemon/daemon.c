@@ -40,6 +40,7 @@
 #include "daemon/log.h"
 #include "engine/table.h"
 #include "funneld/wire.h"
+#include "kafka/changelog.h"
 #include "kafka/epochs.h"
 
 #define BATCH 64            /* input records decoded and applied per batch */
@@ -67,7 +68,22 @@ struct fd_daemon {
 
 	fd_engine *engine;
 	fd_epochs *epochs;
-	fd_table *dirty;        /* lead ids whose LeadScore is due at the next tick */
+	fd_table *dirty;        /* lead ids whose LeadScore and state are due at the next tick */
+	fd_changelog *changelog;
+	int partitions;         /* of each input topic */
+
+	/* changelog records waiting for their epoch's outputs (FIFO) */
+	struct deferred {
+		uint64_t epoch;
+		int32_t partition;
+		char *key;
+		uint8_t *value;     /* NULL: tombstone */
+		size_t len;
+	} *deferred;
+	size_t n_deferred, cap_deferred, head_deferred;
+	int64_t last_full_log;
+	int64_t dl_log_at;        /* dead-letter log lines: at most one a second */
+	uint64_t dl_suppressed;
 
 	rd_kafka_t *consumer, *producer;
 	rd_kafka_queue_t *cq, *pq;
@@ -79,6 +95,7 @@ struct fd_daemon {
 	pending_input batch[BATCH];
 
 	bool started, stopping, stopped, fatal;
+	bool ever_assigned;     /* see fd_daemon_free */
 	int exit_code;
 	fd_daemon_stats stats;
 	int64_t last_commit_log;
@@ -259,8 +276,16 @@ static void dead_letter(fd_daemon *d, const rd_kafka_message_t *m, const char *r
 	}
 	d->stats.produced++;
 	d->stats.dead_letters++;
-	fd_log(FD_LOG_WARNING, "dead letter: %s [%" PRId32 "] @%" PRId64 ": %s",
-	       rd_kafka_topic_name(m->rkt), m->partition, m->offset, reason);
+	int64_t t = now_ms(d);
+	if (t - d->dl_log_at < (int64_t)(1000 * d->clock.speed)) {
+		d->dl_suppressed++;
+		return;
+	}
+	fd_log(FD_LOG_WARNING, "dead letter: %s [%" PRId32 "] @%" PRId64 ": %s (%" PRIu64
+	       " more since the last line)", rd_kafka_topic_name(m->rkt), m->partition, m->offset,
+	       reason, d->dl_suppressed);
+	d->dl_log_at = t;
+	d->dl_suppressed = 0;
 }
 
 static void dr_msg_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
@@ -283,30 +308,135 @@ static void dr_msg_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 
 /* ---- scores, timers, commits ---------------------------------------------------------- */
 
-static void emit_scores(fd_daemon *d, int64_t now)
+static int defer(fd_daemon *d, int32_t partition, const char *key, uint8_t *value, size_t len)
+{
+	if (d->n_deferred == d->cap_deferred) {
+		if (d->head_deferred > 0) {
+			memmove(d->deferred, d->deferred + d->head_deferred,
+			        (d->n_deferred - d->head_deferred) * sizeof *d->deferred);
+			d->n_deferred -= d->head_deferred;
+			d->head_deferred = 0;
+		}
+		if (d->n_deferred == d->cap_deferred) {
+			size_t cap = d->cap_deferred ? d->cap_deferred * 2 : 1024;
+			struct deferred *x = realloc(d->deferred, cap * sizeof *x);
+			if (!x)
+				return -1;
+			d->deferred = x;
+			d->cap_deferred = cap;
+		}
+	}
+	char *k = strdup(key);
+	if (!k)
+		return -1;
+	struct deferred *x = &d->deferred[d->n_deferred++];
+	x->epoch = 0; /* set when the epoch closes */
+	x->partition = partition;
+	x->key = k;
+	x->value = value;
+	x->len = len;
+	return 0;
+}
+
+/* Changelog records of every epoch whose outputs are all acknowledged, in
+ * epoch order, explicitly on the lead's input partition. */
+static void release_deferred(fd_daemon *d)
+{
+	uint64_t id;
+	while ((id = fd_epochs_deferred_ready(d->epochs)) != 0) {
+		while (d->head_deferred < d->n_deferred && d->deferred[d->head_deferred].epoch == id) {
+			struct deferred *x = &d->deferred[d->head_deferred++];
+			uint64_t token = fd_epochs_output_to(d->epochs, id);
+			rd_kafka_resp_err_t err;
+			while ((err = rd_kafka_producev(
+					d->producer, RD_KAFKA_V_TOPIC(d->cfg.topics.changelog),
+					RD_KAFKA_V_PARTITION(x->partition), RD_KAFKA_V_KEY(x->key, strlen(x->key)),
+					RD_KAFKA_V_VALUE(x->value, x->len), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_FREE),
+					RD_KAFKA_V_OPAQUE((void *)(uintptr_t)token), RD_KAFKA_V_END)) ==
+			       RD_KAFKA_RESP_ERR__QUEUE_FULL)
+				rd_kafka_poll(d->producer, 100);
+			if (err) {
+				fd_log(FD_LOG_ERR, "changelog record for %s: %s; stopping without committing",
+				       x->key, rd_kafka_err2str(err));
+				free(x->value);
+				d->fatal = true;
+				d->exit_code = 1;
+			} else {
+				d->stats.produced++;
+				d->stats.state_records++;
+			}
+			free(x->key);
+		}
+		fd_epochs_released(d->epochs, id);
+		if (d->head_deferred == d->n_deferred)
+			d->head_deferred = d->n_deferred = 0;
+	}
+}
+
+/* LeadScore (an output of the open epoch) and the state record (deferred)
+ * of every lead changed since the last tick. */
+static void emit_changed(fd_daemon *d, int64_t now)
 {
 	if (fd_table_count(d->dirty) == 0)
 		return;
 	uint32_t cur = 0;
 	void *rec;
+	fd_lead_state *st = malloc(sizeof *st);
+	if (!st) {
+		fd_log(FD_LOG_CRIT, "out of memory writing state");
+		d->fatal = true;
+		return;
+	}
 	while ((rec = fd_table_next(d->dirty, &cur)) != NULL) {
 		size_t len;
 		const char *id = fd_table_key(d->dirty, rec, &len);
 		fd_lead_view v;
 		if (!fd_engine_lead(d->engine, id, now, &v))
-			continue;
+			continue; /* removed since */
 		uint8_t *buf;
 		size_t n;
-		if (fd_wire_encode_lead_score(&v, now, &buf, &n) != 0)
-			continue;
-		char ident[FD_ID_HEX + 24];
-		snprintf(ident, sizeof ident, "%s@%" PRId64, id, now);
-		produce(d, d->cfg.topics.scores, id, buf, n,
-		        ce_headers(d, "funneld.v1.LeadScore", ident, now));
-		d->stats.scores++;
+		if (fd_wire_encode_lead_score(&v, now, &buf, &n) == 0) {
+			char ident[FD_ID_HEX + 300];
+			snprintf(ident, sizeof ident, "%s@%" PRId64, id, now);
+			produce(d, d->cfg.topics.scores, id, buf, n,
+			        ce_headers(d, "funneld.v1.LeadScore", ident, now));
+			d->stats.scores++;
+		}
+		if (fd_engine_export(d->engine, id, st) &&
+		    fd_wire_encode_lead_state(st, &buf, &n) == 0 &&
+		    defer(d, st->partition, id, buf, n) != 0) {
+			free(buf);
+			fd_log(FD_LOG_CRIT, "out of memory deferring the state of %s", id);
+			d->fatal = true;
+		}
 	}
+	free(st);
 	fd_table_free(d->dirty);
 	d->dirty = fd_table_new(1, 1024);
+}
+
+static void tombstone(void *ctx, const char *lead_id, int32_t partition)
+{
+	fd_daemon *d = ctx;
+	if (defer(d, partition, lead_id, NULL, 0) != 0) {
+		fd_log(FD_LOG_CRIT, "out of memory deferring the tombstone of %s", lead_id);
+		d->fatal = true;
+	}
+	d->stats.evicted++;
+}
+
+/* Close the open epoch: changed leads' scores and states, evictions, then
+ * release whatever is ready. */
+static void close_epoch(fd_daemon *d, int64_t now)
+{
+	emit_changed(d, now);
+	if (d->cfg.lead_ttl_ms > 0)
+		fd_engine_evict(d->engine, now, d->cfg.lead_ttl_ms, 10000, tombstone, d);
+	uint64_t id = fd_epochs_close(d->epochs);
+	for (size_t i = d->head_deferred; i < d->n_deferred; i++)
+		if (d->deferred[i].epoch == 0)
+			d->deferred[i].epoch = id;
+	release_deferred(d);
 }
 
 static void schedule_deadline(fd_daemon *d);
@@ -377,9 +507,9 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 	if (d->stopped)
 		return;
 	fire_due(d);
-	emit_scores(d, now_ms(d));
-	fd_epochs_close(d->epochs);
+	close_epoch(d, now_ms(d));
 	rd_kafka_poll(d->producer, 0);
+	release_deferred(d);
 	commit_ready(d, false);
 	if (d->fatal)
 		fd_daemon_stop(d);
@@ -409,16 +539,22 @@ static void decode(fd_daemon *d, pending_input *p, fd_wire_arena *a)
 		rc = fd_wire_decode_engagement(d->cfg.topics.engagement_encoding, m->payload, m->len, a,
 		                               &p->ev, p->reason, sizeof p->reason);
 		p->lead_id = p->ev.lead_id;
+		p->ev.partition = m->partition;
+		p->ev.position = m->offset + 1;
 		break;
 	case IN_PROFILES:
 		rc = fd_wire_decode_profile(d->cfg.topics.profiles_encoding, m->payload, m->len, a,
 		                            &p->profile, p->reason, sizeof p->reason);
 		p->lead_id = p->profile.lead_id;
+		p->profile.partition = m->partition;
+		p->profile.position = m->offset + 1;
 		break;
 	case IN_ACTIVITIES:
 		rc = fd_wire_decode_activity(d->cfg.topics.activities_encoding, m->payload, m->len, a,
 		                             &p->activity, p->reason, sizeof p->reason);
 		p->lead_id = p->activity.lead_id;
+		p->activity.partition = m->partition;
+		p->activity.position = m->offset + 1;
 		break;
 	default:
 		snprintf(p->reason, sizeof p->reason, "record from unexpected topic %s",
@@ -449,6 +585,16 @@ static void apply(fd_daemon *d, pending_input *p, int64_t now)
 		case IN_ACTIVITIES:
 			st = fd_engine_activity(d->engine, &p->activity, now, &sink, err, sizeof err);
 			break;
+		}
+		if (st == FD_ERR_FULL) {
+			d->stats.refused_full++;
+			int64_t t = now_ms(d);
+			if (t - d->last_full_log >= 10000) { /* rate-limited */
+				d->last_full_log = t;
+				fd_log(FD_LOG_ERR, "lead cap of %" PRId64 " reached: new leads go to dead "
+				       "letters (%" PRIu64 " refused so far)", d->cfg.max_leads,
+				       d->stats.refused_full);
+			}
 		}
 		if (st < 0) {
 			char reason[320];
@@ -539,8 +685,35 @@ static void on_producer_queue(evutil_socket_t fd, short what, void *arg)
 	fd_daemon *d = arg;
 	drain_pipe(fd);
 	rd_kafka_poll(d->producer, 0);
+	if (!d->stopped) {
+		release_deferred(d);
+		commit_ready(d, false);
+	}
 	if (d->fatal && !d->stopping)
 		fd_daemon_stop(d);
+}
+
+/* Close the open epoch, wait (bounded) until every output and state record
+ * is acknowledged, then commit synchronously. */
+static void drain(fd_daemon *d)
+{
+	fire_due(d);
+	close_epoch(d, now_ms(d));
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	while (!d->fatal) {
+		release_deferred(d);
+		if (fd_epochs_pending(d->epochs) == 0 && d->head_deferred == d->n_deferred)
+			break;
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		if (t1.tv_sec - t0.tv_sec > 60) {
+			fd_log(FD_LOG_ERR, "drain: %" PRIu64 " outputs still unacknowledged after 60 s; "
+			       "their inputs stay uncommitted", fd_epochs_pending(d->epochs));
+			break;
+		}
+		rd_kafka_poll(d->producer, 50);
+	}
+	commit_ready(d, true);
 }
 
 /* ---- rebalance -------------------------------------------------------------------- */
@@ -560,25 +733,80 @@ static void log_partitions(const char *what, const rd_kafka_topic_partition_list
 	fd_log(FD_LOG_NOTICE, "%s: %s", what, parts->cnt ? buf : "(none)");
 }
 
-/* Before giving partitions up: everything they caused must be durable and
- * their offsets committed. */
-static void drain_for_revoke(fd_daemon *d, const rd_kafka_topic_partition_list_t *parts,
-                             bool lost)
+/* The group balances the engagement topic; the profiles and activities
+ * partitions of the same number follow (co-partitioning: every input about a
+ * lead must reach the instance holding the lead). */
+static rd_kafka_topic_partition_list_t *with_co_partitions(const fd_daemon *d,
+                                                           const rd_kafka_topic_partition_list_t *parts)
 {
-	if (!lost) {
-		fire_due(d);
-		emit_scores(d, now_ms(d));
-		fd_epochs_close(d->epochs);
-		rd_kafka_resp_err_t err = rd_kafka_flush(d->producer, 60 * 1000);
-		if (err)
-			fd_log(FD_LOG_WARNING, "flush before revoke: %s", rd_kafka_err2str(err));
-		commit_ready(d, true);
-	}
+	rd_kafka_topic_partition_list_t *all = rd_kafka_topic_partition_list_new(parts->cnt * 3);
 	for (int i = 0; i < parts->cnt; i++) {
-		int t = topic_index(d, parts->elems[i].topic);
-		if (t >= 0)
-			fd_epochs_forget(d->epochs, t, parts->elems[i].partition);
+		int32_t p = parts->elems[i].partition;
+		rd_kafka_topic_partition_list_add(all, d->cfg.topics.engagement, p);
+		rd_kafka_topic_partition_list_add(all, d->cfg.topics.profiles, p);
+		rd_kafka_topic_partition_list_add(all, d->cfg.topics.activities, p);
 	}
+	return all;
+}
+
+typedef struct id_list {
+	char **ids;
+	size_t n, cap;
+} id_list;
+
+static void collect_id(void *ctx, const char *lead_id, int32_t partition)
+{
+	(void)partition;
+	id_list *l = ctx;
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 1024;
+		char **x = realloc(l->ids, cap * sizeof *x);
+		if (!x)
+			return;
+		l->ids = x;
+		l->cap = cap;
+	}
+	char *copy = strdup(lead_id);
+	if (copy)
+		l->ids[l->n++] = copy;
+}
+
+/* Forget every lead of partition p (revoked: after its state was written;
+ * lost: without writing anything). */
+static void drop_partition(fd_daemon *d, int32_t p)
+{
+	id_list l = { 0 };
+	fd_engine_foreach(d->engine, p, collect_id, &l);
+	for (size_t i = 0; i < l.n; i++) {
+		fd_engine_remove(d->engine, l.ids[i]);
+		fd_table_remove(d->dirty, l.ids[i], strlen(l.ids[i]));
+		free(l.ids[i]);
+	}
+	free(l.ids);
+	for (int t = 0; t < 3; t++)
+		fd_epochs_forget(d->epochs, t, p);
+	fd_log(FD_LOG_INFO, "partition %" PRId32 ": %zu leads dropped from memory", p, l.n);
+}
+
+/* Rebuild partition p from the changelog before any of its input is read. */
+static int restore_partition(fd_daemon *d, int32_t p)
+{
+	char err[512];
+	fd_restore_stats st;
+	d->stats.restoring++;
+	fd_log(FD_LOG_NOTICE, "partition %" PRId32 ": restoring from %s", p, d->cfg.topics.changelog);
+	int rc = fd_changelog_restore(d->changelog, p, d->engine, &st, err, sizeof err);
+	d->stats.restoring--;
+	if (rc != 0) {
+		fd_log(FD_LOG_ERR, "partition %" PRId32 ": restore failed: %s", p, err);
+		return -1;
+	}
+	d->stats.restored_leads += st.leads;
+	fd_log(FD_LOG_NOTICE, "partition %" PRId32 ": restored %" PRIu64 " leads from %" PRIu64
+	       " records (%" PRIu64 " tombstones, %" PRIu64 " bad) in %.3f s (%.0f leads/s)", p,
+	       st.leads, st.records, st.tombstones, st.bad, st.seconds,
+	       st.seconds > 0 ? (double)st.leads / st.seconds : 0.0);
+	return 0;
 }
 
 static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
@@ -588,24 +816,42 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 	bool cooperative = strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE") == 0;
 	rd_kafka_error_t *error = NULL;
 	rd_kafka_resp_err_t ret = RD_KAFKA_RESP_ERR_NO_ERROR;
+	rd_kafka_topic_partition_list_t *all = with_co_partitions(d, parts);
 	if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
-		log_partitions("assigned", parts);
+		d->ever_assigned = true;
+		log_partitions("assigned", all);
+		for (int i = 0; i < parts->cnt; i++)
+			if (restore_partition(d, parts->elems[i].partition) != 0) {
+				d->fatal = true; /* never process a partition without its state */
+				d->exit_code = 1;
+			}
+		if (d->fatal) {
+			rd_kafka_topic_partition_list_destroy(all);
+			fd_daemon_stop(d);
+			return;
+		}
 		if (cooperative)
-			error = rd_kafka_incremental_assign(rk, parts);
+			error = rd_kafka_incremental_assign(rk, all);
 		else
-			ret = rd_kafka_assign(rk, parts);
+			ret = rd_kafka_assign(rk, all);
+		/* deadlines that passed while nobody owned these leads fire now, once */
+		fire_due(d);
 	} else if (err == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS) {
 		bool lost = rd_kafka_assignment_lost(rk);
-		log_partitions(lost ? "lost" : "revoked", parts);
-		drain_for_revoke(d, parts, lost);
+		log_partitions(lost ? "lost" : "revoked", all);
+		if (!lost && !d->fatal)
+			drain(d);
+		for (int i = 0; i < parts->cnt; i++)
+			drop_partition(d, parts->elems[i].partition);
 		if (cooperative)
-			error = rd_kafka_incremental_unassign(rk, parts);
+			error = rd_kafka_incremental_unassign(rk, all);
 		else
 			ret = rd_kafka_assign(rk, NULL);
 	} else {
 		fd_log(FD_LOG_ERR, "rebalance failed: %s", rd_kafka_err2str(err));
 		ret = rd_kafka_assign(rk, NULL);
 	}
+	rd_kafka_topic_partition_list_destroy(all);
 	if (error) {
 		fd_log(FD_LOG_ERR, "incremental rebalance: %s", rd_kafka_error_string(error));
 		rd_kafka_error_destroy(error);
@@ -653,14 +899,19 @@ static int conf_set(rd_kafka_conf_t *conf, const char *name, const char *value, 
  * consumer-only properties given by the user are applied to both clients;
  * librdkafka ignores the ones that do not apply to a client (with a warning
  * at debug level). */
-static rd_kafka_conf_t *client_conf(fd_daemon *d, bool consumer, char *errstr, size_t size)
+enum { ROLE_CONSUMER, ROLE_PRODUCER, ROLE_READER };
+
+static rd_kafka_conf_t *client_conf(fd_daemon *d, int role, char *errstr, size_t size)
 {
+	bool consumer = role == ROLE_CONSUMER;
 	rd_kafka_conf_t *conf = rd_kafka_conf_new();
 	rd_kafka_conf_set_opaque(conf, d);
 	rd_kafka_conf_set_error_cb(conf, error_cb);
 	rd_kafka_conf_set_log_cb(conf, log_cb);
-	if (conf_set(conf, "client.id", consumer ? "funneld-consumer" : "funneld-producer", errstr,
-	             size))
+	if (conf_set(conf, "client.id", role == ROLE_CONSUMER   ? "funneld-consumer"
+	                                : role == ROLE_PRODUCER ? "funneld-producer"
+	                                                        : "funneld-restore",
+	             errstr, size))
 		goto fail;
 	for (int i = 0; i < d->cfg.n_kafka_props; i++) {
 		const char *name = d->cfg.kafka_props[i].name;
@@ -684,7 +935,15 @@ static rd_kafka_conf_t *client_conf(fd_daemon *d, bool consumer, char *errstr, s
 		    conf_set(conf, "partition.assignment.strategy", "cooperative-sticky", errstr, size))
 			goto fail;
 		rd_kafka_conf_set_rebalance_cb(conf, rebalance_cb);
-	} else {
+	} else if (role == ROLE_READER) {
+		/* assign() needs a group.id in librdkafka 2.0.2; the reader never
+		 * subscribes nor commits, so it never joins this group */
+		char gid[FD_NAME_MAX * 2 + 16];
+		snprintf(gid, sizeof gid, "%s.restore", d->cfg.group_id);
+		if (conf_set(conf, "group.id", gid, errstr, size) ||
+		    conf_set(conf, "fetch.wait.max.ms", "10", errstr, size))
+			goto fail;
+	} else if (role == ROLE_PRODUCER) {
 		if (conf_set(conf, "enable.idempotence", "true", errstr, size) ||
 		    conf_set(conf, "acks", "all", errstr, size) ||
 		    conf_set(conf, "message.timeout.ms", "0", errstr, size) ||
@@ -768,8 +1027,16 @@ fd_daemon *fd_daemon_new(const fd_daemon_options *opt, char *errstr, size_t errs
 	/* client configs read the Kafka properties from the caller's config */
 	d->cfg.kafka_props = opt->cfg->kafka_props;
 	d->cfg.n_kafka_props = opt->cfg->n_kafka_props;
-	rd_kafka_conf_t *cc = client_conf(d, true, errstr, errstr_size);
-	rd_kafka_conf_t *pc = cc ? client_conf(d, false, errstr, errstr_size) : NULL;
+	rd_kafka_conf_t *cc = client_conf(d, ROLE_CONSUMER, errstr, errstr_size);
+	rd_kafka_conf_t *pc = cc ? client_conf(d, ROLE_PRODUCER, errstr, errstr_size) : NULL;
+	rd_kafka_conf_t *rc = pc ? client_conf(d, ROLE_READER, errstr, errstr_size) : NULL;
+	if (rc)
+		d->changelog = fd_changelog_new(d->cfg.topics.changelog, rc, errstr, errstr_size);
+	if (cc && pc && !d->changelog) {
+		rd_kafka_conf_destroy(cc);
+		rd_kafka_conf_destroy(pc);
+		cc = pc = NULL;
+	}
 	d->cfg.kafka_props = NULL;
 	d->cfg.n_kafka_props = 0;
 	if (!cc || !pc) {
@@ -870,6 +1137,7 @@ static int check_topics(fd_daemon *d, char *errstr, size_t errstr_size)
 	}
 	fd_log(FD_LOG_INFO, "input topics %s, %s, %s: %d partitions each", names[0], names[1],
 	       names[2], counts[0]);
+	d->partitions = counts[0];
 	return 1;
 }
 
@@ -893,10 +1161,12 @@ int fd_daemon_start(fd_daemon *d, int timeout_ms, char *errstr, size_t errstr_si
 		struct timespec pause = { 1, 0 };
 		nanosleep(&pause, NULL);
 	}
-	rd_kafka_topic_partition_list_t *topics = rd_kafka_topic_partition_list_new(3);
+	if (fd_changelog_ensure(d->changelog, d->producer, d->partitions, errstr, errstr_size) != 0)
+		return -1;
+	/* the group balances the engagement topic; profiles and activities of
+	 * the same partition numbers follow (see with_co_partitions) */
+	rd_kafka_topic_partition_list_t *topics = rd_kafka_topic_partition_list_new(1);
 	rd_kafka_topic_partition_list_add(topics, d->cfg.topics.engagement, RD_KAFKA_PARTITION_UA);
-	rd_kafka_topic_partition_list_add(topics, d->cfg.topics.profiles, RD_KAFKA_PARTITION_UA);
-	rd_kafka_topic_partition_list_add(topics, d->cfg.topics.activities, RD_KAFKA_PARTITION_UA);
 	rd_kafka_resp_err_t err = rd_kafka_subscribe(d->consumer, topics);
 	rd_kafka_topic_partition_list_destroy(topics);
 	if (err) {
@@ -926,16 +1196,8 @@ void fd_daemon_stop(fd_daemon *d)
 	sd_notify(0, "STOPPING=1");
 	if (d->cq_ev)
 		event_del(d->cq_ev);
-	if (d->started && !d->fatal) {
-		fire_due(d);
-		emit_scores(d, now_ms(d));
-		fd_epochs_close(d->epochs);
-		rd_kafka_resp_err_t err = rd_kafka_flush(d->producer, 60 * 1000);
-		if (err)
-			fd_log(FD_LOG_ERR, "flush on stop: %s (%" PRIu64 " outputs unacknowledged; their "
-			       "inputs stay uncommitted)", rd_kafka_err2str(err), fd_epochs_pending(d->epochs));
-		commit_ready(d, true);
-	}
+	if (d->started && !d->fatal)
+		drain(d);
 	if (d->started) {
 		rd_kafka_resp_err_t err = rd_kafka_consumer_close(d->consumer);
 		if (err)
@@ -995,8 +1257,16 @@ void fd_daemon_free(fd_daemon *d)
 		rd_kafka_queue_io_event_enable(d->pq, -1, NULL, 0);
 		rd_kafka_queue_destroy(d->pq);
 	}
-	if (d->consumer)
-		rd_kafka_destroy(d->consumer);
+	if (d->consumer) {
+		/* librdkafka 2.0.2 (Debian 12) asserts when a cooperative-sticky
+		 * consumer that never got an assignment is destroyed (upstream
+		 * issue 4312, fixed in 2.3.0). It was closed above (it left the
+		 * group); the rest of its memory goes with the process. */
+		if (d->ever_assigned || !d->started)
+			rd_kafka_destroy(d->consumer);
+		else
+			fd_log(FD_LOG_DEBUG, "consumer never assigned: not destroyed (librdkafka 2.0.2 bug)");
+	}
 	if (d->producer) {
 		rd_kafka_flush(d->producer, d->fatal ? 0 : 10 * 1000);
 		rd_kafka_destroy(d->producer);
@@ -1009,6 +1279,12 @@ void fd_daemon_free(fd_daemon *d)
 	}
 	for (int i = 0; i < BATCH; i++)
 		fd_wire_arena_free(d->arenas[i]);
+	fd_changelog_free(d->changelog);
+	for (size_t i = d->head_deferred; i < d->n_deferred; i++) {
+		free(d->deferred[i].key);
+		free(d->deferred[i].value);
+	}
+	free(d->deferred);
 	fd_table_free(d->dirty);
 	fd_epochs_free(d->epochs);
 	fd_engine_free(d->engine);

@@ -83,6 +83,11 @@ typedef struct fd_daemon_stats {
 	uint64_t delivered;         /* ... acknowledged by the broker */
 	uint64_t commits;
 	uint64_t scores;
+	uint64_t state_records;     /* changelog records written (tombstones included) */
+	uint64_t restoring;         /* partitions being restored right now */
+	uint64_t restored_leads;
+	uint64_t evicted;
+	uint64_t refused_full;      /* new leads refused at the lead cap */
 } fd_daemon_stats;
 
 void fd_daemon_stats_get(const fd_daemon *d, fd_daemon_stats *s);

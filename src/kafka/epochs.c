@@ -17,6 +17,7 @@ typedef struct epoch {
 	fd_position *positions;  /* snapshot at close */
 	size_t n_positions;
 	bool closed;
+	bool released;
 } epoch;
 
 struct fd_epochs {
@@ -128,20 +129,53 @@ void fd_epochs_ack(fd_epochs *ep, uint64_t token)
 	}
 }
 
-int fd_epochs_close(fd_epochs *ep)
+uint64_t fd_epochs_close(fd_epochs *ep)
 {
 	epoch *e = open_epoch(ep);
 	fd_position *snap = NULL;
 	if (ep->n_positions) {
 		snap = malloc(ep->n_positions * sizeof *snap);
 		if (!snap)
-			return -1;
+			return 0;
 		memcpy(snap, ep->positions, ep->n_positions * sizeof *snap);
 	}
 	e->positions = snap;
 	e->n_positions = ep->n_positions;
 	e->closed = true;
-	return push_epoch(ep);
+	uint64_t id = e->id;
+	return push_epoch(ep) == 0 ? id : 0;
+}
+
+uint64_t fd_epochs_deferred_ready(const fd_epochs *ep)
+{
+	for (size_t i = ep->head; i < ep->n; i++) {
+		const epoch *e = &ep->epochs[i];
+		if (!e->closed)
+			return 0;
+		if (e->released)
+			continue;
+		return e->pending == 0 ? e->id : 0;
+	}
+	return 0;
+}
+
+uint64_t fd_epochs_output_to(fd_epochs *ep, uint64_t id)
+{
+	for (size_t i = ep->head; i < ep->n; i++) {
+		if (ep->epochs[i].id == id) {
+			ep->epochs[i].pending++;
+			ep->pending++;
+			return id;
+		}
+	}
+	return fd_epochs_output(ep);
+}
+
+void fd_epochs_released(fd_epochs *ep, uint64_t id)
+{
+	for (size_t i = ep->head; i < ep->n; i++)
+		if (ep->epochs[i].id == id)
+			ep->epochs[i].released = true;
 }
 
 size_t fd_epochs_committable(fd_epochs *ep, const fd_position **out)
@@ -149,7 +183,7 @@ size_t fd_epochs_committable(fd_epochs *ep, const fd_position **out)
 	size_t last = SIZE_MAX;
 	for (size_t i = ep->head; i < ep->n; i++) {
 		epoch *e = &ep->epochs[i];
-		if (!e->closed || e->pending > 0)
+		if (!e->closed || !e->released || e->pending > 0)
 			break;
 		last = i;
 	}

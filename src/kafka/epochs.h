@@ -10,6 +10,13 @@
  * snapshot. An input offset is therefore never committed before all the
  * outputs it caused are durable.
  *
+ * Two phases: the changelog records of an epoch (the state its inputs led
+ * to) are released only after every other output of that epoch is
+ * acknowledged, and in epoch order; the epoch becomes committable once they
+ * are acknowledged too. So a lead's state is never durable before the
+ * outputs that led to it: a restart that restores it and skips the inputs it
+ * already contains loses nothing.
+ *
  * Pure bookkeeping: no Kafka calls, no clock. Positions are keyed by a small
  * topic index (0..FD_EPOCH_TOPICS-1) and a partition number.
  */
@@ -43,10 +50,22 @@ uint64_t fd_epochs_output(fd_epochs *ep);
 /* The output carrying `token` was acknowledged. */
 void fd_epochs_ack(fd_epochs *ep, uint64_t token);
 
-/* Close the open epoch (snapshot positions) and open the next one. */
-int fd_epochs_close(fd_epochs *ep);
+/* Close the open epoch (snapshot positions) and open the next one. Returns
+ * the closed epoch's id, 0 on allocation failure. */
+uint64_t fd_epochs_close(fd_epochs *ep);
 
-/* If the oldest closed epochs are fully acknowledged, drop them and fill
+/* The oldest closed epoch whose deferred records are not released yet, if
+ * all its outputs are acknowledged (and every older epoch was released):
+ * its id, else 0. */
+uint64_t fd_epochs_deferred_ready(const fd_epochs *ep);
+
+/* Count a deferred record, released now, against epoch `id`. */
+uint64_t fd_epochs_output_to(fd_epochs *ep, uint64_t id);
+
+/* Every deferred record of epoch `id` was handed to the producer. */
+void fd_epochs_released(fd_epochs *ep, uint64_t id);
+
+/* If the oldest closed epochs are released and fully acknowledged, drop them and fill
  * *out (owned by ep, valid until the next call) with the positions of the
  * newest of them; returns their count, or 0 when nothing is committable. */
 size_t fd_epochs_committable(fd_epochs *ep, const fd_position **out);
