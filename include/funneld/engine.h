@@ -236,6 +236,7 @@ typedef struct fd_lead_state {
 	int64_t last_high_intent_ms;
 	int64_t review_at_ms;
 	int64_t profile_updated_ms;    /* 0: no profile yet */
+	int64_t last_input_ms;         /* newest input of any kind (TTL eviction) */
 	const char *owner_id;
 	const char *lead_source;
 	const char *disqualified_by;   /* disqualifier rule name, "" */

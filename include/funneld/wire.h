@@ -12,13 +12,13 @@
  * say why in errstr, in a form fit for the funneld.error.reason dead-letter
  * header ("json: missing userId", "confluent: bad magic byte 0x7b ...").
  * Every message starts with the encoding it failed in: "protobuf:",
- * "confluent:" or "json:".
+ * "confluent:" or "json:" ("lead state:" for the changelog codec).
  *
  * The wire contract is proto/funneld/v1/ (*.proto); the generated protobuf-c
  * types (funneld/v1/NAME.pb-c.h, in the build tree) stay out of this header so
  * that callers need only the engine's structs. Code that handles the
- * protobuf-c types itself (the changelog's LeadState) maps enums with the
- * fd_wire_*_to_proto / _from_proto functions below, never by cast.
+ * protobuf-c types itself maps enums with the fd_wire_*_to_proto /
+ * _from_proto functions below, never by cast.
  */
 #ifndef FUNNELD_WIRE_H
 #define FUNNELD_WIRE_H
@@ -158,6 +158,38 @@ int fd_wire_decode_sla_event(const void *buf, size_t len, fd_wire_arena *a,
 int fd_wire_decode_lead_score(const void *buf, size_t len, fd_wire_arena *a,
                               fd_lead_view *out, int64_t *updated_at_ms,
                               char *errstr, size_t errstr_size);
+
+/* ---- the changelog: lead state ------------------------------------------- */
+
+/*
+ * Encode an engine lead state (fd_engine_export) as a LeadState record
+ * (state.proto), with the output encoders' conventions: a malloc'ed buffer
+ * the caller frees, -1 with errno ENOMEM or EINVAL (empty lead id, stage or
+ * grade out of range, an n_* count outside its array), and the same struct
+ * always encodes to the same bytes. NULL strings encode as "". Mapping:
+ * grade 0..3 -> "A".."D"; freq (newest first) -> freq_counts with
+ * freq_head_bucket (0 when n_freq is 0); seen (oldest first) -> recent_ids;
+ * slas -> open_slas with opened = true; positions[FD_INPUT_*] -> one
+ * AppliedOffset {"engagement" | "profile" | "activity", partition, position}
+ * per non-zero position; remql_after_ms is written as 0 (the engine derives
+ * it). Doubles keep their bits, except that -0.0 is not written (proto3
+ * leaves zeros out) and reads back as 0.0.
+ */
+int fd_wire_encode_lead_state(const fd_lead_state *st, uint8_t **buf, size_t *len);
+
+/*
+ * Decode a LeadState record into *out for fd_engine_import, with the arena
+ * rules of the other decoders: every string is non-NULL and owned by `a`
+ * (valid until its next decode or reset); on error -1, a "lead state: ..."
+ * reason in errstr and *out zeroed. Refused: malformed bytes, a missing
+ * lead_id, an unknown stage or grade, a repeated field with more entries than
+ * the fd_lead_state array holds, an applied offset with an unknown or
+ * repeated topic or on another partition than the lead's. open_slas entries
+ * with opened = false (waiting for their start activity) are skipped;
+ * remql_after_ms is ignored. Names are not checked against any config.
+ */
+int fd_wire_decode_lead_state(const void *buf, size_t len, fd_wire_arena *a,
+                              fd_lead_state *out, char *errstr, size_t errstr_size);
 
 /* ---- enum mapping to the proto enum numbers ------------------------------ */
 

@@ -402,12 +402,18 @@ static void emit_changed(fd_daemon *d, int64_t now)
 			        ce_headers(d, "funneld.v1.LeadScore", ident, now));
 			d->stats.scores++;
 		}
-		if (fd_engine_export(d->engine, id, st) &&
-		    fd_wire_encode_lead_state(st, &buf, &n) == 0 &&
-		    defer(d, st->partition, id, buf, n) != 0) {
+		if (!fd_engine_export(d->engine, id, st))
+			continue;
+		if (fd_wire_encode_lead_state(st, &buf, &n) != 0) {
+			/* never commit past a state we could not write */
+			fd_log(FD_LOG_CRIT, "cannot encode the state of lead %s; stopping", id);
+			d->fatal = true;
+			d->exit_code = 1;
+		} else if (defer(d, st->partition, id, buf, n) != 0) {
 			free(buf);
 			fd_log(FD_LOG_CRIT, "out of memory deferring the state of %s", id);
 			d->fatal = true;
+			d->exit_code = 1;
 		}
 	}
 	free(st);

@@ -1039,6 +1039,7 @@ bool fd_engine_export(fd_engine *e, const char *lead_id, fd_lead_state *st)
 	st->last_high_intent_ms = l->last_high_intent_ms;
 	st->review_at_ms = l->review_at_ms;
 	st->profile_updated_ms = l->profile_updated_ms == INT64_MIN ? 0 : l->profile_updated_ms;
+	st->last_input_ms = l->last_input_ms;
 	st->owner_id = fd_intern_str(e->strings, l->owner);
 	st->lead_source = fd_intern_str(e->strings, l->source);
 	st->disqualified_by = l->dq_rule >= 0 ? c->disqualifiers[l->dq_rule].name : "";
@@ -1221,10 +1222,7 @@ fd_status fd_engine_import(fd_engine *e, const fd_lead_state *st, char *errstr, 
 	}
 	for (int k = 0; k < FD_INPUT_KINDS; k++)
 		l->positions[k] = st->positions[k];
-	l->last_input_ms = st->last_event_ms > st->stage_entered_ms ? st->last_event_ms
-	                                                           : st->stage_entered_ms;
-	if (st->profile_updated_ms > l->last_input_ms)
-		l->last_input_ms = st->profile_updated_ms;
+	l->last_input_ms = st->last_input_ms;
 
 	/* timers */
 	fd_sla_slot *slots = lead_slots(e, l);

@@ -13,7 +13,7 @@
  *
  * Not here: Kafka keys and headers (the producer adds them), JSON rendering
  * (the admin API and demo format their own), the changelog's LeadState
- * (the Kafka layer packs it with the generated code and the enum maps).
+ * (state.c).
  */
 #include <errno.h>
 #include <stdlib.h>
