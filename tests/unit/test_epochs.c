@@ -21,6 +21,14 @@ static void teardown(void)
 
 TestSuite(epochs, .init = setup, .fini = teardown);
 
+/* Release every epoch that is ready (no deferred records in these tests). */
+static void release_ready(void)
+{
+	uint64_t id;
+	while ((id = fd_epochs_deferred_ready(ep)) != 0)
+		fd_epochs_released(ep, id);
+}
+
 static int64_t offset_of(const fd_position *p, size_t n, int topic, int32_t partition)
 {
 	for (size_t i = 0; i < n; i++)
@@ -33,7 +41,7 @@ Test(epochs, nothing_is_committable_before_the_epoch_closes)
 {
 	const fd_position *p;
 	fd_epochs_input(ep, 0, 0, 41);
-	cr_assert_eq(fd_epochs_committable(ep, &p), 0);
+	cr_assert_eq((release_ready(), fd_epochs_committable(ep, &p)), 0);
 }
 
 Test(epochs, closed_epoch_without_outputs_commits_next_offsets)
@@ -43,11 +51,11 @@ Test(epochs, closed_epoch_without_outputs_commits_next_offsets)
 	fd_epochs_input(ep, 0, 0, 42);
 	fd_epochs_input(ep, 2, 1, 7);
 	fd_epochs_close(ep);
-	size_t n = fd_epochs_committable(ep, &p);
+	size_t n = (release_ready(), fd_epochs_committable(ep, &p));
 	cr_assert_eq(n, 2);
 	cr_assert_eq(offset_of(p, n, 0, 0), 43);
 	cr_assert_eq(offset_of(p, n, 2, 1), 8);
-	cr_assert_eq(fd_epochs_committable(ep, &p), 0);
+	cr_assert_eq((release_ready(), fd_epochs_committable(ep, &p)), 0);
 }
 
 Test(epochs, offsets_wait_for_every_output_of_their_epoch)
@@ -58,12 +66,12 @@ Test(epochs, offsets_wait_for_every_output_of_their_epoch)
 	uint64_t b = fd_epochs_output(ep);
 	cr_assert_eq(a, b);
 	fd_epochs_close(ep);
-	cr_assert_eq(fd_epochs_committable(ep, &p), 0);
+	cr_assert_eq((release_ready(), fd_epochs_committable(ep, &p)), 0);
 	fd_epochs_ack(ep, a);
-	cr_assert_eq(fd_epochs_committable(ep, &p), 0);
+	cr_assert_eq((release_ready(), fd_epochs_committable(ep, &p)), 0);
 	cr_assert_eq(fd_epochs_pending(ep), 1);
 	fd_epochs_ack(ep, b);
-	cr_assert_eq(fd_epochs_committable(ep, &p), 1);
+	cr_assert_eq((release_ready(), fd_epochs_committable(ep, &p)), 1);
 	cr_assert_eq(p[0].offset, 11);
 	cr_assert_eq(fd_epochs_pending(ep), 0);
 }
@@ -79,9 +87,9 @@ Test(epochs, a_later_epoch_never_commits_past_an_unacknowledged_earlier_one)
 	fd_epochs_close(ep);
 	cr_assert_neq(first, second);
 	fd_epochs_ack(ep, second);
-	cr_assert_eq(fd_epochs_committable(ep, &p), 0);
+	cr_assert_eq((release_ready(), fd_epochs_committable(ep, &p)), 0);
 	fd_epochs_ack(ep, first);
-	size_t n = fd_epochs_committable(ep, &p);
+	size_t n = (release_ready(), fd_epochs_committable(ep, &p));
 	cr_assert_eq(n, 1);
 	cr_assert_eq(p[0].offset, 3); /* both epochs done: the newer snapshot */
 }
@@ -93,7 +101,7 @@ Test(epochs, open_epoch_outputs_do_not_block_closed_ones)
 	fd_epochs_close(ep);
 	fd_epochs_input(ep, 1, 3, 6);
 	(void)fd_epochs_output(ep); /* open epoch, unacknowledged */
-	size_t n = fd_epochs_committable(ep, &p);
+	size_t n = (release_ready(), fd_epochs_committable(ep, &p));
 	cr_assert_eq(n, 1);
 	cr_assert_eq(p[0].offset, 6);
 }
@@ -105,7 +113,7 @@ Test(epochs, forgotten_partitions_leave_every_snapshot)
 	fd_epochs_input(ep, 0, 1, 9);
 	fd_epochs_close(ep);
 	fd_epochs_forget(ep, 0, 1);
-	size_t n = fd_epochs_committable(ep, &p);
+	size_t n = (release_ready(), fd_epochs_committable(ep, &p));
 	cr_assert_eq(n, 1);
 	cr_assert_eq(offset_of(p, n, 0, 1), -1);
 	cr_assert_eq(offset_of(p, n, 0, 0), 6);
@@ -122,12 +130,43 @@ Test(epochs, many_epochs_in_flight_are_released_in_order)
 	}
 	for (int i = 99; i >= 50; i--)
 		fd_epochs_ack(ep, tok[i]);
-	cr_assert_eq(fd_epochs_committable(ep, &p), 0);
+	cr_assert_eq((release_ready(), fd_epochs_committable(ep, &p)), 0);
 	for (int i = 0; i < 50; i++) {
 		fd_epochs_ack(ep, tok[i]);
 		if (i < 49)
-			cr_assert_eq(fd_epochs_committable(ep, &p), 1);
+			cr_assert_eq((release_ready(), fd_epochs_committable(ep, &p)), 1);
 	}
-	cr_assert_eq(fd_epochs_committable(ep, &p), 1);
+	cr_assert_eq((release_ready(), fd_epochs_committable(ep, &p)), 1);
 	cr_assert_eq(p[0].offset, 100);
+}
+
+Test(epochs, deferred_records_wait_for_the_epoch_outputs_and_gate_the_commit)
+{
+	const fd_position *p;
+	fd_epochs_input(ep, 0, 0, 1);
+	uint64_t out = fd_epochs_output(ep);
+	uint64_t id = fd_epochs_close(ep);
+	cr_assert_neq(id, 0);
+	cr_assert_eq(fd_epochs_deferred_ready(ep), 0); /* an output is in flight */
+	fd_epochs_ack(ep, out);
+	cr_assert_eq(fd_epochs_deferred_ready(ep), id);
+	uint64_t cl = fd_epochs_output_to(ep, id); /* the changelog record */
+	fd_epochs_released(ep, id);
+	cr_assert_eq(fd_epochs_deferred_ready(ep), 0);
+	cr_assert_eq(fd_epochs_committable(ep, &p), 0);
+	fd_epochs_ack(ep, cl);
+	cr_assert_eq(fd_epochs_committable(ep, &p), 1);
+	cr_assert_eq(p[0].offset, 2);
+}
+
+Test(epochs, deferred_records_are_released_in_epoch_order)
+{
+	uint64_t o1 = fd_epochs_output(ep);
+	uint64_t e1 = fd_epochs_close(ep);
+	uint64_t e2 = fd_epochs_close(ep); /* nothing in flight */
+	cr_assert_eq(fd_epochs_deferred_ready(ep), 0); /* e2 waits behind e1 */
+	fd_epochs_ack(ep, o1);
+	cr_assert_eq(fd_epochs_deferred_ready(ep), e1);
+	fd_epochs_released(ep, e1);
+	cr_assert_eq(fd_epochs_deferred_ready(ep), e2);
 }
