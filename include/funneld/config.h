@@ -215,6 +215,7 @@ typedef struct fd_config {
 	fd_guarantee guarantee;
 	int64_t commit_interval_ms;
 	char ce_source[FD_NAME_MAX * 2]; /* CloudEvents ce_source header */
+	char transactional_id[FD_NAME_MAX * 2]; /* exactly_once; "": group id + host */
 
 	/* state */
 	int64_t lead_ttl_ms;           /* 0: never evict */

@@ -149,6 +149,11 @@ typedef struct fd_sink {
 	/* the lead's persisted state changed (scores, stage, SLAs) */
 	void (*lead_changed)(void *ctx, const char *lead_id);
 	void *ctx;
+	/* optional (last, so 4-member initialisers leave it NULL): called
+	 * before the engine modifies a lead (`exists`) or creates it
+	 * (!`exists`), while its old state can still be exported; the daemon
+	 * keeps pre-images to roll an aborted transaction back */
+	void (*before_change)(void *ctx, const char *lead_id, bool exists);
 } fd_sink;
 
 /* ---- status -------------------------------------------------------------- */

@@ -415,6 +415,10 @@ const fd_config_def fd_config_table[] = {
 	{ .path = "processing.ce_source", .type = FD_CFG_STRING, .flags = FD_CFG_F_NONEMPTY,
 	  .def = "funneld", .offset = FD_CFG_OFF(ce_source), .size = sizeof(((fd_config *)0)->ce_source),
 	  .doc = "CloudEvents ce_source header of every output" },
+	{ .path = "processing.transactional_id", .type = FD_CFG_STRING, .def = "",
+	  .offset = FD_CFG_OFF(transactional_id),
+	  .size = sizeof(((fd_config *)0)->transactional_id),
+	  .doc = "exactly_once: the producer's transactional.id; \"\": group id + host name" },
 
 	/* state */
 	{ .path = "state.lead_ttl", .type = FD_CFG_DURATION, .def = "180d", .min = 0,

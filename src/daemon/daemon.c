@@ -96,6 +96,14 @@ struct fd_daemon {
 
 	bool started, stopping, stopped, fatal;
 	bool ever_assigned;     /* see fd_daemon_free */
+
+	/* exactly_once: one transaction per commit interval */
+	bool eos, in_txn;
+	fd_table *undo;          /* lead id -> pre-image for rollback */
+	fd_wire_arena *undo_arena;
+	fd_lead_state *scratch;
+	fd_position *rewind;     /* where each input partition stood at the txn start */
+	size_t n_rewind, cap_rewind;
 	int exit_code;
 	fd_daemon_stats stats;
 	int64_t last_commit_log;
@@ -220,9 +228,14 @@ static void on_lead_changed(void *ctx, const char *lead_id)
 		fd_log(FD_LOG_WARNING, "out of memory marking lead %s for a score update", lead_id);
 }
 
+static void on_before_change(void *ctx, const char *lead_id, bool exists);
+static void txn_commit(fd_daemon *d);
+
 static fd_sink engine_sink(fd_daemon *d)
 {
-	fd_sink s = { on_transition, on_sla, on_lead_changed, d };
+	fd_sink s = { on_transition, on_sla, on_lead_changed, d, NULL };
+	if (d->eos)
+		s.before_change = on_before_change;
 	return s;
 }
 
@@ -306,10 +319,102 @@ static void dr_msg_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 	fd_epochs_ack(d->epochs, (uint64_t)(uintptr_t)m->_private);
 }
 
+/* ---- exactly-once: pre-images of the open transaction ----------------------------------- */
+
+typedef struct undo_rec {
+	uint8_t *bytes;   /* encoded LeadState; NULL: the lead did not exist */
+	size_t len;
+} undo_rec;
+
+static void clear_undo(fd_daemon *d)
+{
+	uint32_t cur = 0;
+	undo_rec *u;
+	while ((u = fd_table_next(d->undo, &cur)) != NULL)
+		free(u->bytes);
+	fd_table_free(d->undo);
+	d->undo = fd_table_new(sizeof(undo_rec), 1024);
+}
+
+static void on_before_change(void *ctx, const char *lead_id, bool exists)
+{
+	fd_daemon *d = ctx;
+	bool created;
+	undo_rec *u = fd_table_put(d->undo, lead_id, strlen(lead_id), &created);
+	if (!u) {
+		fd_log(FD_LOG_CRIT, "out of memory keeping the pre-image of %s", lead_id);
+		d->fatal = true;
+		d->exit_code = 1;
+		return;
+	}
+	if (!created || !exists)
+		return; /* first change in this transaction only */
+	if (!fd_engine_export(d->engine, lead_id, d->scratch) ||
+	    fd_wire_encode_lead_state(d->scratch, &u->bytes, &u->len) != 0) {
+		fd_log(FD_LOG_CRIT, "cannot keep the pre-image of %s; stopping", lead_id);
+		d->fatal = true;
+		d->exit_code = 1;
+	}
+}
+
+/* Put every lead changed in the aborted transaction back as it was. */
+static void rollback(fd_daemon *d)
+{
+	uint32_t cur = 0;
+	undo_rec *u;
+	size_t n = 0;
+	char err[256];
+	while ((u = fd_table_next(d->undo, &cur)) != NULL) {
+		size_t len;
+		const char *id = fd_table_key(d->undo, u, &len);
+		fd_engine_remove(d->engine, id);
+		if (u->bytes) {
+			if (fd_wire_decode_lead_state(u->bytes, u->len, d->undo_arena, d->scratch, err,
+			                              sizeof err) != 0 ||
+			    fd_engine_import(d->engine, d->scratch, err, sizeof err) != FD_OK) {
+				fd_log(FD_LOG_CRIT, "rollback of %s failed: %s; stopping", id, err);
+				d->fatal = true;
+				d->exit_code = 1;
+			}
+			fd_wire_arena_reset(d->undo_arena);
+		}
+		n++;
+	}
+	clear_undo(d);
+	fd_log(FD_LOG_WARNING, "transaction aborted: %zu leads rolled back to the last commit", n);
+}
+
+static void note_rewind(fd_daemon *d, int topic, int32_t partition, int64_t offset)
+{
+	for (size_t i = 0; i < d->n_rewind; i++)
+		if (d->rewind[i].topic == topic && d->rewind[i].partition == partition)
+			return;
+	if (d->n_rewind == d->cap_rewind) {
+		size_t cap = d->cap_rewind ? d->cap_rewind * 2 : 64;
+		fd_position *x = realloc(d->rewind, cap * sizeof *x);
+		if (!x)
+			return;
+		d->rewind = x;
+		d->cap_rewind = cap;
+	}
+	d->rewind[d->n_rewind++] = (fd_position){ topic, partition, offset };
+}
+
 /* ---- scores, timers, commits ---------------------------------------------------------- */
+
+static void produce_state(fd_daemon *d, int32_t partition, char *key, uint8_t *value, size_t len,
+                          uint64_t token);
 
 static int defer(fd_daemon *d, int32_t partition, const char *key, uint8_t *value, size_t len)
 {
+	if (d->eos) {
+		/* one transaction holds outputs, state and offsets: no ordering to keep */
+		char *k = strdup(key);
+		if (!k)
+			return -1;
+		produce_state(d, partition, k, value, len, fd_epochs_output(d->epochs));
+		return 0;
+	}
 	if (d->n_deferred == d->cap_deferred) {
 		if (d->head_deferred > 0) {
 			memmove(d->deferred, d->deferred + d->head_deferred,
@@ -338,34 +443,42 @@ static int defer(fd_daemon *d, int32_t partition, const char *key, uint8_t *valu
 	return 0;
 }
 
+/* One changelog record, explicitly on the lead's input partition. Takes
+ * ownership of key and value. */
+static void produce_state(fd_daemon *d, int32_t partition, char *key, uint8_t *value, size_t len,
+                          uint64_t token)
+{
+	rd_kafka_resp_err_t err;
+	while ((err = rd_kafka_producev(
+			d->producer, RD_KAFKA_V_TOPIC(d->cfg.topics.changelog), RD_KAFKA_V_PARTITION(partition),
+			RD_KAFKA_V_KEY(key, strlen(key)), RD_KAFKA_V_VALUE(value, len),
+			RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_FREE),
+			RD_KAFKA_V_OPAQUE((void *)(uintptr_t)token), RD_KAFKA_V_END)) ==
+	       RD_KAFKA_RESP_ERR__QUEUE_FULL)
+		rd_kafka_poll(d->producer, 100);
+	if (err) {
+		fd_log(FD_LOG_ERR, "changelog record for %s: %s; stopping without committing", key,
+		       rd_kafka_err2str(err));
+		free(value);
+		d->fatal = true;
+		d->exit_code = 1;
+	} else {
+		d->stats.produced++;
+		d->stats.state_records++;
+	}
+	free(key);
+}
+
 /* Changelog records of every epoch whose outputs are all acknowledged, in
- * epoch order, explicitly on the lead's input partition. */
+ * epoch order. (exactly_once produces them at once, see defer.) */
 static void release_deferred(fd_daemon *d)
 {
 	uint64_t id;
 	while ((id = fd_epochs_deferred_ready(d->epochs)) != 0) {
 		while (d->head_deferred < d->n_deferred && d->deferred[d->head_deferred].epoch == id) {
 			struct deferred *x = &d->deferred[d->head_deferred++];
-			uint64_t token = fd_epochs_output_to(d->epochs, id);
-			rd_kafka_resp_err_t err;
-			while ((err = rd_kafka_producev(
-					d->producer, RD_KAFKA_V_TOPIC(d->cfg.topics.changelog),
-					RD_KAFKA_V_PARTITION(x->partition), RD_KAFKA_V_KEY(x->key, strlen(x->key)),
-					RD_KAFKA_V_VALUE(x->value, x->len), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_FREE),
-					RD_KAFKA_V_OPAQUE((void *)(uintptr_t)token), RD_KAFKA_V_END)) ==
-			       RD_KAFKA_RESP_ERR__QUEUE_FULL)
-				rd_kafka_poll(d->producer, 100);
-			if (err) {
-				fd_log(FD_LOG_ERR, "changelog record for %s: %s; stopping without committing",
-				       x->key, rd_kafka_err2str(err));
-				free(x->value);
-				d->fatal = true;
-				d->exit_code = 1;
-			} else {
-				d->stats.produced++;
-				d->stats.state_records++;
-			}
-			free(x->key);
+			produce_state(d, x->partition, x->key, x->value, x->len,
+			              fd_epochs_output_to(d->epochs, id));
 		}
 		fd_epochs_released(d->epochs, id);
 		if (d->head_deferred == d->n_deferred)
@@ -424,6 +537,8 @@ static void emit_changed(fd_daemon *d, int64_t now)
 static void tombstone(void *ctx, const char *lead_id, int32_t partition)
 {
 	fd_daemon *d = ctx;
+	if (d->eos)
+		on_before_change(d, lead_id, true);
 	if (defer(d, partition, lead_id, NULL, 0) != 0) {
 		fd_log(FD_LOG_CRIT, "out of memory deferring the tombstone of %s", lead_id);
 		d->fatal = true;
@@ -464,6 +579,8 @@ static const char *input_topic_name(const fd_daemon *d, int topic)
 static void commit_ready(fd_daemon *d, bool sync)
 {
 	const fd_position *pos;
+	if (d->eos)
+		return; /* offsets go into the transaction */
 	size_t n = fd_epochs_committable(d->epochs, &pos);
 	if (n == 0 || d->fatal)
 		return;
@@ -513,10 +630,14 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 	if (d->stopped)
 		return;
 	fire_due(d);
-	close_epoch(d, now_ms(d));
-	rd_kafka_poll(d->producer, 0);
-	release_deferred(d);
-	commit_ready(d, false);
+	if (d->eos) {
+		txn_commit(d);
+	} else {
+		close_epoch(d, now_ms(d));
+		rd_kafka_poll(d->producer, 0);
+		release_deferred(d);
+		commit_ready(d, false);
+	}
 	if (d->fatal)
 		fd_daemon_stop(d);
 	sd_notify(0, "WATCHDOG=1");
@@ -610,6 +731,8 @@ static void apply(fd_daemon *d, pending_input *p, int64_t now)
 			dead_letter(d, m, reason);
 		}
 	}
+	if (d->eos)
+		note_rewind(d, p->topic, m->partition, m->offset);
 	fd_epochs_input(d->epochs, p->topic, m->partition, m->offset);
 }
 
@@ -691,7 +814,7 @@ static void on_producer_queue(evutil_socket_t fd, short what, void *arg)
 	fd_daemon *d = arg;
 	drain_pipe(fd);
 	rd_kafka_poll(d->producer, 0);
-	if (!d->stopped) {
+	if (!d->stopped && !d->eos) {
 		release_deferred(d);
 		commit_ready(d, false);
 	}
@@ -699,10 +822,152 @@ static void on_producer_queue(evutil_socket_t fd, short what, void *arg)
 		fd_daemon_stop(d);
 }
 
+/* ---- exactly-once transactions -------------------------------------------------- */
+
+static void txn_abort(fd_daemon *d);
+
+/* 0: no error; 1: retriable (retry the call); -1: handled (aborted or fatal). */
+static int txn_error(fd_daemon *d, rd_kafka_error_t *error, const char *what)
+{
+	if (!error)
+		return 0;
+	int rc;
+	if (rd_kafka_error_is_fatal(error)) {
+		fd_log(FD_LOG_CRIT, "%s: fatal: %s (fenced or broken producer); stopping without "
+		       "committing", what, rd_kafka_error_string(error));
+		d->fatal = true;
+		d->exit_code = 1;
+		rc = -1;
+	} else if (rd_kafka_error_txn_requires_abort(error)) {
+		fd_log(FD_LOG_WARNING, "%s: %s: aborting the transaction", what,
+		       rd_kafka_error_string(error));
+		rc = -2;
+	} else if (rd_kafka_error_is_retriable(error)) {
+		fd_log(FD_LOG_WARNING, "%s: %s: retrying", what, rd_kafka_error_string(error));
+		rc = 1;
+	} else {
+		fd_log(FD_LOG_ERR, "%s: %s: aborting the transaction", what, rd_kafka_error_string(error));
+		rc = -2;
+	}
+	rd_kafka_error_destroy(error);
+	if (rc == -2) {
+		txn_abort(d);
+		rc = -1;
+	}
+	return rc;
+}
+
+static void txn_begin(fd_daemon *d)
+{
+	if (d->fatal || d->in_txn)
+		return;
+	rd_kafka_error_t *error = rd_kafka_begin_transaction(d->producer);
+	if (error) {
+		fd_log(FD_LOG_CRIT, "begin transaction: %s; stopping", rd_kafka_error_string(error));
+		rd_kafka_error_destroy(error);
+		d->fatal = true;
+		d->exit_code = 1;
+		return;
+	}
+	d->in_txn = true;
+	const fd_position *pos;
+	size_t n = fd_epochs_positions(d->epochs, &pos);
+	d->n_rewind = 0;
+	for (size_t i = 0; i < n; i++)
+		note_rewind(d, pos[i].topic, pos[i].partition, pos[i].offset);
+}
+
+/* Abort, roll the state back to the last commit and rewind the consumer so
+ * the same input is read again. */
+static void txn_abort(fd_daemon *d)
+{
+	rd_kafka_error_t *error = rd_kafka_abort_transaction(d->producer, 60 * 1000);
+	d->in_txn = false;
+	if (error) {
+		fd_log(FD_LOG_CRIT, "abort transaction: %s; stopping", rd_kafka_error_string(error));
+		rd_kafka_error_destroy(error);
+		d->fatal = true;
+		d->exit_code = 1;
+		return;
+	}
+	rollback(d);
+	fd_table_free(d->dirty);
+	d->dirty = fd_table_new(1, 1024);
+	if (fd_epochs_set_positions(d->epochs, d->rewind, d->n_rewind) != 0)
+		d->fatal = true;
+	if (d->n_rewind) {
+		rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new((int)d->n_rewind);
+		for (size_t i = 0; i < d->n_rewind; i++)
+			rd_kafka_topic_partition_list_add(l, input_topic_name(d, d->rewind[i].topic),
+			                                  d->rewind[i].partition)->offset = d->rewind[i].offset;
+		rd_kafka_error_t *se = rd_kafka_seek_partitions(d->consumer, l, 10 * 1000);
+		if (se) {
+			fd_log(FD_LOG_CRIT, "rewind after abort: %s; stopping", rd_kafka_error_string(se));
+			rd_kafka_error_destroy(se);
+			d->fatal = true;
+			d->exit_code = 1;
+		} else {
+			for (int i = 0; i < l->cnt; i++)
+				if (l->elems[i].err)
+					fd_log(FD_LOG_WARNING, "rewind %s [%" PRId32 "]: %s", l->elems[i].topic,
+					       l->elems[i].partition, rd_kafka_err2str(l->elems[i].err));
+		}
+		rd_kafka_topic_partition_list_destroy(l);
+	}
+	d->n_rewind = 0;
+	if (!d->stopping)
+		txn_begin(d);
+}
+
+/* Close the epoch and commit outputs, changelog and input offsets in one
+ * transaction; then open the next one unless stopping. */
+static void txn_commit(fd_daemon *d)
+{
+	if (!d->in_txn || d->fatal)
+		return;
+	close_epoch(d, now_ms(d));
+	const fd_position *pos;
+	size_t n = fd_epochs_positions(d->epochs, &pos);
+	if (n > 0) {
+		rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new((int)n);
+		for (size_t i = 0; i < n; i++)
+			rd_kafka_topic_partition_list_add(l, input_topic_name(d, pos[i].topic),
+			                                  pos[i].partition)->offset = pos[i].offset;
+		rd_kafka_consumer_group_metadata_t *md = rd_kafka_consumer_group_metadata(d->consumer);
+		int rc;
+		do {
+			rc = txn_error(d, rd_kafka_send_offsets_to_transaction(d->producer, l, md, 30 * 1000),
+			               "send offsets to transaction");
+		} while (rc == 1 && !d->fatal);
+		rd_kafka_consumer_group_metadata_destroy(md);
+		rd_kafka_topic_partition_list_destroy(l);
+		if (rc != 0)
+			return;
+	}
+	int rc;
+	do {
+		rc = txn_error(d, rd_kafka_commit_transaction(d->producer, 60 * 1000),
+		               "commit transaction");
+	} while (rc == 1 && !d->fatal);
+	if (rc != 0)
+		return;
+	d->in_txn = false;
+	d->stats.commits++;
+	clear_undo(d);
+	if (!d->stopping)
+		txn_begin(d);
+}
+
 /* Close the open epoch, wait (bounded) until every output and state record
- * is acknowledged, then commit synchronously. */
+ * is acknowledged, then commit synchronously (exactly_once: commit the
+ * transaction). */
 static void drain(fd_daemon *d)
 {
+	if (d->eos) {
+		fire_due(d);
+		txn_commit(d);
+		return;
+	}
 	fire_due(d);
 	close_epoch(d, now_ms(d));
 	struct timespec t0, t1;
@@ -847,6 +1112,8 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 		log_partitions(lost ? "lost" : "revoked", all);
 		if (!lost && !d->fatal)
 			drain(d);
+		else if (lost && d->eos && d->in_txn)
+			txn_abort(d); /* nothing of the lost partitions may commit */
 		for (int i = 0; i < parts->cnt; i++)
 			drop_partition(d, parts->elems[i].partition);
 		if (cooperative)
@@ -952,10 +1219,26 @@ static rd_kafka_conf_t *client_conf(fd_daemon *d, int role, char *errstr, size_t
 	} else if (role == ROLE_PRODUCER) {
 		if (conf_set(conf, "enable.idempotence", "true", errstr, size) ||
 		    conf_set(conf, "acks", "all", errstr, size) ||
-		    conf_set(conf, "message.timeout.ms", "0", errstr, size) ||
 		    conf_set(conf, "linger.ms", "5", errstr, size) ||
 		    conf_set(conf, "partitioner", "murmur2_random", errstr, size))
 			goto fail;
+		if (d->cfg.guarantee == FD_EXACTLY_ONCE) {
+			char tid[FD_NAME_MAX * 4];
+			if (d->cfg.transactional_id[0]) {
+				snprintf(tid, sizeof tid, "%s", d->cfg.transactional_id);
+			} else {
+				char host[128] = "localhost";
+				gethostname(host, sizeof host - 1);
+				snprintf(tid, sizeof tid, "%s-%s", d->cfg.group_id, host);
+			}
+			if (conf_set(conf, "transactional.id", tid, errstr, size) ||
+			    conf_set(conf, "transaction.timeout.ms", "60000", errstr, size) ||
+			    conf_set(conf, "message.timeout.ms", "55000", errstr, size))
+				goto fail;
+		} else if (conf_set(conf, "message.timeout.ms", "0", errstr, size)) {
+			/* at-least-once: never give up on an output */
+			goto fail;
+		}
 		rd_kafka_conf_set_dr_msg_cb(conf, dr_msg_cb);
 	}
 	return conf;
@@ -1071,7 +1354,11 @@ fd_daemon *fd_daemon_new(const fd_daemon_options *opt, char *errstr, size_t errs
 	d->engine = fd_engine_new(&d->cfg.engine, 0);
 	d->epochs = fd_epochs_new();
 	d->dirty = fd_table_new(1, 1024);
-	if (!d->engine || !d->epochs || !d->dirty) {
+	d->eos = d->cfg.guarantee == FD_EXACTLY_ONCE;
+	d->undo = fd_table_new(sizeof(undo_rec), 1024);
+	d->undo_arena = fd_wire_arena_new();
+	d->scratch = malloc(sizeof *d->scratch);
+	if (!d->engine || !d->epochs || !d->dirty || !d->undo || !d->undo_arena || !d->scratch) {
 		snprintf(errstr, errstr_size, "out of memory");
 		goto fail;
 	}
@@ -1169,6 +1456,19 @@ int fd_daemon_start(fd_daemon *d, int timeout_ms, char *errstr, size_t errstr_si
 	}
 	if (fd_changelog_ensure(d->changelog, d->producer, d->partitions, errstr, errstr_size) != 0)
 		return -1;
+	if (d->eos) {
+		rd_kafka_error_t *error = rd_kafka_init_transactions(d->producer, 60 * 1000);
+		if (error) {
+			snprintf(errstr, errstr_size, "init transactions: %s", rd_kafka_error_string(error));
+			rd_kafka_error_destroy(error);
+			return -1;
+		}
+		txn_begin(d);
+		if (d->fatal) {
+			snprintf(errstr, errstr_size, "cannot begin the first transaction");
+			return -1;
+		}
+	}
 	/* the group balances the engagement topic; profiles and activities of
 	 * the same partition numbers follow (see with_co_partitions) */
 	rd_kafka_topic_partition_list_t *topics = rd_kafka_topic_partition_list_new(1);
@@ -1292,6 +1592,13 @@ void fd_daemon_free(fd_daemon *d)
 	}
 	free(d->deferred);
 	fd_table_free(d->dirty);
+	if (d->undo) {
+		clear_undo(d);
+		fd_table_free(d->undo);
+	}
+	fd_wire_arena_free(d->undo_arena);
+	free(d->scratch);
+	free(d->rewind);
 	fd_epochs_free(d->epochs);
 	fd_engine_free(d->engine);
 	free(d);

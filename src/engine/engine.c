@@ -295,6 +295,12 @@ static uint64_t timer_key(const fd_engine *e, const fd_lead *l, unsigned slot)
 	return ((uint64_t)fd_table_index(e->leads, l) << 8) | slot;
 }
 
+static void before_change(const fd_sink *out, const char *lead_id, bool exists)
+{
+	if (out && out->before_change)
+		out->before_change(out->ctx, lead_id, exists);
+}
+
 static void changed(const fd_sink *out, const char *lead_id)
 {
 	if (out && out->lead_changed)
@@ -733,8 +739,13 @@ fd_status fd_engine_engagement(fd_engine *e, const fd_engagement *ev, int64_t no
 	}
 	const fd_event_rule *rule = type >= 0 ? &c->event_types[type] : NULL;
 
-	fd_lead *l;
-	if ((st = create_lead(e, ev->lead_id, &l, errstr, errstr_size)) != FD_OK)
+	fd_lead *l = find_lead(e, ev->lead_id);
+	if (l && replayed(l, FD_INPUT_ENGAGEMENT, ev->position)) {
+		e->stats.events_duplicate++;
+		return FD_DUPLICATE;
+	}
+	before_change(out, ev->lead_id, l != NULL);
+	if (!l && (st = create_lead(e, ev->lead_id, &l, errstr, errstr_size)) != FD_OK)
 		return st;
 	if (replayed(l, FD_INPUT_ENGAGEMENT, ev->position)) {
 		e->stats.events_duplicate++;
@@ -808,9 +819,11 @@ fd_status fd_engine_profile(fd_engine *e, const fd_profile *p, int64_t now,
 	}
 	if (l && l->profile_updated_ms != INT64_MIN && p->updated_at_ms < l->profile_updated_ms) {
 		e->stats.profiles_stale++;
+		before_change(out, p->lead_id, true);
 		note_input(l, FD_INPUT_PROFILE, p->partition, p->position, 0);
 		return FD_STALE;
 	}
+	before_change(out, p->lead_id, l != NULL);
 	if (!l && (st = create_lead(e, p->lead_id, &l, errstr, errstr_size)) != FD_OK)
 		return st;
 	note_input(l, FD_INPUT_PROFILE, p->partition, p->position, p->updated_at_ms);
@@ -899,6 +912,7 @@ fd_status fd_engine_activity(fd_engine *e, const fd_activity *a, int64_t now,
 		e->stats.activities_refused++;
 		return FD_ERR_REFUSED;
 	}
+	before_change(out, a->lead_id, l != NULL);
 	if (!l && (st = create_lead(e, a->lead_id, &l, errstr, errstr_size)) != FD_OK)
 		return st;
 	if (h)
@@ -952,6 +966,7 @@ static void fire(fd_engine *e, int64_t due, uint64_t key, const fd_sink *out)
 	unsigned slot = (unsigned)(key & 0xff);
 	if (!l)
 		return;
+	before_change(out, lead_id_of(e, l), true);
 	if (slot == REVIEW_SLOT) {
 		l->review_timer = 0;
 		if (l->stage != FD_STAGE_NURTURE)

@@ -222,3 +222,18 @@ uint64_t fd_epochs_pending(const fd_epochs *ep)
 {
 	return ep->pending;
 }
+
+size_t fd_epochs_positions(const fd_epochs *ep, const fd_position **out)
+{
+	*out = ep->positions;
+	return ep->n_positions;
+}
+
+int fd_epochs_set_positions(fd_epochs *ep, const fd_position *p, size_t n)
+{
+	ep->n_positions = 0;
+	for (size_t i = 0; i < n; i++)
+		if (fd_epochs_input(ep, p[i].topic, p[i].partition, p[i].offset - 1) != 0)
+			return -1;
+	return 0;
+}

@@ -73,6 +73,12 @@ size_t fd_epochs_committable(fd_epochs *ep, const fd_position **out);
 /* Forget a partition (revoked or lost): it is no longer in snapshots. */
 void fd_epochs_forget(fd_epochs *ep, int topic, int32_t partition);
 
+/* The live positions (next offset to consume per input partition). */
+size_t fd_epochs_positions(const fd_epochs *ep, const fd_position **out);
+
+/* Replace the live positions (an aborted transaction rewinds them). */
+int fd_epochs_set_positions(fd_epochs *ep, const fd_position *p, size_t n);
+
 /* Outputs produced and not yet acknowledged, over all epochs. */
 uint64_t fd_epochs_pending(const fd_epochs *ep);
 
