@@ -305,6 +305,13 @@ static void dr_msg_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 {
 	(void)rk;
 	fd_daemon *d = opaque;
+	if (m->err && d->eos) {
+		/* the transaction will not commit: commit_transaction reports it
+		 * as abortable and the abort path replays the input */
+		fd_log(FD_LOG_WARNING, "delivery to %s failed in the open transaction: %s",
+		       rd_kafka_topic_name(m->rkt), rd_kafka_err2str(m->err));
+		return;
+	}
 	if (m->err) {
 		/* message.timeout.ms is infinite: only permanent errors get here.
 		 * The epoch is never acknowledged, so nothing after it is

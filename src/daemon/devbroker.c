@@ -12,6 +12,11 @@
  *   up ID            bring it back
  *   rtt ID MS        add MS of round-trip time to broker ID
  *   create TOPIC N   create TOPIC with N partitions
+ *   error API ERR [N]  fail the next N (default 1) requests of Kafka API
+ *                    number API (0 Produce, 22 InitProducerId, 24
+ *                    AddPartitionsToTxn, 25 AddOffsetsToTxn, 26 EndTxn,
+ *                    28 TxnOffsetCommit, ...) with Kafka error code ERR
+ *                    (e.g. 48 INVALID_TXN_STATE, 90 PRODUCER_FENCED)
  *   quit             stop
  *
  * Every command is answered on stdout with "ok ..." or "error ...". EOF on
@@ -50,9 +55,9 @@ static void reply(const char *status, const char *what, const char *detail)
 
 static void command(devbroker *db, char *line)
 {
-	char *argv[4] = { 0 };
+	char *argv[5] = { 0 };
 	int argc = 0;
-	for (char *tok = strtok(line, " \t\r"); tok && argc < 4; tok = strtok(NULL, " \t\r"))
+	for (char *tok = strtok(line, " \t\r"); tok && argc < 5; tok = strtok(NULL, " \t\r"))
 		argv[argc++] = tok;
 	if (argc == 0)
 		return;
@@ -69,6 +74,11 @@ static void command(devbroker *db, char *line)
 		err = rd_kafka_mock_broker_set_rtt(db->mc, (int32_t)atoi(argv[1]), atoi(argv[2]));
 	} else if (strcmp(argv[0], "create") == 0 && argc == 3) {
 		err = rd_kafka_mock_topic_create(db->mc, argv[1], atoi(argv[2]), 1);
+	} else if (strcmp(argv[0], "error") == 0 && (argc == 3 || argc == 4)) {
+		int n = argc == 4 ? atoi(argv[3]) : 1;
+		rd_kafka_resp_err_t code = (rd_kafka_resp_err_t)atoi(argv[2]);
+		for (int i = 0; i < n && i < 1000; i++)
+			rd_kafka_mock_push_request_errors(db->mc, (int16_t)atoi(argv[1]), 1, code);
 	} else {
 		reply("error", "unknown command", argv[0]);
 		return;
