@@ -38,6 +38,7 @@
 #include <systemd/sd-daemon.h>
 
 #include "daemon/log.h"
+#include "engine/ident.h"
 #include "engine/table.h"
 #include "funneld/wire.h"
 #include "kafka/changelog.h"
@@ -493,6 +494,19 @@ static void release_deferred(fd_daemon *d)
 	}
 }
 
+/* A LeadScore's id: a hash of what it says. */
+static void score_id(const char *lead_id, const fd_lead_view *v, char out[FD_ID_HEX + 1])
+{
+	char text[512];
+	snprintf(text, sizeof text, "%s|%d|%" PRId64 "|%.17g|%.17g|%d|%s", lead_id, (int)v->stage,
+	         v->score.as_of_ms, v->score.engagement, v->score.fit, v->score.grade, v->owner_id);
+	fd_ident id;
+	fd_ident_init(&id);
+	fd_ident_str(&id, "score");
+	fd_ident_str(&id, text);
+	fd_ident_hex(&id, out);
+}
+
 /* LeadScore (an output of the open epoch) and the state record (deferred)
  * of every lead changed since the last tick. */
 static void emit_changed(fd_daemon *d, int64_t now)
@@ -510,20 +524,23 @@ static void emit_changed(fd_daemon *d, int64_t now)
 	while ((rec = fd_table_next(d->dirty, &cur)) != NULL) {
 		size_t len;
 		const char *id = fd_table_key(d->dirty, rec, &len);
-		fd_lead_view v;
-		if (!fd_engine_lead(d->engine, id, now, &v))
+		if (!fd_engine_export(d->engine, id, st))
 			continue; /* removed since */
+		/* the snapshot is taken at the lead's own latest time, not the wall
+		 * clock, so a replay after a crash yields the same record and id */
+		int64_t at = st->last_input_ms > st->stage_entered_ms ? st->last_input_ms
+		                                                      : st->stage_entered_ms;
+		fd_lead_view v;
 		uint8_t *buf;
 		size_t n;
-		if (fd_wire_encode_lead_score(&v, now, &buf, &n) == 0) {
-			char ident[FD_ID_HEX + 300];
-			snprintf(ident, sizeof ident, "%s@%" PRId64, id, now);
+		if (fd_engine_lead(d->engine, id, at, &v) &&
+		    fd_wire_encode_lead_score(&v, v.score.as_of_ms, &buf, &n) == 0) {
+			char ident[FD_ID_HEX + 1];
+			score_id(id, &v, ident);
 			produce(d, d->cfg.topics.scores, id, buf, n,
-			        ce_headers(d, "funneld.v1.LeadScore", ident, now));
+			        ce_headers(d, "funneld.v1.LeadScore", ident, v.score.as_of_ms));
 			d->stats.scores++;
 		}
-		if (!fd_engine_export(d->engine, id, st))
-			continue;
 		if (fd_wire_encode_lead_state(st, &buf, &n) != 0) {
 			/* never commit past a state we could not write */
 			fd_log(FD_LOG_CRIT, "cannot encode the state of lead %s; stopping", id);
