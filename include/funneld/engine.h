@@ -329,12 +329,19 @@ typedef struct fd_engine_stats {
 	uint64_t transitions, sla_warnings, sla_breaches, sla_met;
 	uint64_t leads_refused_full;
 	uint64_t leads_evicted;
+	uint64_t entered[FD_STAGE_COUNT];   /* transitions into each stage, ever */
+	uint64_t sla_warned_by[FD_MAX_SLAS]; /* per configured SLA, config order */
+	uint64_t sla_breached_by[FD_MAX_SLAS];
+	uint64_t sla_met_by[FD_MAX_SLAS];
 	uint64_t pending_timers;
 	size_t bytes_core;      /* lead records + table slots + ids */
 	size_t bytes_context;   /* activity history, interests, breakdown, SLAs */
 } fd_engine_stats;
 
 void fd_engine_stats_get(const fd_engine *e, fd_engine_stats *s);
+
+/* The engine's configuration (SLA names for the stats arrays, ...). */
+const fd_engine_config *fd_engine_config_get(const fd_engine *e);
 
 /* sizeof the per-lead core record (for documentation and the benchmark). */
 size_t fd_engine_lead_record_size(void);

@@ -202,6 +202,11 @@ void fd_engine_set_max_leads(fd_engine *e, size_t max_leads)
 	e->max_leads = max_leads;
 }
 
+const fd_engine_config *fd_engine_config_get(const fd_engine *e)
+{
+	return &e->cfg;
+}
+
 size_t fd_engine_lead_record_size(void)
 {
 	return sizeof(fd_lead);
@@ -450,9 +455,9 @@ static void sla_emit(fd_engine *e, fd_lead *l, int idx, fd_sla_kind kind, int64_
 	fd_ident_i64(&id, at);
 	fd_ident_hex(&id, ev.sla_event_id);
 	switch (kind) {
-	case FD_SLA_WARNING: e->stats.sla_warnings++; break;
-	case FD_SLA_BREACH: e->stats.sla_breaches++; break;
-	case FD_SLA_MET: e->stats.sla_met++; break;
+	case FD_SLA_WARNING: e->stats.sla_warnings++; e->stats.sla_warned_by[idx]++; break;
+	case FD_SLA_BREACH: e->stats.sla_breaches++; e->stats.sla_breached_by[idx]++; break;
+	case FD_SLA_MET: e->stats.sla_met++; e->stats.sla_met_by[idx]++; break;
 	default: break;
 	}
 	if (out && out->sla)
@@ -539,6 +544,7 @@ static void enter_stage(fd_engine *e, fd_lead *l, const move *m, const fd_sink *
 	/* stage bookkeeping first, so the snapshot and SLAs see the new stage */
 	e->stats.per_stage[from]--;
 	e->stats.per_stage[m->to]++;
+	e->stats.entered[m->to]++;
 	e->stats.transitions++;
 	l->stage = (uint8_t)m->to;
 	l->stage_entered_ms = t;
