@@ -1175,6 +1175,10 @@ static void error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
 static void log_cb(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
 {
 	(void)rk;
+	/* properties set for both clients are ignored by the one they do not
+	 * concern: that is expected, not worth a warning */
+	if (strcmp(fac, "CONFWARN") == 0)
+		level = 7;
 	fd_log(level <= 3 ? FD_LOG_ERR : level == 4 ? FD_LOG_WARNING : FD_LOG_DEBUG,
 	       "librdkafka %s: %s", fac, buf);
 }
@@ -1193,9 +1197,9 @@ static int conf_set(rd_kafka_conf_t *conf, const char *name, const char *value, 
 }
 
 /* Common properties from the config, then the role's own. Producer-only or
- * consumer-only properties given by the user are applied to both clients;
- * librdkafka ignores the ones that do not apply to a client (with a warning
- * at debug level). */
+ * consumer-only properties given by the user are applied to every client;
+ * librdkafka ignores the ones that do not apply (its CONFWARN lines are
+ * logged at debug level, see log_cb). */
 enum { ROLE_CONSUMER, ROLE_PRODUCER, ROLE_READER };
 
 static rd_kafka_conf_t *client_conf(fd_daemon *d, int role, char *errstr, size_t size)

@@ -73,7 +73,9 @@ int fd_daemon_exit_code(const fd_daemon *d);
 
 void fd_daemon_free(fd_daemon *d);
 
-/* Read-only access for the demo summary and tests. */
+/* Read-only access for the demo summary, the admin server and tests. The
+ * engine holds the leads of the assigned partitions only: a stop hands the
+ * partitions back and empties it, so read it before fd_daemon_stop(). */
 fd_engine *fd_daemon_engine(fd_daemon *d);
 
 typedef struct fd_daemon_stats {
