@@ -329,7 +329,8 @@ typedef struct fd_engine_stats {
 	uint64_t transitions, sla_warnings, sla_breaches, sla_met;
 	uint64_t leads_refused_full;
 	uint64_t leads_evicted;
-	uint64_t entered[FD_STAGE_COUNT];   /* transitions into each stage, ever */
+	uint64_t entered[FD_STAGE_COUNT];   /* entries into each stage since start
+	                                       (LEAD: leads created) */
 	uint64_t sla_warned_by[FD_MAX_SLAS]; /* per configured SLA, config order */
 	uint64_t sla_breached_by[FD_MAX_SLAS];
 	uint64_t sla_met_by[FD_MAX_SLAS];

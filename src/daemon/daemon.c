@@ -37,6 +37,7 @@
 #include <librdkafka/rdkafka.h>
 #include <systemd/sd-daemon.h>
 
+#include "daemon/admin.h"
 #include "daemon/log.h"
 #include "engine/ident.h"
 #include "engine/table.h"
@@ -97,6 +98,16 @@ struct fd_daemon {
 
 	bool started, stopping, stopped, fatal;
 	bool ever_assigned;     /* see fd_daemon_free */
+
+	/* partitions assigned but paused until their state is restored */
+	int32_t *restore_queue;  /* waiting; the one in progress is the changelog's */
+	size_t n_restore, cap_restore;
+	fd_restore_stats restore_stats;
+	struct event *restore_ev;
+	fd_position rewound[64];  /* partitions rewound in the current batch */
+	size_t n_rewound;
+	char status[256];
+	fd_admin *admin;
 
 	/* exactly_once: one transaction per commit interval */
 	bool eos, in_txn;
@@ -716,9 +727,33 @@ static void decode(fd_daemon *d, pending_input *p, fd_wire_arena *a)
 		p->lead_id = NULL;
 }
 
+static bool restoring(const fd_daemon *d, int32_t p);
+
 static void apply(fd_daemon *d, pending_input *p, int64_t now)
 {
 	const rd_kafka_message_t *m = p->msg;
+	if (restoring(d, m->partition)) {
+		/* fetched before the pause took effect: read it again later (once
+		 * per partition and batch: the first record is the earliest) */
+		for (size_t i = 0; i < d->n_rewound; i++)
+			if (d->rewound[i].topic == p->topic && d->rewound[i].partition == m->partition)
+				return;
+		if (d->n_rewound < sizeof d->rewound / sizeof d->rewound[0])
+			d->rewound[d->n_rewound++] = (fd_position){ p->topic, m->partition, m->offset };
+		rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
+		rd_kafka_topic_partition_list_add(l, rd_kafka_topic_name(m->rkt), m->partition)->offset =
+			m->offset;
+		rd_kafka_error_t *e = rd_kafka_seek_partitions(d->consumer, l, 5000);
+		if (e) {
+			fd_log(FD_LOG_CRIT, "cannot rewind %s [%" PRId32 "] during its restore: %s",
+			       rd_kafka_topic_name(m->rkt), m->partition, rd_kafka_error_string(e));
+			rd_kafka_error_destroy(e);
+			d->fatal = true;
+			d->exit_code = 1;
+		}
+		rd_kafka_topic_partition_list_destroy(l);
+		return;
+	}
 	d->stats.consumed++;
 	if (p->decoded != 0) {
 		dead_letter(d, m, p->reason[0] ? p->reason : "undecodable record");
@@ -792,6 +827,7 @@ static void consume(fd_daemon *d)
 		if (n == 0)
 			return;
 		int64_t now = now_ms(d);
+		d->n_rewound = 0;
 		/* lookups for the next records are prefetched while applying */
 		for (size_t i = 0; i < n && i < 8; i++)
 			if (d->batch[i].lead_id)
@@ -1083,24 +1119,127 @@ static void drop_partition(fd_daemon *d, int32_t p)
 	fd_log(FD_LOG_INFO, "partition %" PRId32 ": %zu leads dropped from memory", p, l.n);
 }
 
-/* Rebuild partition p from the changelog before any of its input is read. */
-static int restore_partition(fd_daemon *d, int32_t p)
+/* ---- restore: assigned partitions stay paused until their state is back ---- */
+
+static bool restoring(const fd_daemon *d, int32_t p)
 {
+	if (fd_changelog_restoring(d->changelog) == p)
+		return true;
+	for (size_t i = 0; i < d->n_restore; i++)
+		if (d->restore_queue[i] == p)
+			return true;
+	return false;
+}
+
+static void update_restoring(fd_daemon *d)
+{
+	d->stats.restoring = d->n_restore + (fd_changelog_restoring(d->changelog) >= 0 ? 1 : 0);
+}
+
+static void pause_or_resume(fd_daemon *d, int32_t p, bool pause)
+{
+	rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(3);
+	rd_kafka_topic_partition_list_add(l, d->cfg.topics.engagement, p);
+	rd_kafka_topic_partition_list_add(l, d->cfg.topics.profiles, p);
+	rd_kafka_topic_partition_list_add(l, d->cfg.topics.activities, p);
+	rd_kafka_resp_err_t err = pause ? rd_kafka_pause_partitions(d->consumer, l)
+	                                : rd_kafka_resume_partitions(d->consumer, l);
+	if (err)
+		fd_log(FD_LOG_ERR, "%s partition %" PRId32 ": %s", pause ? "pause" : "resume", p,
+		       rd_kafka_err2str(err));
+	rd_kafka_topic_partition_list_destroy(l);
+}
+
+static void schedule_restore(fd_daemon *d, int delay_ms)
+{
+	struct timeval tv = { 0, delay_ms * 1000 };
+	evtimer_add(d->restore_ev, &tv);
+}
+
+/* One slice of restore work, then back to the loop (the admin server and
+ * the other partitions keep being served). */
+static void on_restore(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	fd_daemon *d = arg;
 	char err[512];
-	fd_restore_stats st;
-	d->stats.restoring++;
-	fd_log(FD_LOG_NOTICE, "partition %" PRId32 ": restoring from %s", p, d->cfg.topics.changelog);
-	int rc = fd_changelog_restore(d->changelog, p, d->engine, &st, err, sizeof err);
-	d->stats.restoring--;
-	if (rc != 0) {
-		fd_log(FD_LOG_ERR, "partition %" PRId32 ": restore failed: %s", p, err);
-		return -1;
+	if (d->stopping)
+		return;
+	if (fd_changelog_restoring(d->changelog) < 0) {
+		if (d->n_restore == 0) {
+			update_restoring(d);
+			return;
+		}
+		int32_t p = d->restore_queue[0];
+		memmove(d->restore_queue, d->restore_queue + 1, --d->n_restore * sizeof *d->restore_queue);
+		memset(&d->restore_stats, 0, sizeof d->restore_stats);
+		fd_log(FD_LOG_NOTICE, "partition %" PRId32 ": restoring from %s", p,
+		       d->cfg.topics.changelog);
+		if (fd_changelog_restore_begin(d->changelog, p, err, sizeof err) != 0) {
+			fd_log(FD_LOG_CRIT, "partition %" PRId32 ": restore failed: %s; stopping", p, err);
+			d->fatal = true; /* never process a partition without its state */
+			d->exit_code = 1;
+			fd_daemon_stop(d);
+			return;
+		}
+		update_restoring(d);
 	}
-	d->stats.restored_leads += st.leads;
+	int32_t p = fd_changelog_restoring(d->changelog);
+	fd_restore_stats *st = &d->restore_stats;
+	uint64_t before = st->records;
+	int rc = fd_changelog_restore_step(d->changelog, d->engine, 5000, st, err, sizeof err);
+	if (rc < 0) {
+		fd_log(FD_LOG_CRIT, "partition %" PRId32 ": restore failed: %s; stopping", p, err);
+		d->fatal = true;
+		d->exit_code = 1;
+		fd_daemon_stop(d);
+		return;
+	}
+	if (rc == 0) {
+		schedule_restore(d, st->records == before ? 5 : 0);
+		return;
+	}
+	d->stats.restored_leads += st->leads;
 	fd_log(FD_LOG_NOTICE, "partition %" PRId32 ": restored %" PRIu64 " leads from %" PRIu64
-	       " records (%" PRIu64 " tombstones, %" PRIu64 " bad) in %.3f s (%.0f leads/s)", p,
-	       st.leads, st.records, st.tombstones, st.bad, st.seconds,
-	       st.seconds > 0 ? (double)st.leads / st.seconds : 0.0);
+	       " records (%" PRIu64 " tombstones, %" PRIu64 " bad) in %.3f s (%.0f leads/s); resuming",
+	       p, st->leads, st->records, st->tombstones, st->bad, st->seconds,
+	       st->seconds > 0 ? (double)st->leads / st->seconds : 0.0);
+	update_restoring(d);
+	/* deadlines that passed while nobody owned these leads fire now, once */
+	fire_due(d);
+	pause_or_resume(d, p, false);
+	schedule_restore(d, 0);
+}
+
+static void forget_restore(fd_daemon *d, int32_t p)
+{
+	if (fd_changelog_restoring(d->changelog) == p) {
+		fd_changelog_restore_cancel(d->changelog);
+		schedule_restore(d, 0);
+	}
+	for (size_t i = 0; i < d->n_restore; i++)
+		if (d->restore_queue[i] == p) {
+			memmove(d->restore_queue + i, d->restore_queue + i + 1,
+			        (d->n_restore - i - 1) * sizeof *d->restore_queue);
+			d->n_restore--;
+			break;
+		}
+	update_restoring(d);
+}
+
+static int enqueue_restore(fd_daemon *d, int32_t p)
+{
+	if (d->n_restore == d->cap_restore) {
+		size_t cap = d->cap_restore ? d->cap_restore * 2 : 64;
+		int32_t *x = realloc(d->restore_queue, cap * sizeof *x);
+		if (!x)
+			return -1;
+		d->restore_queue = x;
+		d->cap_restore = cap;
+	}
+	d->restore_queue[d->n_restore++] = p;
+	update_restoring(d);
 	return 0;
 }
 
@@ -1115,22 +1254,20 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 	if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
 		d->ever_assigned = true;
 		log_partitions("assigned", all);
-		for (int i = 0; i < parts->cnt; i++)
-			if (restore_partition(d, parts->elems[i].partition) != 0) {
-				d->fatal = true; /* never process a partition without its state */
-				d->exit_code = 1;
-			}
-		if (d->fatal) {
-			rd_kafka_topic_partition_list_destroy(all);
-			fd_daemon_stop(d);
-			return;
-		}
 		if (cooperative)
 			error = rd_kafka_incremental_assign(rk, all);
 		else
 			ret = rd_kafka_assign(rk, all);
-		/* deadlines that passed while nobody owned these leads fire now, once */
-		fire_due(d);
+		/* paused until restored: nothing of these partitions is read before
+		 * their leads are back (see on_restore) */
+		for (int i = 0; i < parts->cnt && !error && !ret; i++) {
+			pause_or_resume(d, parts->elems[i].partition, true);
+			if (enqueue_restore(d, parts->elems[i].partition) != 0) {
+				d->fatal = true;
+				d->exit_code = 1;
+			}
+		}
+		schedule_restore(d, 0);
 	} else if (err == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS) {
 		bool lost = rd_kafka_assignment_lost(rk);
 		log_partitions(lost ? "lost" : "revoked", all);
@@ -1138,8 +1275,10 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 			drain(d);
 		else if (lost && d->eos && d->in_txn)
 			txn_abort(d); /* nothing of the lost partitions may commit */
-		for (int i = 0; i < parts->cnt; i++)
+		for (int i = 0; i < parts->cnt; i++) {
+			forget_restore(d, parts->elems[i].partition);
 			drop_partition(d, parts->elems[i].partition);
+		}
 		if (cooperative)
 			error = rd_kafka_incremental_unassign(rk, all);
 		else
@@ -1181,6 +1320,48 @@ static void log_cb(const rd_kafka_t *rk, int level, const char *fac, const char 
 		level = 7;
 	fd_log(level <= 3 ? FD_LOG_ERR : level == 4 ? FD_LOG_WARNING : FD_LOG_DEBUG,
 	       "librdkafka %s: %s", fac, buf);
+}
+
+/* ---- admin HTTP -------------------------------------------------------------------- */
+
+static fd_engine *admin_engine(void *ctx)
+{
+	return ((fd_daemon *)ctx)->engine;
+}
+
+static void admin_stats(void *ctx, fd_daemon_stats *out)
+{
+	fd_daemon_stats_get(ctx, out);
+}
+
+static bool admin_ready(void *ctx)
+{
+	fd_daemon *d = ctx;
+	return d->started && d->ever_assigned && d->stats.restoring == 0 && !d->stopping;
+}
+
+static const char *admin_status(void *ctx)
+{
+	fd_daemon *d = ctx;
+	if (d->stopping)
+		return "stopping";
+	if (!d->started)
+		return "starting: waiting for the brokers";
+	if (!d->ever_assigned)
+		return "waiting for a partition assignment";
+	size_t off = (size_t)snprintf(d->status, sizeof d->status, "restoring partitions");
+	int32_t cur = fd_changelog_restoring(d->changelog);
+	if (cur >= 0 && off < sizeof d->status)
+		off += (size_t)snprintf(d->status + off, sizeof d->status - off, " %" PRId32, cur);
+	for (size_t i = 0; i < d->n_restore && off < sizeof d->status; i++)
+		off += (size_t)snprintf(d->status + off, sizeof d->status - off, "%s%" PRId32,
+		                        i || cur >= 0 ? ", " : " ", d->restore_queue[i]);
+	return d->status;
+}
+
+static int64_t admin_now(void *ctx)
+{
+	return now_ms(ctx);
 }
 
 /* ---- set-up ----------------------------------------------------------------------- */
@@ -1399,13 +1580,23 @@ fd_daemon *fd_daemon_new(const fd_daemon_options *opt, char *errstr, size_t errs
 		}
 	d->tick_ev = event_new(d->base, -1, EV_PERSIST, on_tick, d);
 	d->deadline_ev = evtimer_new(d->base, on_deadline, d);
-	if (!d->tick_ev || !d->deadline_ev) {
+	d->restore_ev = evtimer_new(d->base, on_restore, d);
+	if (!d->tick_ev || !d->deadline_ev || !d->restore_ev) {
 		snprintf(errstr, errstr_size, "libevent: cannot create timers");
 		goto fail;
 	}
 	if (queue_event(d, d->pq, d->pq_pipe, &d->pq_ev, on_producer_queue) != 0) {
 		snprintf(errstr, errstr_size, "cannot watch the producer queue: %s", strerror(errno));
 		goto fail;
+	}
+	if (d->cfg.admin_address[0]) {
+		fd_admin_source src = { admin_engine, admin_stats, admin_ready, admin_status, admin_now, d };
+		d->admin = fd_admin_new(d->base, d->cfg.admin_address, d->cfg.admin_port, &src, errstr,
+		                        errstr_size);
+		if (!d->admin)
+			goto fail;
+		fd_log(FD_LOG_INFO, "admin HTTP on http://%s:%d/ (healthz, readyz, metrics, v1/leads/ID, "
+		       "v1/funnel)", d->cfg.admin_address, fd_admin_port(d->admin));
 	}
 	if (opt->handle_signals) {
 		int sigs[3] = { SIGTERM, SIGINT, SIGHUP };
@@ -1541,6 +1732,8 @@ void fd_daemon_stop(fd_daemon *d)
 		event_del(d->tick_ev);
 	if (d->deadline_ev)
 		event_del(d->deadline_ev);
+	if (d->restore_ev)
+		event_del(d->restore_ev);
 	d->stopped = true;
 	fd_log(FD_LOG_NOTICE, "stopped: %" PRIu64 " records in, %" PRIu64 " out (%" PRIu64
 	       " dead letters), %" PRIu64 " commits", d->stats.consumed, d->stats.produced,
@@ -1556,6 +1749,11 @@ bool fd_daemon_stopped(const fd_daemon *d)
 int fd_daemon_exit_code(const fd_daemon *d)
 {
 	return d->fatal ? (d->exit_code ? d->exit_code : 1) : d->exit_code;
+}
+
+int fd_daemon_admin_port(const fd_daemon *d)
+{
+	return d->admin ? fd_admin_port(d->admin) : -1;
 }
 
 fd_engine *fd_daemon_engine(fd_daemon *d)
@@ -1583,6 +1781,10 @@ void fd_daemon_free(fd_daemon *d)
 		event_free(d->tick_ev);
 	if (d->deadline_ev)
 		event_free(d->deadline_ev);
+	if (d->restore_ev)
+		event_free(d->restore_ev);
+	fd_admin_free(d->admin);
+	free(d->restore_queue);
 	if (d->cq) {
 		rd_kafka_queue_io_event_enable(d->cq, -1, NULL, 0);
 		rd_kafka_queue_destroy(d->cq);

@@ -73,6 +73,10 @@ int fd_daemon_exit_code(const fd_daemon *d);
 
 void fd_daemon_free(fd_daemon *d);
 
+/* The admin HTTP port actually bound (admin.port 0: ephemeral), -1 if the
+ * server is disabled. */
+int fd_daemon_admin_port(const fd_daemon *d);
+
 /* Read-only access for the demo summary, the admin server and tests. The
  * engine holds the leads of the assigned partitions only: a stop hands the
  * partitions back and empties it, so read it before fd_daemon_stop(). */

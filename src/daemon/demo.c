@@ -158,6 +158,12 @@ static fd_config *demo_config(const fd_config *cfg, const char *bootstrap)
 		return NULL;
 	}
 	snprintf(c->group_id, sizeof c->group_id, "funneld-demo-%ld", (long)getpid());
+	/* the admin HTTP server on an ephemeral loopback port: demos never
+	 * collide with each other or with a running daemon */
+	if (c->admin_address[0]) {
+		snprintf(c->admin_address, sizeof c->admin_address, "127.0.0.1");
+		c->admin_port = 0;
+	}
 	return c;
 }
 
@@ -389,6 +395,9 @@ int fd_demo_run(const fd_config *cfg, const fd_demo_options *o)
 		fd_log(FD_LOG_ERR, "demo: daemon: %s", err);
 		goto out;
 	}
+	if (fd_daemon_admin_port(d.daemon) > 0)
+		printf("admin: curl http://127.0.0.1:%d/v1/funnel   (also /metrics, /readyz, /v1/leads/lead-0042)\n",
+		       fd_daemon_admin_port(d.daemon));
 	if (add_events(&d) != 0) {
 		fd_log(FD_LOG_ERR, "demo: libevent: cannot add the demo's events");
 		goto out;

@@ -262,6 +262,7 @@ static fd_status create_lead(fd_engine *e, const char *id, fd_lead **out,
 	l->grade = (uint8_t)fd_fit_grade(&e->cfg, 0.0);
 	l->dq_rule = -1;
 	e->stats.per_stage[FD_STAGE_LEAD]++;
+	e->stats.entered[FD_STAGE_LEAD]++;
 	*out = l;
 	return FD_OK;
 }
@@ -1180,6 +1181,7 @@ fd_status fd_engine_import(fd_engine *e, const fd_lead_state *st, char *errstr, 
 	if (rc != FD_OK)
 		return rc;
 	e->stats.per_stage[FD_STAGE_LEAD]--;
+	e->stats.entered[FD_STAGE_LEAD]--; /* restored, not new */
 	e->stats.per_stage[st->stage]++;
 	l->stage = (uint8_t)st->stage;
 	l->partition = st->partition;

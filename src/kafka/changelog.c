@@ -23,6 +23,11 @@ struct fd_changelog {
 	rd_kafka_t *reader;
 	fd_wire_arena *arena;
 	fd_lead_state state;
+	/* the restore in progress */
+	int32_t partition;       /* -1: none */
+	int64_t end;             /* high watermark when it began */
+	double started;
+	double last_progress;
 };
 
 fd_changelog *fd_changelog_new(const char *topic, rd_kafka_conf_t *conf, char *errstr,
@@ -36,6 +41,7 @@ fd_changelog *fd_changelog_new(const char *topic, rd_kafka_conf_t *conf, char *e
 		return NULL;
 	}
 	snprintf(cl->topic, sizeof cl->topic, "%s", topic);
+	cl->partition = -1;
 	if (rd_kafka_conf_set(conf, "enable.partition.eof", "true", e, sizeof e) ||
 	    rd_kafka_conf_set(conf, "enable.auto.commit", "false", e, sizeof e) ||
 	    rd_kafka_conf_set(conf, "client.id", "funneld-restore", e, sizeof e)) {
@@ -178,11 +184,14 @@ static void apply_record(fd_changelog *cl, const rd_kafka_message_t *m, fd_engin
 	}
 }
 
-int fd_changelog_restore(fd_changelog *cl, int32_t partition, fd_engine *e,
-                         fd_restore_stats *st, char *errstr, size_t errstr_size)
+int32_t fd_changelog_restoring(const fd_changelog *cl)
 {
-	memset(st, 0, sizeof *st);
-	double t0 = mono();
+	return cl->partition;
+}
+
+int fd_changelog_restore_begin(fd_changelog *cl, int32_t partition, char *errstr,
+                               size_t errstr_size)
+{
 	int64_t lo = 0, hi = 0;
 	rd_kafka_resp_err_t err =
 		rd_kafka_query_watermark_offsets(cl->reader, cl->topic, partition, &lo, &hi, 30000);
@@ -191,8 +200,10 @@ int fd_changelog_restore(fd_changelog *cl, int32_t partition, fd_engine *e,
 		         partition, rd_kafka_err2str(err));
 		return -1;
 	}
+	cl->partition = partition;
+	cl->started = cl->last_progress = mono();
 	if (hi <= lo) {
-		st->seconds = mono() - t0;
+		cl->end = 0; /* empty: the first step finishes */
 		return 0;
 	}
 	rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
@@ -200,29 +211,48 @@ int fd_changelog_restore(fd_changelog *cl, int32_t partition, fd_engine *e,
 	err = rd_kafka_assign(cl->reader, l);
 	rd_kafka_topic_partition_list_destroy(l);
 	if (err) {
+		cl->partition = -1;
 		snprintf(errstr, errstr_size, "changelog %s [%" PRId32 "]: assign: %s", cl->topic,
 		         partition, rd_kafka_err2str(err));
 		return -1;
 	}
-	int rc = 0;
-	int idle = 0;
-	for (;;) {
-		rd_kafka_message_t *m = rd_kafka_consumer_poll(cl->reader, 1000);
-		if (!m) {
-			if (++idle >= 60) {
-				snprintf(errstr, errstr_size, "changelog %s [%" PRId32 "]: no progress for 60 s",
-				         cl->topic, partition);
-				rc = -1;
-				break;
-			}
-			continue;
-		}
-		idle = 0;
+	cl->end = hi;
+	return 0;
+}
+
+void fd_changelog_restore_cancel(fd_changelog *cl)
+{
+	if (cl->partition >= 0)
+		rd_kafka_assign(cl->reader, NULL);
+	cl->partition = -1;
+}
+
+static int finish(fd_changelog *cl, fd_restore_stats *st)
+{
+	fd_changelog_restore_cancel(cl);
+	st->seconds = mono() - cl->started;
+	return 1;
+}
+
+int fd_changelog_restore_step(fd_changelog *cl, fd_engine *e, size_t max, fd_restore_stats *st,
+                              char *errstr, size_t errstr_size)
+{
+	if (cl->partition < 0) {
+		snprintf(errstr, errstr_size, "no restore in progress");
+		return -1;
+	}
+	if (cl->end == 0)
+		return finish(cl, st);
+	for (size_t i = 0; i < max; i++) {
+		rd_kafka_message_t *m = rd_kafka_consumer_poll(cl->reader, 0);
+		if (!m)
+			break;
+		cl->last_progress = mono();
 		if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-			bool done = m->offset >= hi;
+			bool done = m->offset >= cl->end;
 			rd_kafka_message_destroy(m);
 			if (done)
-				break;
+				return finish(cl, st);
 			continue;
 		}
 		if (m->err) {
@@ -234,10 +264,30 @@ int fd_changelog_restore(fd_changelog *cl, int32_t partition, fd_engine *e,
 		apply_record(cl, m, e, st);
 		rd_kafka_message_destroy(m);
 		fd_wire_arena_reset(cl->arena);
-		if (off >= hi - 1)
-			break;
+		if (off >= cl->end - 1)
+			return finish(cl, st);
 	}
-	rd_kafka_assign(cl->reader, NULL);
-	st->seconds = mono() - t0;
-	return rc;
+	if (mono() - cl->last_progress > 60) {
+		snprintf(errstr, errstr_size, "changelog %s [%" PRId32 "]: no progress for 60 s", cl->topic,
+		         cl->partition);
+		fd_changelog_restore_cancel(cl);
+		return -1;
+	}
+	return 0;
+}
+
+int fd_changelog_restore(fd_changelog *cl, int32_t partition, fd_engine *e,
+                         fd_restore_stats *st, char *errstr, size_t errstr_size)
+{
+	memset(st, 0, sizeof *st);
+	if (fd_changelog_restore_begin(cl, partition, errstr, errstr_size) != 0)
+		return -1;
+	for (;;) {
+		int rc = fd_changelog_restore_step(cl, e, 10000, st, errstr, errstr_size);
+		if (rc < 0)
+			return -1;
+		if (rc > 0)
+			return 0;
+		rd_kafka_poll(cl->reader, 5); /* wait a little for the next fetch */
+	}
 }

@@ -39,6 +39,21 @@ typedef struct fd_restore_stats {
 	double seconds;
 } fd_restore_stats;
 
+/* Incremental restore of one partition at a time, for an event loop:
+ * begin (queries the end offset, assigns the reader), then step until it
+ * returns 1. A step reads at most `max` records and never waits; it
+ * returns 1 when the partition is restored, 0 when there is more to read,
+ * -1 on error (errstr). Cancel abandons the current restore (the caller
+ * drops what was imported). */
+int fd_changelog_restore_begin(fd_changelog *cl, int32_t partition, char *errstr,
+                               size_t errstr_size);
+int fd_changelog_restore_step(fd_changelog *cl, fd_engine *e, size_t max, fd_restore_stats *stats,
+                              char *errstr, size_t errstr_size);
+void fd_changelog_restore_cancel(fd_changelog *cl);
+
+/* The partition being restored, or -1. */
+int32_t fd_changelog_restoring(const fd_changelog *cl);
+
 /* Read changelog partition `partition` from the beginning to its end and
  * import every lead into `e` (a tombstone removes it). Blocking; returns 0,
  * or -1 with errstr when the partition cannot be read. */
