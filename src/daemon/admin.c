@@ -38,8 +38,9 @@
  * s since start (re-entries count again: NURTURE→MQL, SAL→MQL on revert).
  * The conversion rate from stage a to the next stage b is
  * entered[b] / entered[a], for MQL→SAL, SAL→SQL, SQL→OPPORTUNITY and
- * OPPORTUNITY→CUSTOMER. Leads are created in LEAD without a transition, so
- * LEAD→MQL is entered[MQL] / leads_seen, where leads_seen = leads in memory
+ * OPPORTUNITY→CUSTOMER. entered[LEAD] counts leads created since start
+ * (restored ones excluded), so LEAD→MQL uses another base:
+ * entered[MQL] / leads_seen, where leads_seen = leads in memory
  * + leads evicted by the TTL: every lead this instance has held, including
  * the ones restored from the changelog, excluding the ones a rebalance moved
  * to another instance. These are entry ratios, not cohort conversions: fast
