@@ -49,6 +49,7 @@ struct fd_engine {
 	/* context block layout */
 	size_t ctx_size;
 	size_t off_slots, off_recent, off_caps, off_breakdown, off_interests;
+	size_t hot_bytes;   /* record prefix touched by an engagement event */
 	int cap_index[FD_MAX_EVENT_TYPES]; /* event type -> cap slot, or -1 */
 	uint8_t type_slots[TYPE_SLOTS];    /* open addressing: event type index + 1 */
 	int n_capped;
@@ -112,16 +113,20 @@ static void layout_ctx(fd_engine *e)
 	for (int i = 0; i < c->n_event_types; i++)
 		if (c->event_types[i].cap_points > 0)
 			e->cap_index[i] = e->n_capped++;
-	e->off_slots = off;
-	off = align8(off + sizeof(fd_sla_slot) * (size_t)c->n_slas);
-	e->off_recent = off;
-	off = align8(off + sizeof(fd_recent) * (size_t)c->recent_activities);
+	/* what every engagement event touches first, the SLA slots (touched
+	 * only by stage changes and timers) last: batches prefetch the hot
+	 * part only (fd_table_set_hot_bytes) */
 	e->off_caps = off;
 	off = align8(off + sizeof(fd_cap_state) * (size_t)e->n_capped);
-	e->off_interests = off;
-	off = align8(off + sizeof(fd_interest_slot) * (size_t)c->top_interests);
 	e->off_breakdown = off;
 	off = align8(off + sizeof(float) * (size_t)c->n_event_types);
+	e->off_interests = off;
+	off = align8(off + sizeof(fd_interest_slot) * (size_t)c->top_interests);
+	e->off_recent = off;
+	off = align8(off + sizeof(fd_recent) * (size_t)c->recent_activities);
+	e->hot_bytes = sizeof(fd_lead) + off;
+	e->off_slots = off;
+	off = align8(off + sizeof(fd_sla_slot) * (size_t)c->n_slas);
 	e->ctx_size = off ? off : 8;
 }
 
@@ -175,6 +180,7 @@ fd_engine *fd_engine_new(const fd_engine_config *cfg, size_t expected_leads)
 	e->leads = fd_table_new(sizeof(fd_lead) + e->ctx_size, expected_leads ? expected_leads : 1024);
 	if (!e->leads)
 		goto fail;
+	fd_table_set_hot_bytes(e->leads, e->hot_bytes);
 	e->timers = fd_timers_new(expected_leads / 4 + 64);
 	if (!e->timers)
 		goto fail;
@@ -265,6 +271,15 @@ static fd_status create_lead(fd_engine *e, const char *id, fd_lead **out,
 	e->stats.entered[FD_STAGE_LEAD]++;
 	*out = l;
 	return FD_OK;
+}
+
+/* Hash of an input id for duplicate suppression (kind 0 events, 1
+ * activities); never 0, which marks an empty slot. */
+static uint64_t seen_hash(unsigned kind, const char *id)
+{
+	uint64_t h = fd_table_hash(id, strlen(id)) ^ (UINT64_C(0x9e3779b97f4a7c15) * (kind + 1));
+	h ^= h >> 31;
+	return h ? h : 1;
 }
 
 static bool seen_contains(const fd_lead *l, uint64_t h)
@@ -760,7 +775,7 @@ fd_status fd_engine_engagement(fd_engine *e, const fd_engagement *ev, int64_t no
 	}
 	uint64_t h = 0;
 	if (!empty(ev->event_id)) {
-		h = fd_ident_hash64("event", ev->event_id);
+		h = seen_hash(0, ev->event_id);
 		if (seen_contains(l, h)) {
 			e->stats.events_duplicate++;
 			note_input(l, FD_INPUT_ENGAGEMENT, ev->partition, ev->position, 0);
@@ -908,7 +923,7 @@ fd_status fd_engine_activity(fd_engine *e, const fd_activity *a, int64_t now,
 		e->stats.activities_duplicate++;
 		return FD_DUPLICATE;
 	}
-	uint64_t h = empty(a->activity_id) ? 0 : fd_ident_hash64("activity", a->activity_id);
+	uint64_t h = empty(a->activity_id) ? 0 : seen_hash(1, a->activity_id);
 	if (l && h && seen_contains(l, h)) {
 		e->stats.activities_duplicate++;
 		return FD_DUPLICATE;

@@ -64,13 +64,3 @@ void fd_ident_hex(const fd_ident *id, char out[33])
 	}
 	out[32] = '\0';
 }
-
-uint64_t fd_ident_hash64(const char *prefix, const char *s)
-{
-	fd_ident id;
-	fd_ident_init(&id);
-	fd_ident_str(&id, prefix);
-	fd_ident_str(&id, s);
-	uint64_t h = mix64(id.h1 ^ mix64(id.h2));
-	return h ? h : 1; /* 0 marks an empty slot */
-}

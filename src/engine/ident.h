@@ -24,7 +24,4 @@ void fd_ident_i64(fd_ident *id, int64_t v);
 /* Finish into 32 lower-case hex digits and a NUL (33 bytes). */
 void fd_ident_hex(const fd_ident *id, char out[33]);
 
-/* 64-bit hash of a string, for duplicate suppression of event ids. */
-uint64_t fd_ident_hash64(const char *prefix, const char *s);
-
 #endif

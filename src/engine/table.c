@@ -91,6 +91,7 @@ struct fd_table {
 	uint32_t free_head;   /* free record index + 1; 0 = none */
 
 	key_arena keys;
+	size_t hot;           /* bytes of header + record to prefetch */
 };
 
 /* ---- hash ---------------------------------------------------------------- */
@@ -405,6 +406,7 @@ fd_table *fd_table_new(size_t record_size, size_t expected)
 	            (record_size + FD_TABLE_RECORD_ALIGN - 1) / FD_TABLE_RECORD_ALIGN *
 	                    FD_TABLE_RECORD_ALIGN;
 	t->keys.next_block = ARENA_FIRST_BLOCK;
+	t->hot = t->stride < 1024 ? t->stride : 1024;
 	if (expected > UINT32_MAX)
 		expected = UINT32_MAX;
 	uint32_t bits = MIN_BITS;
@@ -435,6 +437,14 @@ void fd_table_prefetch(const fd_table *t, const char *key, size_t len)
 	__builtin_prefetch(&t->slots[home_of(t, tag)]);
 }
 
+void fd_table_set_hot_bytes(fd_table *t, size_t bytes)
+{
+	size_t n = sizeof(record_hdr) + bytes;
+	t->hot = n < t->stride ? n : t->stride;
+	if (t->hot > 1024)
+		t->hot = 1024;
+}
+
 void fd_table_prefetch_record(const fd_table *t, const char *key, size_t len)
 {
 	uint32_t tag = (uint32_t)(fd_table_hash(key, len) >> 32);
@@ -446,7 +456,7 @@ void fd_table_prefetch_record(const fd_table *t, const char *key, size_t len)
 			return;
 		if (s->tag == tag) {
 			const char *h = (const char *)hdr_at(t, s->ref - 1);
-			size_t n = t->stride < 1024 ? t->stride : 1024;
+			size_t n = t->hot;
 			for (size_t off = 0; off < n; off += 64)
 				__builtin_prefetch(h + off);
 			return;

@@ -49,6 +49,10 @@ void fd_table_free(fd_table *t);
 void fd_table_prefetch(const fd_table *t, const char *key, size_t len);
 void fd_table_prefetch_record(const fd_table *t, const char *key, size_t len);
 
+/* How many bytes of a record fd_table_prefetch_record brings in (default:
+ * the whole record, at most 1 KiB). */
+void fd_table_set_hot_bytes(fd_table *t, size_t bytes);
+
 /* Look up; NULL if absent (or len > FD_TABLE_KEY_MAX). */
 void *fd_table_get(const fd_table *t, const char *key, size_t len);
 
