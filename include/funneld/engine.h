@@ -341,6 +341,10 @@ typedef struct fd_engine_stats {
 
 void fd_engine_stats_get(const fd_engine *e, fd_engine_stats *s);
 
+/* After moving every lead of `from` into `to` (a reload): carry the
+ * cumulative counters over, so metrics do not restart from zero. */
+void fd_engine_carry_stats(fd_engine *to, const fd_engine *from);
+
 /* The engine's configuration (SLA names for the stats arrays, ...). */
 const fd_engine_config *fd_engine_config_get(const fd_engine *e);
 

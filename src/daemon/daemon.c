@@ -67,6 +67,8 @@ struct fd_daemon {
 	struct event_base *base;
 	fd_sink tap;
 	char config_path[1024];
+	char **overrides;
+	size_t n_overrides;
 
 	fd_engine *engine;
 	fd_epochs *epochs;
@@ -1470,29 +1472,103 @@ static int queue_event(fd_daemon *d, rd_kafka_queue_t *q, int p[2], struct event
 	return *ev && event_add(*ev, NULL) == 0 ? 0 : -1;
 }
 
+typedef struct migrate {
+	fd_engine *from, *to;
+	fd_lead_state *st;
+	int failed;
+	char err[256];
+} migrate;
+
+static void migrate_lead(void *ctx, const char *lead_id, int32_t partition)
+{
+	(void)partition;
+	migrate *m = ctx;
+	if (m->failed)
+		return;
+	if (!fd_engine_export(m->from, lead_id, m->st) ||
+	    fd_engine_import(m->to, m->st, m->err, sizeof m->err) != FD_OK)
+		m->failed = 1;
+}
+
+/* SIGHUP: validate the file first; on success move every lead into an
+ * engine built on the new rules (scores, fit, lifecycle, SLAs: timers are
+ * re-armed from each lead's state) and swap, all or nothing. Settings that
+ * need new Kafka clients (brokers, group, topics, guarantee) keep their old
+ * values until a restart, and the log says so. */
+static void reload(fd_daemon *d)
+{
+	char err[1024];
+	fd_config *fresh = calloc(1, sizeof *fresh);
+	if (!fresh)
+		return;
+	if (!d->config_path[0]) {
+		fd_log(FD_LOG_ERR, "SIGHUP: no configuration file to reload");
+		goto out;
+	}
+	if (fd_config_load(fresh, d->config_path, (const char *const *)d->overrides, d->n_overrides,
+	                   err, sizeof err) != 0) {
+		fd_log(FD_LOG_ERR, "SIGHUP: keeping the running configuration: %s", err);
+		goto out;
+	}
+	fd_engine *next = fd_engine_new(&fresh->engine, 0);
+	migrate m = { d->engine, next, malloc(sizeof(fd_lead_state)), 0, "" };
+	if (!next || !m.st) {
+		fd_log(FD_LOG_ERR, "SIGHUP: out of memory; keeping the running configuration");
+		fd_engine_free(next);
+		free(m.st);
+		goto out;
+	}
+	if (fresh->max_leads > 0)
+		fd_engine_set_max_leads(next, (size_t)fresh->max_leads);
+	fd_engine_foreach(d->engine, -1, migrate_lead, &m);
+	free(m.st);
+	if (m.failed) {
+		fd_log(FD_LOG_ERR, "SIGHUP: cannot move the leads to the new rules (%s); keeping the "
+		       "running configuration", m.err);
+		fd_engine_free(next);
+		goto out;
+	}
+	fd_engine_carry_stats(next, d->engine);
+	fd_engine_free(d->engine);
+	d->engine = next;
+	if (strcmp(fresh->topics.engagement, d->cfg.topics.engagement) ||
+	    strcmp(fresh->topics.profiles, d->cfg.topics.profiles) ||
+	    strcmp(fresh->topics.activities, d->cfg.topics.activities) ||
+	    strcmp(fresh->group_id, d->cfg.group_id) || fresh->guarantee != d->cfg.guarantee)
+		fd_log(FD_LOG_WARNING, "SIGHUP: topics, group and guarantee changes take effect at the "
+		       "next restart");
+	/* everything else applies now */
+	d->cfg.engine = fresh->engine;
+	d->cfg.topics.engagement_encoding = fresh->topics.engagement_encoding;
+	d->cfg.topics.profiles_encoding = fresh->topics.profiles_encoding;
+	d->cfg.topics.activities_encoding = fresh->topics.activities_encoding;
+	d->cfg.lead_ttl_ms = fresh->lead_ttl_ms;
+	d->cfg.max_leads = fresh->max_leads;
+	d->cfg.log_level = fresh->log_level;
+	memcpy(d->cfg.ce_source, fresh->ce_source, sizeof d->cfg.ce_source);
+	fd_log_init(fresh->log_level);
+	if (fresh->commit_interval_ms != d->cfg.commit_interval_ms && d->started) {
+		d->cfg.commit_interval_ms = fresh->commit_interval_ms;
+		struct timeval tv = { (time_t)(fresh->commit_interval_ms / 1000),
+			                  (suseconds_t)(fresh->commit_interval_ms % 1000) * 1000 };
+		event_add(d->tick_ev, &tv);
+	}
+	schedule_deadline(d);
+	fd_engine_stats st;
+	fd_engine_stats_get(d->engine, &st);
+	fd_log(FD_LOG_NOTICE, "SIGHUP: %s reloaded; %" PRIu64 " leads moved to the new rules",
+	       d->config_path, st.leads);
+out:
+	fd_config_free(fresh);
+	free(fresh);
+}
+
 static void on_signal(evutil_socket_t sig, short what, void *arg)
 {
 	(void)what;
 	fd_daemon *d = arg;
 	if (sig == SIGHUP) {
-		fd_config *fresh = calloc(1, sizeof *fresh);
-		char err[1024];
-		if (fresh && d->config_path[0] &&
-		    fd_config_load(fresh, d->config_path, NULL, 0, err, sizeof err) == 0) {
-			/* runtime-safe settings apply at once; scoring, lifecycle and
-			 * SLA rules shape the per-lead state and apply on restart */
-			fd_log_init(fresh->log_level);
-			d->cfg.log_level = fresh->log_level;
-			fd_log(FD_LOG_NOTICE, "SIGHUP: %s is valid; log level applied, rule changes "
-			       "take effect at the next restart", d->config_path);
-		} else if (fresh) {
-			fd_log(FD_LOG_ERR, "SIGHUP: keeping the running configuration: %s",
-			       d->config_path[0] ? err : "no configuration file");
-		}
-		if (fresh) {
-			fd_config_free(fresh);
-			free(fresh);
-		}
+		reload(d);
 		return;
 	}
 	if (d->stopping) {
@@ -1521,6 +1597,14 @@ fd_daemon *fd_daemon_new(const fd_daemon_options *opt, char *errstr, size_t errs
 	d->tap = opt->tap;
 	if (opt->config_path)
 		snprintf(d->config_path, sizeof d->config_path, "%s", opt->config_path);
+	if (opt->n_overrides) {
+		d->overrides = calloc(opt->n_overrides, sizeof *d->overrides);
+		if (!d->overrides)
+			goto fail;
+		for (size_t i = 0; i < opt->n_overrides; i++)
+			if (!(d->overrides[d->n_overrides++] = strdup(opt->overrides[i])))
+				goto fail;
+	}
 
 	/* client configs read the Kafka properties from the caller's config */
 	d->cfg.kafka_props = opt->cfg->kafka_props;
@@ -1831,10 +1915,14 @@ void fd_daemon_free(fd_daemon *d)
 	free(d->rewind);
 	fd_epochs_free(d->epochs);
 	fd_engine_free(d->engine);
+	for (size_t i = 0; i < d->n_overrides; i++)
+		free(d->overrides[i]);
+	free(d->overrides);
 	free(d);
 }
 
-int fd_daemon_run(const fd_config *cfg, const char *config_path)
+int fd_daemon_run(const fd_config *cfg, const char *config_path,
+                  const char *const *overrides, size_t n_overrides)
 {
 	char err[1024];
 	signal(SIGPIPE, SIG_IGN);
@@ -1844,7 +1932,8 @@ int fd_daemon_run(const fd_config *cfg, const char *config_path)
 		return 1;
 	}
 	fd_daemon_options opt = { .cfg = cfg, .base = base, .clock = fd_clock_wall(),
-		                      .handle_signals = true, .config_path = config_path };
+		                      .handle_signals = true, .config_path = config_path,
+		                      .overrides = overrides, .n_overrides = n_overrides };
 	fd_daemon *d = fd_daemon_new(&opt, err, sizeof err);
 	if (!d) {
 		fd_log(FD_LOG_CRIT, "%s", err);

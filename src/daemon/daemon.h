@@ -43,6 +43,8 @@ typedef struct fd_daemon_options {
 	fd_clock clock;
 	bool handle_signals;        /* SIGTERM/SIGINT drain and stop, SIGHUP reloads */
 	const char *config_path;    /* for SIGHUP reloads; NULL: no reload */
+	const char *const *overrides; /* -o path=value, re-applied on reload (copied) */
+	size_t n_overrides;
 	/* Optional tap: called for every transition / SLA event the daemon
 	 * publishes, after it was handed to the producer (the demo prints its
 	 * feed from here). */
@@ -100,6 +102,7 @@ void fd_daemon_stats_get(const fd_daemon *d, fd_daemon_stats *s);
 
 /* `funneld run`: load nothing, run `cfg` on its own loop with the wall clock
  * until SIGTERM/SIGINT. Returns the process exit status. */
-int fd_daemon_run(const fd_config *cfg, const char *config_path);
+int fd_daemon_run(const fd_config *cfg, const char *config_path,
+                  const char *const *overrides, size_t n_overrides);
 
 #endif

@@ -74,9 +74,6 @@ static const fd_command fd_commands[] = {
 	  "run librdkafka's mock cluster on loopback with the configured topics;\n"
 	  "prints the bootstrap address, runs until SIGTERM (stdin: down/up/rtt ID, quit)",
 	  ",partitions,brokers," },
-	{ "replay", NULL, "-c FILE [-c FILE2] RECORDINGS...",
-	  "offline backtest of one config, or two side by side, against recorded\n"
-	  "events and sales outcomes", NULL },
 };
 
 #define FD_N_COMMANDS (sizeof fd_commands / sizeof fd_commands[0])
@@ -318,7 +315,7 @@ static int fd_cmd_run(const fd_cli *cli)
 		return EXIT_FAILURE;
 	int rc = fd_load(cli, cfg, false);
 	if (rc == 0)
-		rc = fd_daemon_run(cfg, cli->config_path);
+		rc = fd_daemon_run(cfg, cli->config_path, cli->overrides, cli->n_overrides);
 	fd_config_free(cfg);
 	free(cfg);
 	return rc;

@@ -208,6 +208,22 @@ void fd_engine_set_max_leads(fd_engine *e, size_t max_leads)
 	e->max_leads = max_leads;
 }
 
+void fd_engine_carry_stats(fd_engine *to, const fd_engine *from)
+{
+	fd_engine_stats keep = to->stats; /* what the import recomputed */
+	to->stats = from->stats;
+	memcpy(to->stats.per_stage, keep.per_stage, sizeof keep.per_stage);
+	/* SLA counters are per SLA index: only valid if the list is unchanged */
+	bool same = to->cfg.n_slas == from->cfg.n_slas;
+	for (int i = 0; same && i < to->cfg.n_slas; i++)
+		same = strcmp(to->cfg.slas[i].name, from->cfg.slas[i].name) == 0;
+	if (!same) {
+		memset(to->stats.sla_warned_by, 0, sizeof to->stats.sla_warned_by);
+		memset(to->stats.sla_breached_by, 0, sizeof to->stats.sla_breached_by);
+		memset(to->stats.sla_met_by, 0, sizeof to->stats.sla_met_by);
+	}
+}
+
 const fd_engine_config *fd_engine_config_get(const fd_engine *e)
 {
 	return &e->cfg;
