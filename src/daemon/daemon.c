@@ -39,6 +39,7 @@
 
 #include "daemon/admin.h"
 #include "daemon/log.h"
+#include "engine/grow.h"
 #include "engine/ident.h"
 #include "engine/table.h"
 #include "funneld/wire.h"
@@ -410,14 +411,8 @@ static void note_rewind(fd_daemon *d, int topic, int32_t partition, int64_t offs
 	for (size_t i = 0; i < d->n_rewind; i++)
 		if (d->rewind[i].topic == topic && d->rewind[i].partition == partition)
 			return;
-	if (d->n_rewind == d->cap_rewind) {
-		size_t cap = d->cap_rewind ? d->cap_rewind * 2 : 64;
-		fd_position *x = realloc(d->rewind, cap * sizeof *x);
-		if (!x)
-			return;
-		d->rewind = x;
-		d->cap_rewind = cap;
-	}
+	if (fd_grow(&d->rewind, &d->cap_rewind, d->n_rewind + 1, sizeof *d->rewind, 64) != 0)
+		return;
 	d->rewind[d->n_rewind++] = (fd_position){ topic, partition, offset };
 }
 
@@ -443,14 +438,9 @@ static int defer(fd_daemon *d, int32_t partition, const char *key, uint8_t *valu
 			d->n_deferred -= d->head_deferred;
 			d->head_deferred = 0;
 		}
-		if (d->n_deferred == d->cap_deferred) {
-			size_t cap = d->cap_deferred ? d->cap_deferred * 2 : 1024;
-			struct deferred *x = realloc(d->deferred, cap * sizeof *x);
-			if (!x)
-				return -1;
-			d->deferred = x;
-			d->cap_deferred = cap;
-		}
+		if (fd_grow(&d->deferred, &d->cap_deferred, d->n_deferred + 1, sizeof *d->deferred,
+		            1024) != 0)
+			return -1;
 	}
 	char *k = strdup(key);
 	if (!k)
@@ -1091,14 +1081,8 @@ static void collect_id(void *ctx, const char *lead_id, int32_t partition)
 {
 	(void)partition;
 	id_list *l = ctx;
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 1024;
-		char **x = realloc(l->ids, cap * sizeof *x);
-		if (!x)
-			return;
-		l->ids = x;
-		l->cap = cap;
-	}
+	if (fd_grow(&l->ids, &l->cap, l->n + 1, sizeof *l->ids, 1024) != 0)
+		return;
 	char *copy = strdup(lead_id);
 	if (copy)
 		l->ids[l->n++] = copy;
@@ -1232,14 +1216,9 @@ static void forget_restore(fd_daemon *d, int32_t p)
 
 static int enqueue_restore(fd_daemon *d, int32_t p)
 {
-	if (d->n_restore == d->cap_restore) {
-		size_t cap = d->cap_restore ? d->cap_restore * 2 : 64;
-		int32_t *x = realloc(d->restore_queue, cap * sizeof *x);
-		if (!x)
-			return -1;
-		d->restore_queue = x;
-		d->cap_restore = cap;
-	}
+	if (fd_grow(&d->restore_queue, &d->cap_restore, d->n_restore + 1, sizeof *d->restore_queue,
+	            64) != 0)
+		return -1;
 	d->restore_queue[d->n_restore++] = p;
 	update_restoring(d);
 	return 0;

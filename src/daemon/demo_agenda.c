@@ -5,6 +5,8 @@
  */
 #include "daemon/demo_agenda.h"
 
+#include "engine/grow.h"
+
 #include <stdlib.h>
 
 static bool before(const fd_demo_task *x, const fd_demo_task *y)
@@ -15,14 +17,8 @@ static bool before(const fd_demo_task *x, const fd_demo_task *y)
 int fd_demo_agenda_add(fd_demo_agenda *a, int64_t at_ms, int32_t lead, uint32_t what,
                        uint32_t gen)
 {
-	if (a->n == a->cap) {
-		size_t cap = a->cap ? a->cap * 2 : 256;
-		fd_demo_task *heap = realloc(a->heap, cap * sizeof *heap);
-		if (!heap)
-			return -1;
-		a->heap = heap;
-		a->cap = cap;
-	}
+	if (fd_grow(&a->heap, &a->cap, a->n + 1, sizeof *a->heap, 256) != 0)
+		return -1;
 	fd_demo_task t = { at_ms, a->seq++, lead, what, gen };
 	size_t i = a->n++;
 	while (i > 0) {

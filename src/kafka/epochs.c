@@ -8,6 +8,8 @@
  */
 #include "kafka/epochs.h"
 
+#include "engine/grow.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -46,13 +48,8 @@ static int push_epoch(fd_epochs *ep)
 			memmove(ep->epochs, ep->epochs + ep->head, (ep->n - ep->head) * sizeof *ep->epochs);
 			ep->n -= ep->head;
 			ep->head = 0;
-		} else {
-			size_t cap = ep->cap ? ep->cap * 2 : 8;
-			epoch *e = realloc(ep->epochs, cap * sizeof *e);
-			if (!e)
-				return -1;
-			ep->epochs = e;
-			ep->cap = cap;
+		} else if (fd_grow(&ep->epochs, &ep->cap, ep->n + 1, sizeof *ep->epochs, 8) != 0) {
+			return -1;
 		}
 	}
 	epoch *e = &ep->epochs[ep->n++];
@@ -96,14 +93,9 @@ int fd_epochs_input(fd_epochs *ep, int topic, int32_t partition, int64_t offset)
 			return 0;
 		}
 	}
-	if (ep->n_positions == ep->cap_positions) {
-		size_t cap = ep->cap_positions ? ep->cap_positions * 2 : 16;
-		fd_position *p = realloc(ep->positions, cap * sizeof *p);
-		if (!p)
-			return -1;
-		ep->positions = p;
-		ep->cap_positions = cap;
-	}
+	if (fd_grow(&ep->positions, &ep->cap_positions, ep->n_positions + 1, sizeof *ep->positions,
+	            16) != 0)
+		return -1;
 	ep->positions[ep->n_positions++] = (fd_position){ topic, partition, offset + 1 };
 	return 0;
 }
