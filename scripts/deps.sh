@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
-# Installs the Debian packages funneld needs to build, test and run, when
-# they are missing. Uses sudo when not root. Safe to run repeatedly.
+# Installs the Debian packages funneld needs to build, test, lint and run,
+# when they are missing. Uses sudo when not root. Safe to run repeatedly.
 set -euo pipefail
 
 packages=(
   build-essential cmake pkg-config
   librdkafka-dev libevent-dev libprotobuf-c-dev protobuf-c-compiler protobuf-compiler
   libconfig-dev libsystemd-dev libjson-c-dev libcriterion-dev
+  clang-tidy valgrind
 )
 missing=()
 for p in "${packages[@]}"; do

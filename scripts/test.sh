@@ -2,7 +2,9 @@
 # The whole test suite, as CI runs it: installs missing Debian packages,
 # builds with warnings as errors and runs every test (unit, config, proto,
 # integration), then builds again under AddressSanitizer +
-# UndefinedBehaviorSanitizer and runs every test again.
+# UndefinedBehaviorSanitizer and runs every test again, then runs clang-tidy
+# over src/ (scripts/lint.sh) and the unit tests under valgrind
+# (scripts/valgrind.sh, on the plain build).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh
@@ -21,3 +23,8 @@ cmake --build build-asan -j"$jobs"
 echo "== tests under ASan + UBSan"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   ctest --test-dir build-asan --output-on-failure -j"$jobs"
+
+echo "== clang-tidy (src/)"
+scripts/lint.sh build-ci
+echo "== unit tests under valgrind"
+scripts/valgrind.sh build-ci

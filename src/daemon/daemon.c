@@ -165,10 +165,11 @@ static void produce(fd_daemon *d, const char *topic, const char *key, void *valu
 {
 	uint64_t token = fd_epochs_output(d->epochs);
 	for (;;) {
-		/* RD_KAFKA_V_KEY itself casts the key to void *; librdkafka only copies it */
 		rd_kafka_resp_err_t err = rd_kafka_producev(
 			d->producer, RD_KAFKA_V_TOPIC(topic),
-			RD_KAFKA_V_KEY(key, key ? strlen(key) : 0), // NOLINT(clang-diagnostic-cast-qual): copied
+			/* RD_KAFKA_V_KEY itself casts the key to void *; it is only copied.
+			 * NOLINTNEXTLINE(clang-diagnostic-cast-qual) */
+			RD_KAFKA_V_KEY(key, key ? strlen(key) : 0),
 			RD_KAFKA_V_VALUE(value, len), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_FREE),
 			RD_KAFKA_V_HEADERS(hdrs), RD_KAFKA_V_OPAQUE((void *)(uintptr_t)token),
 			RD_KAFKA_V_END);
@@ -307,8 +308,9 @@ static void dead_letter(fd_daemon *d, const rd_kafka_message_t *m, const char *r
 		return;
 	}
 	/* value is librdkafka's now (RD_KAFKA_MSG_F_FREE), but the analyzer takes
-	 * any function declared in a system header for one that never frees */
-	d->stats.produced++; // NOLINT(clang-analyzer-unix.Malloc): librdkafka owns value
+	 * any function declared in a system header for one that never frees.
+	 * NOLINTNEXTLINE(clang-analyzer-unix.Malloc) */
+	d->stats.produced++;
 	d->stats.dead_letters++;
 	int64_t t = now_ms(d);
 	if (t - d->dl_log_at < (int64_t)(1000 * d->clock.speed)) {

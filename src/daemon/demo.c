@@ -291,7 +291,7 @@ static int add_events(demo *d)
 	d->duration_ev = evtimer_new(d->base, on_duration, d);
 	d->sig_ev[0] = evsignal_new(d->base, SIGINT, on_signal, d);
 	d->sig_ev[1] = evsignal_new(d->base, SIGTERM, on_signal, d);
-	struct timeval tick = { 0, TICK_MS * 1000 };
+	struct timeval tick = { 0, (suseconds_t)TICK_MS * 1000 };
 	return d->tick_ev && d->duration_ev && d->sig_ev[0] && d->sig_ev[1] &&
 	               event_add(d->tick_ev, &tick) == 0 && event_add(d->sig_ev[0], NULL) == 0 &&
 	               event_add(d->sig_ev[1], NULL) == 0

@@ -154,10 +154,11 @@ static void fmt_span(int64_t ms, char *buf, size_t size)
 	int64_t min = ms / FD_MS_MINUTE;
 	if (min < 60)
 		snprintf(buf, size, "%" PRId64 "m", min);
-	else if (min < 96 * 60)
+	else if (min < INT64_C(96) * 60)
 		snprintf(buf, size, "%" PRId64 "h%02" PRId64 "m", min / 60, min % 60);
 	else
-		snprintf(buf, size, "%" PRId64 "d%02" PRId64 "h", min / (24 * 60), (min / 60) % 24);
+		snprintf(buf, size, "%" PRId64 "d%02" PRId64 "h", min / (INT64_C(24) * 60),
+		         (min / 60) % 24);
 }
 
 static const char *stage_color(fd_stage s)
@@ -269,6 +270,7 @@ static void handoff_context(fd_demo_feed *f, const fd_transition *t)
 		size_t n = t->n_breakdown < FD_MAX_EVENT_TYPES ? t->n_breakdown : FD_MAX_EVENT_TYPES;
 		for (size_t i = 0; i < n; i++)
 			by_points[i] = &t->breakdown[i];
+		/* NOLINTNEXTLINE(bugprone-sizeof-expression): sizes an array of pointers */
 		qsort(by_points, n, sizeof by_points[0], more_points_first);
 		put(&l, "2", " · points ");
 		for (size_t i = 0; i < n && i < 3; i++)
@@ -575,9 +577,14 @@ void fd_demo_feed_summary(fd_demo_feed *f, const fd_demo_totals *t)
 		int bar = (int)((es.per_stage[s] * 40 + widest - 1) / widest);
 		l = (line){ .color = f->color };
 		put(&l, NULL, "  %-14s %6" PRIu64 "  ", fd_stage_name((fd_stage)s), es.per_stage[s]);
-		char bars[41 * 3 + 1] = "";
-		for (int b = 0; b < bar; b++)
-			strcat(bars, "▇");
+		static const char block[] = "▇"; /* 3 bytes of UTF-8 */
+		char bars[40 * (sizeof block - 1) + 1];
+		size_t used = 0;
+		for (int b = 0; b < bar && used + sizeof block <= sizeof bars; b++) {
+			memcpy(bars + used, block, sizeof block - 1);
+			used += sizeof block - 1;
+		}
+		bars[used] = '\0';
 		put(&l, stage_color((fd_stage)s), "%s", bars);
 		emit(f, &l);
 	}

@@ -95,7 +95,10 @@ static int produce(rd_kafka_t *rk, const char *topic, const char *key, const voi
 {
 	for (int attempt = 0; attempt < 50; attempt++) {
 		rd_kafka_resp_err_t err = rd_kafka_producev(
-			rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_KEY(key, strlen(key)),
+			rk, RD_KAFKA_V_TOPIC(topic),
+			/* RD_KAFKA_V_KEY itself casts the key to void *; it is only copied.
+			 * NOLINTNEXTLINE(clang-diagnostic-cast-qual) */
+			RD_KAFKA_V_KEY(key, strlen(key)),
 			RD_KAFKA_V_VALUE((void *)(uintptr_t)buf, len),
 			RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
 		if (!err)

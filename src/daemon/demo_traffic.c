@@ -522,7 +522,7 @@ static double step(fd_demo_traffic *t, int i, demo_lead *l, int64_t at)
 			email(t, i, l, at, false);
 		} else if (u < 0.55) {
 			email(t, i, l, at, true);
-		} else if (u < 0.85) {
+		} else if (u < 0.85) { /* NOLINT(bugprone-branch-clone): the last else falls back here */
 			visit(t, i, l, at);
 		} else if (u < 0.90) {
 			send_event(t, i, l, at, R_CONTENT, any_of(r, downloads, N_ELEMS(downloads)), "web",

@@ -767,8 +767,8 @@ fd_status fd_engine_engagement(fd_engine *e, const fd_engagement *ev, int64_t no
 		snprintf(errstr, errstr_size, "engagement event without lead_id");
 		goto invalid;
 	}
-	if ((st = check_time(ev->occurred_at_ms, now, c->max_future_skew_ms, "occurred_at_ms",
-	                     errstr, errstr_size)) != FD_OK)
+	if (check_time(ev->occurred_at_ms, now, c->max_future_skew_ms, "occurred_at_ms", errstr,
+	               errstr_size) != FD_OK)
 		goto invalid;
 	int type = empty(ev->type) ? -1 : find_type(e, ev->type);
 	if (type < 0 && !c->unknown_types_score_zero) {

@@ -112,7 +112,7 @@ static void sift_down(fd_timers *t, uint32_t pos, timer_entry e)
 		uint64_t grand = first * ARITY + 1;
 		if (grand < t->count) {
 			const char *g = (const char *)&t->heap[grand];
-			for (size_t off = 0; off < ARITY * ARITY * sizeof *t->heap; off += 64)
+			for (size_t off = 0; off < (size_t)ARITY * ARITY * sizeof *t->heap; off += 64)
 				PREFETCH(g + off);
 		}
 		uint32_t best = (uint32_t)first;

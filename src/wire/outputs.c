@@ -98,6 +98,7 @@ int fd_wire_encode_transition(const fd_transition *t, uint8_t **buf, size_t *len
 
 	if (t->n_recent > 0) {
 		recent = calloc(t->n_recent, sizeof(*recent));
+		/* NOLINTNEXTLINE(bugprone-sizeof-expression): sizes an array of pointers */
 		recent_ptrs = calloc(t->n_recent, sizeof(*recent_ptrs));
 		if (!recent || !recent_ptrs)
 			goto fail_nomem;
@@ -114,6 +115,7 @@ int fd_wire_encode_transition(const fd_transition *t, uint8_t **buf, size_t *len
 	}
 	if (t->n_interests > 0) {
 		interests = calloc(t->n_interests, sizeof(*interests));
+		/* NOLINTNEXTLINE(bugprone-sizeof-expression): sizes an array of pointers */
 		interest_ptrs = calloc(t->n_interests, sizeof(*interest_ptrs));
 		if (!interests || !interest_ptrs)
 			goto fail_nomem;
@@ -128,6 +130,7 @@ int fd_wire_encode_transition(const fd_transition *t, uint8_t **buf, size_t *len
 	}
 	if (t->n_breakdown > 0) {
 		breakdown = calloc(t->n_breakdown, sizeof(*breakdown));
+		/* NOLINTNEXTLINE(bugprone-sizeof-expression): sizes an array of pointers */
 		breakdown_ptrs = calloc(t->n_breakdown, sizeof(*breakdown_ptrs));
 		if (!breakdown || !breakdown_ptrs)
 			goto fail_nomem;

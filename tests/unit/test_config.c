@@ -1274,7 +1274,7 @@ Test(config, help_lists_commands_and_options)
 	run_funneld(args, &r);
 	cr_expect_eq(r.status, 0);
 	static const char *const words[] = {
-		"\n  run ", "\n  check-config ", "\n  demo ", "\n  dev-broker ", "\n  replay ",
+		"\n  run ", "\n  check-config ", "\n  demo ", "\n  dev-broker ",
 		"-c, --config FILE", "-o, --set path=value",
 	};
 	for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
