@@ -116,6 +116,7 @@ struct fd_daemon {
 
 	/* exactly_once: one transaction per commit interval */
 	bool eos, in_txn;
+	bool txn_doomed;         /* an output was refused: this transaction must abort */
 	fd_table *undo;          /* lead id -> pre-image for rollback */
 	fd_wire_arena *undo_arena;
 	fd_lead_state *scratch;
@@ -158,6 +159,20 @@ static void iso8601(int64_t ms, char *buf, size_t size)
 	         tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(ms % 1000));
 }
 
+/* exactly_once: a produce refused inside the open transaction (it already
+ * needs aborting) loses nothing: the transaction aborts at the next commit
+ * point and the input is read again. Returns true when handled so. */
+static bool txn_refused(fd_daemon *d, const char *topic, rd_kafka_resp_err_t err)
+{
+	if (!d->eos || !d->in_txn)
+		return false;
+	if (!d->txn_doomed)
+		fd_log(FD_LOG_WARNING, "produce to %s refused in the open transaction: %s; it will be "
+		       "aborted and its input read again", topic, rd_kafka_err2str(err));
+	d->txn_doomed = true;
+	return true;
+}
+
 /* Hand one record to the producer, retrying while its queue is full. Takes
  * ownership of `value` (malloc'ed) and `hdrs`. */
 static void produce(fd_daemon *d, const char *topic, const char *key, void *value, size_t len,
@@ -181,10 +196,12 @@ static void produce(fd_daemon *d, const char *topic, const char *key, void *valu
 			rd_kafka_poll(d->producer, 100); /* serve delivery reports, then retry */
 			continue;
 		}
-		fd_log(FD_LOG_ERR, "produce to %s failed: %s; stopping without committing",
-		       topic, rd_kafka_err2str(err));
 		free(value);
 		rd_kafka_headers_destroy(hdrs);
+		if (txn_refused(d, topic, err))
+			return;
+		fd_log(FD_LOG_ERR, "produce to %s failed: %s; stopping without committing",
+		       topic, rd_kafka_err2str(err));
 		d->fatal = true;
 		d->exit_code = 1;
 		fd_daemon_stop(d);
@@ -298,10 +315,12 @@ static void dead_letter(fd_daemon *d, const rd_kafka_message_t *m, const char *r
 	                                RD_KAFKA_V_END)) == RD_KAFKA_RESP_ERR__QUEUE_FULL)
 		rd_kafka_poll(d->producer, 100);
 	if (err) {
-		fd_log(FD_LOG_ERR, "dead letter for %s [%" PRId32 "] @%" PRId64 " failed: %s",
-		       rd_kafka_topic_name(m->rkt), m->partition, m->offset, rd_kafka_err2str(err));
 		free(value);
 		rd_kafka_headers_destroy(h);
+		if (txn_refused(d, d->cfg.topics.dead_letters, err))
+			return;
+		fd_log(FD_LOG_ERR, "dead letter for %s [%" PRId32 "] @%" PRId64 " failed: %s",
+		       rd_kafka_topic_name(m->rkt), m->partition, m->offset, rd_kafka_err2str(err));
 		d->fatal = true;
 		d->exit_code = 1;
 		fd_daemon_stop(d);
@@ -476,11 +495,13 @@ static void produce_state(fd_daemon *d, int32_t partition, char *key, uint8_t *v
 	       RD_KAFKA_RESP_ERR__QUEUE_FULL)
 		rd_kafka_poll(d->producer, 100);
 	if (err) {
-		fd_log(FD_LOG_ERR, "changelog record for %s: %s; stopping without committing", key,
-		       rd_kafka_err2str(err));
 		free(value);
-		d->fatal = true;
-		d->exit_code = 1;
+		if (!txn_refused(d, d->cfg.topics.changelog, err)) {
+			fd_log(FD_LOG_ERR, "changelog record for %s: %s; stopping without committing", key,
+			       rd_kafka_err2str(err));
+			d->fatal = true;
+			d->exit_code = 1;
+		}
 	} else {
 		d->stats.produced++;
 		d->stats.state_records++;
@@ -947,6 +968,7 @@ static void txn_abort(fd_daemon *d)
 {
 	rd_kafka_error_t *error = rd_kafka_abort_transaction(d->producer, 60 * 1000);
 	d->in_txn = false;
+	d->txn_doomed = false;
 	if (error) {
 		fd_log(FD_LOG_CRIT, "abort transaction: %s; stopping", rd_kafka_error_string(error));
 		rd_kafka_error_destroy(error);
@@ -989,6 +1011,10 @@ static void txn_commit(fd_daemon *d)
 {
 	if (!d->in_txn || d->fatal)
 		return;
+	if (d->txn_doomed) {
+		txn_abort(d);
+		return;
+	}
 	close_epoch(d, now_ms(d));
 	const fd_position *pos;
 	size_t n = fd_epochs_positions(d->epochs, &pos);
