@@ -794,7 +794,10 @@ fd_status fd_engine_engagement(fd_engine *e, const fd_engagement *ev, int64_t no
 		h = seen_hash(0, ev->event_id);
 		if (seen_contains(l, h)) {
 			e->stats.events_duplicate++;
+			/* the position moved: persist it like any other change, so the
+			 * saved state never depends on where a commit fell */
 			note_input(l, FD_INPUT_ENGAGEMENT, ev->partition, ev->position, 0);
+			changed(out, lead_id_of(e, l));
 			return FD_DUPLICATE;
 		}
 		seen_add(l, h);
@@ -859,6 +862,7 @@ fd_status fd_engine_profile(fd_engine *e, const fd_profile *p, int64_t now,
 		e->stats.profiles_stale++;
 		before_change(out, p->lead_id, true);
 		note_input(l, FD_INPUT_PROFILE, p->partition, p->position, 0);
+		changed(out, lead_id_of(e, l));
 		return FD_STALE;
 	}
 	before_change(out, p->lead_id, l != NULL);
