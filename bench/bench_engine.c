@@ -111,7 +111,7 @@ static double pass(fd_engine *e, char (*ids)[16], const input *in, char (*evids)
 
 /* Cold pass (creates the leads) then warm pass (same keys, one day later,
  * new event ids) on one engine. */
-static void run_events(const fd_engine_config *cfg, char (*ids)[16], size_t n_leads,
+static void run_events(const fd_rules *cfg, char (*ids)[16], size_t n_leads,
                        const input *in, char (*evids)[12], size_t n_events, const char *label,
                        bool prefetch)
 {
@@ -140,7 +140,7 @@ int main(int argc, char **argv)
 {
 	size_t n_leads = argc > 1 ? strtoull(argv[1], NULL, 10) : 1000000;
 	size_t n_events = argc > 2 ? strtoull(argv[2], NULL, 10) : 10000000;
-	fd_engine_config cfg;
+	fd_rules cfg;
 	fx_config(&cfg);
 
 	char (*ids)[16] = malloc(n_leads * sizeof *ids);

@@ -20,7 +20,7 @@
 #include <librdkafka/rdkafka_mock.h>
 
 #include "daemon/daemon.h"
-#include "daemon/log.h"
+#include "base/log.h"
 #include "funneld/v1/inputs.pb-c.h"
 
 extern const char fd_default_config[];
@@ -83,9 +83,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "%s\n", err);
 		return 1;
 	}
-	const char *topics[] = { cfg->topics.engagement, cfg->topics.profiles, cfg->topics.activities,
-		                     cfg->topics.transitions, cfg->topics.sla, cfg->topics.scores,
-		                     cfg->topics.dead_letters, cfg->topics.changelog };
+	const char *topics[] = { cfg->settings.topics.engagement, cfg->settings.topics.profiles, cfg->settings.topics.activities,
+		                     cfg->settings.topics.transitions, cfg->settings.topics.sla, cfg->settings.topics.scores,
+		                     cfg->settings.topics.dead_letters, cfg->settings.topics.changelog };
 	for (size_t i = 0; i < 8; i++)
 		rd_kafka_mock_topic_create(mc, topics[i], partitions, 1);
 
@@ -118,7 +118,7 @@ int main(int argc, char **argv)
 		uint8_t *buf = malloc(len);
 		funneld__v1__engagement_event__pack(&ev, buf);
 		int32_t part = (int32_t)((s >> 40) % (uint64_t)partitions);
-		while (rd_kafka_producev(prod, RD_KAFKA_V_TOPIC(cfg->topics.engagement),
+		while (rd_kafka_producev(prod, RD_KAFKA_V_TOPIC(cfg->settings.topics.engagement),
 		                         RD_KAFKA_V_PARTITION(part), RD_KAFKA_V_KEY(lead, strlen(lead)),
 		                         RD_KAFKA_V_VALUE(buf, len),
 		                         RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_FREE), RD_KAFKA_V_END) ==

@@ -25,8 +25,8 @@
 #include <librdkafka/rdkafka_mock.h>
 
 #include "../tests/engine_fixture.h"
-#include "daemon/log.h"
-#include "engine/table.h"
+#include "base/log.h"
+#include "base/table.h"
 #include "funneld/wire.h"
 #include "kafka/changelog.h"
 
@@ -63,7 +63,7 @@ int main(int argc, char **argv)
 	int parts = argc > 2 ? atoi(argv[2]) : 128;
 	char err[512];
 	fd_log_init(FD_LOG_WARNING);
-	fd_engine_config cfg;
+	fd_rules cfg;
 	fx_config(&cfg);
 
 	/* 1. state to restore */

@@ -19,7 +19,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "engine/table.h"
+#include "base/table.h"
 #include "engine/timer.h"
 
 #define ID_LEN 24

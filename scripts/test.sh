@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it: installs missing Debian packages,
-# builds with warnings as errors and runs every test (unit, config, proto,
-# integration), then builds again under AddressSanitizer +
+# checks the include layering (scripts/layers.sh), builds with warnings as
+# errors and runs every test (unit, config, proto, integration), then builds again under AddressSanitizer +
 # UndefinedBehaviorSanitizer and runs every test again, then runs clang-tidy
 # over src/ (scripts/lint.sh) and the unit tests under valgrind
 # (scripts/valgrind.sh, on the plain build).
@@ -9,6 +9,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh
 jobs=$(nproc)
+
+echo "== layering (scripts/layers.sh)"
+scripts/layers.sh
 
 echo "== build (warnings are errors)"
 cmake -S . -B build-ci -DCMAKE_BUILD_TYPE=RelWithDebInfo -DFUNNELD_WERROR=ON >/dev/null

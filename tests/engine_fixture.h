@@ -39,7 +39,7 @@
 #define HOUR FD_MS_HOUR
 #define T0 INT64_C(1767225600000) /* 2026-01-01T00:00:00Z */
 
-static inline void fx_rule(fd_engine_config *c, const char *type, double pts, fd_intent in,
+static inline void fx_rule(fd_rules *c, const char *type, double pts, fd_intent in,
                            double cap, int64_t cap_window)
 {
 	fd_event_rule *r = &c->event_types[c->n_event_types++];
@@ -66,7 +66,7 @@ static inline fd_match fx_match(fd_field f, fd_match_op op, int negate, const ch
 	return m;
 }
 
-static inline void fx_fit(fd_engine_config *c, const char *name, fd_match m, double pts)
+static inline void fx_fit(fd_rules *c, const char *name, fd_match m, double pts)
 {
 	fd_fit_rule *r = &c->fit_rules[c->n_fit_rules++];
 	snprintf(r->name, sizeof r->name, "%s", name);
@@ -74,14 +74,14 @@ static inline void fx_fit(fd_engine_config *c, const char *name, fd_match m, dou
 	r->points = pts;
 }
 
-static inline void fx_dq(fd_engine_config *c, const char *name, fd_match m)
+static inline void fx_dq(fd_rules *c, const char *name, fd_match m)
 {
 	fd_disqualifier *d = &c->disqualifiers[c->n_disqualifiers++];
 	snprintf(d->name, sizeof d->name, "%s", name);
 	d->match = m;
 }
 
-static inline fd_sla_def *fx_sla(fd_engine_config *c, const char *name, fd_stage stage,
+static inline fd_sla_def *fx_sla(fd_rules *c, const char *name, fd_stage stage,
                                  uint32_t scope, uint32_t satisfied, bool exit_ok,
                                  int64_t duration, double warn)
 {
@@ -100,7 +100,7 @@ static inline fd_sla_def *fx_sla(fd_engine_config *c, const char *name, fd_stage
 #define ST(x) (1u << FD_STAGE_##x)
 #define ACT(x) (1u << FD_ACT_##x)
 
-static inline void fx_config(fd_engine_config *c)
+static inline void fx_config(fd_rules *c)
 {
 	memset(c, 0, sizeof *c);
 	c->half_life_ms = 10 * DAY;

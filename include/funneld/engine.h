@@ -21,7 +21,7 @@
 #ifndef FUNNELD_ENGINE_H
 #define FUNNELD_ENGINE_H
 
-#include "funneld/config.h"
+#include "funneld/rules.h"
 
 typedef struct fd_engine fd_engine;
 
@@ -172,7 +172,7 @@ typedef enum fd_status {
 
 /* Create an engine for `cfg` (copied). `expected_leads` sizes the table
  * (0: small default; it grows). Returns NULL on allocation failure. */
-fd_engine *fd_engine_new(const fd_engine_config *cfg, size_t expected_leads);
+fd_engine *fd_engine_new(const fd_rules *cfg, size_t expected_leads);
 void fd_engine_free(fd_engine *e);
 
 /* Refuse new leads beyond `max_leads` (0: unbounded). */
@@ -346,7 +346,7 @@ void fd_engine_stats_get(const fd_engine *e, fd_engine_stats *s);
 void fd_engine_carry_stats(fd_engine *to, const fd_engine *from);
 
 /* The engine's configuration (SLA names for the stats arrays, ...). */
-const fd_engine_config *fd_engine_config_get(const fd_engine *e);
+const fd_rules *fd_rules_get(const fd_engine *e);
 
 /* sizeof the per-lead core record (for documentation and the benchmark). */
 size_t fd_engine_lead_record_size(void);

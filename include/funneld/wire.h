@@ -23,8 +23,14 @@
 #ifndef FUNNELD_WIRE_H
 #define FUNNELD_WIRE_H
 
-#include "funneld/config.h"
 #include "funneld/engine.h"
+
+/* How a topic's records are encoded (chosen per topic in the config). */
+typedef enum fd_encoding {
+	FD_ENCODING_PROTOBUF = 0,
+	FD_ENCODING_CONFLUENT_PROTOBUF, /* magic 0, schema id, message indexes */
+	FD_ENCODING_JSON                /* Segment track/page/identify shapes */
+} fd_encoding;
 
 /* ---- the arena: memory behind decoded structs ----------------------------- */
 
@@ -205,5 +211,14 @@ int fd_wire_reason_to_proto(fd_reason r);
 int fd_wire_reason_from_proto(int v, fd_reason *out);
 int fd_wire_sla_kind_to_proto(fd_sla_kind k);
 int fd_wire_sla_kind_from_proto(int v, fd_sla_kind *out);
+
+/* ---- ISO-8601 timestamps (iso8601.c) --------------------------------------- */
+
+/* Parse an ISO-8601 / RFC 3339 date-time with a 'Z' or +-hh:mm offset into
+ * milliseconds since the Unix epoch. Returns 0 or -1. */
+int fd_iso8601_parse(const char *text, int64_t *out_ms);
+
+/* Format `ms` as "YYYY-MM-DDThh:mm:ss.mmmZ" (UTC); 25 bytes with the NUL. */
+void fd_iso8601_format(int64_t ms, char *buf, size_t size);
 
 #endif /* FUNNELD_WIRE_H */

@@ -68,7 +68,7 @@
 #include <event2/keyvalq_struct.h>
 #include <json-c/json.h>
 
-#include "daemon/log.h"
+#include "base/log.h"
 
 #define ADMIN_MAX_HEADERS 8192     /* request line + headers */
 #define ADMIN_MAX_BODY 1024        /* nothing we serve takes a body */
@@ -184,7 +184,7 @@ static json_object *j_ratio(uint64_t a, uint64_t b)
 
 /* ---- /v1/leads/{id} ---------------------------------------------------------- */
 
-static json_object *lead_json(const fd_lead_view *v, const fd_engine_config *cfg)
+static json_object *lead_json(const fd_lead_view *v, const fd_rules *cfg)
 {
 	json_object *o = json_object_new_object();
 	if (!o)
@@ -288,7 +288,7 @@ static void serve_lead(fd_admin *a, struct evhttp_request *req, const char *enco
 	} else {
 		fd_lead_view v;
 		if (fd_engine_lead(e, id, a->src.now(a->src.ctx), &v)) {
-			send_json(req, HTTP_OK, lead_json(&v, fd_engine_config_get(e)));
+			send_json(req, HTTP_OK, lead_json(&v, fd_rules_get(e)));
 		} else {
 			json_object *o = json_object_new_object();
 			if (o) {
@@ -312,7 +312,7 @@ static void serve_funnel(fd_admin *a, struct evhttp_request *req)
 	}
 	fd_engine_stats s;
 	fd_engine_stats_get(e, &s);
-	const fd_engine_config *cfg = fd_engine_config_get(e);
+	const fd_rules *cfg = fd_rules_get(e);
 	uint64_t seen = s.leads + s.leads_evicted;
 
 	json_object *o = json_object_new_object();
@@ -400,7 +400,7 @@ static void engine_metrics(struct evbuffer *b, fd_engine *e)
 {
 	fd_engine_stats s;
 	fd_engine_stats_get(e, &s);
-	const fd_engine_config *cfg = fd_engine_config_get(e);
+	const fd_rules *cfg = fd_rules_get(e);
 
 	metric(b, "funneld_leads", "gauge", "Leads in memory.", s.leads);
 	metric_family(b, "funneld_leads_by_stage", "gauge", "Leads in memory per lifecycle stage.");

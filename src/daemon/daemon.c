@@ -38,10 +38,10 @@
 #include <systemd/sd-daemon.h>
 
 #include "daemon/admin.h"
-#include "daemon/log.h"
-#include "engine/grow.h"
-#include "engine/ident.h"
-#include "engine/table.h"
+#include "base/log.h"
+#include "base/grow.h"
+#include "base/ident.h"
+#include "base/table.h"
 #include "funneld/wire.h"
 #include "kafka/changelog.h"
 #include "kafka/epochs.h"
@@ -129,35 +129,12 @@ struct fd_daemon {
 
 /* ---- clock ------------------------------------------------------------------ */
 
-static int64_t wall_now(void *ctx)
-{
-	(void)ctx;
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-fd_clock fd_clock_wall(void)
-{
-	fd_clock c = { wall_now, 1.0, NULL };
-	return c;
-}
-
 static int64_t now_ms(const fd_daemon *d)
 {
 	return d->clock.now(d->clock.ctx);
 }
 
 /* ---- producing ---------------------------------------------------------------- */
-
-static void iso8601(int64_t ms, char *buf, size_t size)
-{
-	time_t s = (time_t)(ms / 1000);
-	struct tm tm;
-	gmtime_r(&s, &tm);
-	snprintf(buf, size, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
-	         tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(ms % 1000));
-}
 
 /* exactly_once: a produce refused inside the open transaction (it already
  * needs aborting) loses nothing: the transaction aborts at the next commit
@@ -213,13 +190,13 @@ static rd_kafka_headers_t *ce_headers(const fd_daemon *d, const char *type, cons
                                       int64_t at_ms)
 {
 	char when[64];
-	iso8601(at_ms, when, sizeof when);
+	fd_iso8601_format(at_ms, when, sizeof when);
 	rd_kafka_headers_t *h = rd_kafka_headers_new(6);
 	rd_kafka_header_add(h, "ce_specversion", -1, "1.0", -1);
 	rd_kafka_header_add(h, "ce_type", -1, type, -1);
 	rd_kafka_header_add(h, "ce_id", -1, id, -1);
 	rd_kafka_header_add(h, "ce_time", -1, when, -1);
-	rd_kafka_header_add(h, "ce_source", -1, d->cfg.ce_source, -1);
+	rd_kafka_header_add(h, "ce_source", -1, d->cfg.settings.ce_source, -1);
 	rd_kafka_header_add(h, "content-type", -1, "application/x-protobuf", -1);
 	return h;
 }
@@ -233,7 +210,7 @@ static void on_transition(void *ctx, const fd_transition *t)
 		fd_log(FD_LOG_ERR, "cannot encode transition %s of lead %s", t->transition_id, t->lead_id);
 		return;
 	}
-	produce(d, d->cfg.topics.transitions, t->lead_id, buf, len,
+	produce(d, d->cfg.settings.topics.transitions, t->lead_id, buf, len,
 	        ce_headers(d, "funneld.v1.StageTransition", t->transition_id, t->occurred_at_ms));
 	fd_log(FD_LOG_INFO, "lead %s: %s -> %s (%s%s%s)", t->lead_id, fd_stage_name(t->from_stage),
 	       fd_stage_name(t->to_stage), fd_trigger_name(t->trigger), *t->reason ? ": " : "",
@@ -251,7 +228,7 @@ static void on_sla(void *ctx, const fd_sla_event *e)
 		fd_log(FD_LOG_ERR, "cannot encode SLA event %s of lead %s", e->sla_event_id, e->lead_id);
 		return;
 	}
-	produce(d, d->cfg.topics.sla, e->lead_id, buf, len,
+	produce(d, d->cfg.settings.topics.sla, e->lead_id, buf, len,
 	        ce_headers(d, "funneld.v1.SlaEvent", e->sla_event_id, e->occurred_at_ms));
 	if (d->tap.sla)
 		d->tap.sla(d->tap.ctx, e);
@@ -306,7 +283,7 @@ static void dead_letter(fd_daemon *d, const rd_kafka_message_t *m, const char *r
 	}
 	uint64_t token = fd_epochs_output(d->epochs);
 	rd_kafka_resp_err_t err;
-	while ((err = rd_kafka_producev(d->producer, RD_KAFKA_V_TOPIC(d->cfg.topics.dead_letters),
+	while ((err = rd_kafka_producev(d->producer, RD_KAFKA_V_TOPIC(d->cfg.settings.topics.dead_letters),
 	                                RD_KAFKA_V_KEY(m->key, m->key_len),
 	                                RD_KAFKA_V_VALUE(value, m->len),
 	                                RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_FREE),
@@ -317,7 +294,7 @@ static void dead_letter(fd_daemon *d, const rd_kafka_message_t *m, const char *r
 	if (err) {
 		free(value);
 		rd_kafka_headers_destroy(h);
-		if (txn_refused(d, d->cfg.topics.dead_letters, err))
+		if (txn_refused(d, d->cfg.settings.topics.dead_letters, err))
 			return;
 		fd_log(FD_LOG_ERR, "dead letter for %s [%" PRId32 "] @%" PRId64 " failed: %s",
 		       rd_kafka_topic_name(m->rkt), m->partition, m->offset, rd_kafka_err2str(err));
@@ -488,7 +465,7 @@ static void produce_state(fd_daemon *d, int32_t partition, char *key, uint8_t *v
 {
 	rd_kafka_resp_err_t err;
 	while ((err = rd_kafka_producev(
-			d->producer, RD_KAFKA_V_TOPIC(d->cfg.topics.changelog), RD_KAFKA_V_PARTITION(partition),
+			d->producer, RD_KAFKA_V_TOPIC(d->cfg.settings.topics.changelog), RD_KAFKA_V_PARTITION(partition),
 			RD_KAFKA_V_KEY(key, strlen(key)), RD_KAFKA_V_VALUE(value, len),
 			RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_FREE),
 			RD_KAFKA_V_OPAQUE((void *)(uintptr_t)token), RD_KAFKA_V_END)) ==
@@ -496,7 +473,7 @@ static void produce_state(fd_daemon *d, int32_t partition, char *key, uint8_t *v
 		rd_kafka_poll(d->producer, 100);
 	if (err) {
 		free(value);
-		if (!txn_refused(d, d->cfg.topics.changelog, err)) {
+		if (!txn_refused(d, d->cfg.settings.topics.changelog, err)) {
 			fd_log(FD_LOG_ERR, "changelog record for %s: %s; stopping without committing", key,
 			       rd_kafka_err2str(err));
 			d->fatal = true;
@@ -569,7 +546,7 @@ static void emit_changed(fd_daemon *d, int64_t now)
 		    fd_wire_encode_lead_score(&v, v.score.as_of_ms, &buf, &n) == 0) {
 			char ident[FD_ID_HEX + 1];
 			score_id(id, &v, ident);
-			produce(d, d->cfg.topics.scores, id, buf, n,
+			produce(d, d->cfg.settings.topics.scores, id, buf, n,
 			        ce_headers(d, "funneld.v1.LeadScore", ident, v.score.as_of_ms));
 			d->stats.scores++;
 		}
@@ -607,8 +584,8 @@ static void tombstone(void *ctx, const char *lead_id, int32_t partition)
 static void close_epoch(fd_daemon *d, int64_t now)
 {
 	emit_changed(d, now);
-	if (d->cfg.lead_ttl_ms > 0)
-		fd_engine_evict(d->engine, now, d->cfg.lead_ttl_ms, 10000, tombstone, d);
+	if (d->cfg.settings.lead_ttl_ms > 0)
+		fd_engine_evict(d->engine, now, d->cfg.settings.lead_ttl_ms, 10000, tombstone, d);
 	uint64_t id = fd_epochs_close(d->epochs);
 	for (size_t i = d->head_deferred; i < d->n_deferred; i++)
 		if (d->deferred[i].epoch == 0)
@@ -631,9 +608,9 @@ static void fire_due(fd_daemon *d)
 
 static const char *input_topic_name(const fd_daemon *d, int topic)
 {
-	return topic == IN_ENGAGEMENT ? d->cfg.topics.engagement
-	       : topic == IN_PROFILES ? d->cfg.topics.profiles
-	                               : d->cfg.topics.activities;
+	return topic == IN_ENGAGEMENT ? d->cfg.settings.topics.engagement
+	       : topic == IN_PROFILES ? d->cfg.settings.topics.profiles
+	                               : d->cfg.settings.topics.activities;
 }
 
 static void commit_ready(fd_daemon *d, bool sync)
@@ -707,11 +684,11 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 
 static int topic_index(const fd_daemon *d, const char *name)
 {
-	if (strcmp(name, d->cfg.topics.engagement) == 0)
+	if (strcmp(name, d->cfg.settings.topics.engagement) == 0)
 		return IN_ENGAGEMENT;
-	if (strcmp(name, d->cfg.topics.profiles) == 0)
+	if (strcmp(name, d->cfg.settings.topics.profiles) == 0)
 		return IN_PROFILES;
-	if (strcmp(name, d->cfg.topics.activities) == 0)
+	if (strcmp(name, d->cfg.settings.topics.activities) == 0)
 		return IN_ACTIVITIES;
 	return -1;
 }
@@ -723,21 +700,21 @@ static void decode(fd_daemon *d, pending_input *p, fd_wire_arena *a)
 	p->reason[0] = '\0';
 	switch (p->topic) {
 	case IN_ENGAGEMENT:
-		rc = fd_wire_decode_engagement(d->cfg.topics.engagement_encoding, m->payload, m->len, a,
+		rc = fd_wire_decode_engagement(d->cfg.settings.topics.engagement_encoding, m->payload, m->len, a,
 		                               &p->ev, p->reason, sizeof p->reason);
 		p->lead_id = p->ev.lead_id;
 		p->ev.partition = m->partition;
 		p->ev.position = m->offset + 1;
 		break;
 	case IN_PROFILES:
-		rc = fd_wire_decode_profile(d->cfg.topics.profiles_encoding, m->payload, m->len, a,
+		rc = fd_wire_decode_profile(d->cfg.settings.topics.profiles_encoding, m->payload, m->len, a,
 		                            &p->profile, p->reason, sizeof p->reason);
 		p->lead_id = p->profile.lead_id;
 		p->profile.partition = m->partition;
 		p->profile.position = m->offset + 1;
 		break;
 	case IN_ACTIVITIES:
-		rc = fd_wire_decode_activity(d->cfg.topics.activities_encoding, m->payload, m->len, a,
+		rc = fd_wire_decode_activity(d->cfg.settings.topics.activities_encoding, m->payload, m->len, a,
 		                             &p->activity, p->reason, sizeof p->reason);
 		p->lead_id = p->activity.lead_id;
 		p->activity.partition = m->partition;
@@ -803,7 +780,7 @@ static void apply(fd_daemon *d, pending_input *p, int64_t now)
 			if (t - d->last_full_log >= 10000) { /* rate-limited */
 				d->last_full_log = t;
 				fd_log(FD_LOG_ERR, "lead cap of %" PRId64 " reached: new leads go to dead "
-				       "letters (%" PRIu64 " refused so far)", d->cfg.max_leads,
+				       "letters (%" PRIu64 " refused so far)", d->cfg.settings.max_leads,
 				       d->stats.refused_full);
 			}
 		}
@@ -1103,9 +1080,9 @@ static rd_kafka_topic_partition_list_t *with_co_partitions(const fd_daemon *d,
 	rd_kafka_topic_partition_list_t *all = rd_kafka_topic_partition_list_new(parts->cnt * 3);
 	for (int i = 0; i < parts->cnt; i++) {
 		int32_t p = parts->elems[i].partition;
-		rd_kafka_topic_partition_list_add(all, d->cfg.topics.engagement, p);
-		rd_kafka_topic_partition_list_add(all, d->cfg.topics.profiles, p);
-		rd_kafka_topic_partition_list_add(all, d->cfg.topics.activities, p);
+		rd_kafka_topic_partition_list_add(all, d->cfg.settings.topics.engagement, p);
+		rd_kafka_topic_partition_list_add(all, d->cfg.settings.topics.profiles, p);
+		rd_kafka_topic_partition_list_add(all, d->cfg.settings.topics.activities, p);
 	}
 	return all;
 }
@@ -1163,9 +1140,9 @@ static void update_restoring(fd_daemon *d)
 static void pause_or_resume(fd_daemon *d, int32_t p, bool pause)
 {
 	rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(3);
-	rd_kafka_topic_partition_list_add(l, d->cfg.topics.engagement, p);
-	rd_kafka_topic_partition_list_add(l, d->cfg.topics.profiles, p);
-	rd_kafka_topic_partition_list_add(l, d->cfg.topics.activities, p);
+	rd_kafka_topic_partition_list_add(l, d->cfg.settings.topics.engagement, p);
+	rd_kafka_topic_partition_list_add(l, d->cfg.settings.topics.profiles, p);
+	rd_kafka_topic_partition_list_add(l, d->cfg.settings.topics.activities, p);
 	rd_kafka_resp_err_t err = pause ? rd_kafka_pause_partitions(d->consumer, l)
 	                                : rd_kafka_resume_partitions(d->consumer, l);
 	if (err)
@@ -1214,7 +1191,7 @@ static void on_restore(evutil_socket_t fd, short what, void *arg)
 		memmove(d->restore_queue, d->restore_queue + 1, --d->n_restore * sizeof *d->restore_queue);
 		memset(&d->restore_stats, 0, sizeof d->restore_stats);
 		fd_log(FD_LOG_NOTICE, "partition %" PRId32 ": restoring from %s", p,
-		       d->cfg.topics.changelog);
+		       d->cfg.settings.topics.changelog);
 		if (fd_changelog_restore_begin(d->changelog, p, err, sizeof err) != 0) {
 			fd_log(FD_LOG_CRIT, "partition %" PRId32 ": restore failed: %s; stopping", p, err);
 			d->fatal = true; /* never process a partition without its state */
@@ -1441,10 +1418,10 @@ static rd_kafka_conf_t *client_conf(fd_daemon *d, int role, char *errstr, size_t
 	                                                        : "funneld-restore",
 	             errstr, size))
 		goto fail;
-	for (int i = 0; i < d->cfg.n_kafka_props; i++) {
-		const char *name = d->cfg.kafka_props[i].name;
+	for (int i = 0; i < d->cfg.settings.n_kafka_props; i++) {
+		const char *name = d->cfg.settings.kafka_props[i].name;
 		char e[512];
-		rd_kafka_conf_res_t r = rd_kafka_conf_set(conf, name, d->cfg.kafka_props[i].value, e,
+		rd_kafka_conf_res_t r = rd_kafka_conf_set(conf, name, d->cfg.settings.kafka_props[i].value, e,
 		                                          sizeof e);
 		if (r == RD_KAFKA_CONF_INVALID) {
 			snprintf(errstr, size, "kafka property %s: %s", name, e);
@@ -1456,7 +1433,7 @@ static rd_kafka_conf_t *client_conf(fd_daemon *d, int role, char *errstr, size_t
 		}
 	}
 	if (consumer) {
-		if (conf_set(conf, "group.id", d->cfg.group_id, errstr, size) ||
+		if (conf_set(conf, "group.id", d->cfg.settings.group_id, errstr, size) ||
 		    conf_set(conf, "enable.auto.commit", "false", errstr, size) ||
 		    conf_set(conf, "enable.auto.offset.store", "false", errstr, size) ||
 		    conf_set(conf, "auto.offset.reset", "earliest", errstr, size) ||
@@ -1467,7 +1444,7 @@ static rd_kafka_conf_t *client_conf(fd_daemon *d, int role, char *errstr, size_t
 		/* assign() needs a group.id in librdkafka 2.0.2; the reader never
 		 * subscribes nor commits, so it never joins this group */
 		char gid[FD_NAME_MAX * 2 + 16];
-		snprintf(gid, sizeof gid, "%s.restore", d->cfg.group_id);
+		snprintf(gid, sizeof gid, "%s.restore", d->cfg.settings.group_id);
 		if (conf_set(conf, "group.id", gid, errstr, size) ||
 		    conf_set(conf, "fetch.wait.max.ms", "10", errstr, size))
 			goto fail;
@@ -1477,14 +1454,14 @@ static rd_kafka_conf_t *client_conf(fd_daemon *d, int role, char *errstr, size_t
 		    conf_set(conf, "linger.ms", "5", errstr, size) ||
 		    conf_set(conf, "partitioner", "murmur2_random", errstr, size))
 			goto fail;
-		if (d->cfg.guarantee == FD_EXACTLY_ONCE) {
+		if (d->cfg.settings.guarantee == FD_EXACTLY_ONCE) {
 			char tid[FD_NAME_MAX * 4];
-			if (d->cfg.transactional_id[0]) {
-				snprintf(tid, sizeof tid, "%s", d->cfg.transactional_id);
+			if (d->cfg.settings.transactional_id[0]) {
+				snprintf(tid, sizeof tid, "%s", d->cfg.settings.transactional_id);
 			} else {
 				char host[128] = "localhost";
 				gethostname(host, sizeof host - 1);
-				snprintf(tid, sizeof tid, "%s-%s", d->cfg.group_id, host);
+				snprintf(tid, sizeof tid, "%s-%s", d->cfg.settings.group_id, host);
 			}
 			if (conf_set(conf, "transactional.id", tid, errstr, size) ||
 			    conf_set(conf, "transaction.timeout.ms", "60000", errstr, size) ||
@@ -1554,7 +1531,7 @@ static void reload(fd_daemon *d)
 		fd_log(FD_LOG_ERR, "SIGHUP: keeping the running configuration: %s", err);
 		goto out;
 	}
-	fd_engine *next = fd_engine_new(&fresh->engine, 0);
+	fd_engine *next = fd_engine_new(&fresh->rules, 0);
 	migrate m = { d->engine, next, malloc(sizeof(fd_lead_state)), 0, "" };
 	if (!next || !m.st) {
 		fd_log(FD_LOG_ERR, "SIGHUP: out of memory; keeping the running configuration");
@@ -1562,8 +1539,8 @@ static void reload(fd_daemon *d)
 		free(m.st);
 		goto out;
 	}
-	if (fresh->max_leads > 0)
-		fd_engine_set_max_leads(next, (size_t)fresh->max_leads);
+	if (fresh->settings.max_leads > 0)
+		fd_engine_set_max_leads(next, (size_t)fresh->settings.max_leads);
 	fd_engine_foreach(d->engine, -1, migrate_lead, &m);
 	free(m.st);
 	if (m.failed) {
@@ -1575,26 +1552,26 @@ static void reload(fd_daemon *d)
 	fd_engine_carry_stats(next, d->engine);
 	fd_engine_free(d->engine);
 	d->engine = next;
-	if (strcmp(fresh->topics.engagement, d->cfg.topics.engagement) != 0 ||
-	    strcmp(fresh->topics.profiles, d->cfg.topics.profiles) != 0 ||
-	    strcmp(fresh->topics.activities, d->cfg.topics.activities) != 0 ||
-	    strcmp(fresh->group_id, d->cfg.group_id) != 0 || fresh->guarantee != d->cfg.guarantee)
+	if (strcmp(fresh->settings.topics.engagement, d->cfg.settings.topics.engagement) != 0 ||
+	    strcmp(fresh->settings.topics.profiles, d->cfg.settings.topics.profiles) != 0 ||
+	    strcmp(fresh->settings.topics.activities, d->cfg.settings.topics.activities) != 0 ||
+	    strcmp(fresh->settings.group_id, d->cfg.settings.group_id) != 0 || fresh->settings.guarantee != d->cfg.settings.guarantee)
 		fd_log(FD_LOG_WARNING, "SIGHUP: topics, group and guarantee changes take effect at the "
 		       "next restart");
 	/* everything else applies now */
-	d->cfg.engine = fresh->engine;
-	d->cfg.topics.engagement_encoding = fresh->topics.engagement_encoding;
-	d->cfg.topics.profiles_encoding = fresh->topics.profiles_encoding;
-	d->cfg.topics.activities_encoding = fresh->topics.activities_encoding;
-	d->cfg.lead_ttl_ms = fresh->lead_ttl_ms;
-	d->cfg.max_leads = fresh->max_leads;
-	d->cfg.log_level = fresh->log_level;
-	memcpy(d->cfg.ce_source, fresh->ce_source, sizeof d->cfg.ce_source);
-	fd_log_init(fresh->log_level);
-	if (fresh->commit_interval_ms != d->cfg.commit_interval_ms && d->started) {
-		d->cfg.commit_interval_ms = fresh->commit_interval_ms;
-		struct timeval tv = { (time_t)(fresh->commit_interval_ms / 1000),
-			                  (suseconds_t)(fresh->commit_interval_ms % 1000) * 1000 };
+	d->cfg.rules = fresh->rules;
+	d->cfg.settings.topics.engagement_encoding = fresh->settings.topics.engagement_encoding;
+	d->cfg.settings.topics.profiles_encoding = fresh->settings.topics.profiles_encoding;
+	d->cfg.settings.topics.activities_encoding = fresh->settings.topics.activities_encoding;
+	d->cfg.settings.lead_ttl_ms = fresh->settings.lead_ttl_ms;
+	d->cfg.settings.max_leads = fresh->settings.max_leads;
+	d->cfg.settings.log_level = fresh->settings.log_level;
+	memcpy(d->cfg.settings.ce_source, fresh->settings.ce_source, sizeof d->cfg.settings.ce_source);
+	fd_log_init(fresh->settings.log_level);
+	if (fresh->settings.commit_interval_ms != d->cfg.settings.commit_interval_ms && d->started) {
+		d->cfg.settings.commit_interval_ms = fresh->settings.commit_interval_ms;
+		struct timeval tv = { (time_t)(fresh->settings.commit_interval_ms / 1000),
+			                  (suseconds_t)(fresh->settings.commit_interval_ms % 1000) * 1000 };
 		event_add(d->tick_ev, &tv);
 	}
 	schedule_deadline(d);
@@ -1632,8 +1609,8 @@ fd_daemon *fd_daemon_new(const fd_daemon_options *opt, char *errstr, size_t errs
 	}
 	d->cq_pipe[0] = d->cq_pipe[1] = d->pq_pipe[0] = d->pq_pipe[1] = -1;
 	d->cfg = *opt->cfg;
-	d->cfg.kafka_props = NULL; /* not owned: we only read opt->cfg's during new */
-	d->cfg.n_kafka_props = 0;
+	d->cfg.settings.kafka_props = NULL; /* not owned: we only read opt->cfg's during new */
+	d->cfg.settings.n_kafka_props = 0;
 	d->clock = opt->clock.now ? opt->clock : fd_clock_wall();
 	if (d->clock.speed <= 0)
 		d->clock.speed = 1;
@@ -1651,20 +1628,20 @@ fd_daemon *fd_daemon_new(const fd_daemon_options *opt, char *errstr, size_t errs
 	}
 
 	/* client configs read the Kafka properties from the caller's config */
-	d->cfg.kafka_props = opt->cfg->kafka_props;
-	d->cfg.n_kafka_props = opt->cfg->n_kafka_props;
+	d->cfg.settings.kafka_props = opt->cfg->settings.kafka_props;
+	d->cfg.settings.n_kafka_props = opt->cfg->settings.n_kafka_props;
 	rd_kafka_conf_t *cc = client_conf(d, ROLE_CONSUMER, errstr, errstr_size);
 	rd_kafka_conf_t *pc = cc ? client_conf(d, ROLE_PRODUCER, errstr, errstr_size) : NULL;
 	rd_kafka_conf_t *rc = pc ? client_conf(d, ROLE_READER, errstr, errstr_size) : NULL;
 	if (rc)
-		d->changelog = fd_changelog_new(d->cfg.topics.changelog, rc, errstr, errstr_size);
+		d->changelog = fd_changelog_new(d->cfg.settings.topics.changelog, rc, errstr, errstr_size);
 	if (cc && pc && !d->changelog) {
 		rd_kafka_conf_destroy(cc);
 		rd_kafka_conf_destroy(pc);
 		cc = pc = NULL;
 	}
-	d->cfg.kafka_props = NULL;
-	d->cfg.n_kafka_props = 0;
+	d->cfg.settings.kafka_props = NULL;
+	d->cfg.settings.n_kafka_props = 0;
 	if (!cc || !pc) {
 		if (cc)
 			rd_kafka_conf_destroy(cc);
@@ -1688,10 +1665,10 @@ fd_daemon *fd_daemon_new(const fd_daemon_options *opt, char *errstr, size_t errs
 	d->cq = rd_kafka_queue_get_consumer(d->consumer);
 	d->pq = rd_kafka_queue_get_main(d->producer);
 
-	d->engine = fd_engine_new(&d->cfg.engine, 0);
+	d->engine = fd_engine_new(&d->cfg.rules, 0);
 	d->epochs = fd_epochs_new();
 	d->dirty = fd_table_new(1, 1024);
-	d->eos = d->cfg.guarantee == FD_EXACTLY_ONCE;
+	d->eos = d->cfg.settings.guarantee == FD_EXACTLY_ONCE;
 	d->undo = fd_table_new(sizeof(undo_rec), 1024);
 	d->undo_arena = fd_wire_arena_new();
 	d->scratch = malloc(sizeof *d->scratch);
@@ -1699,8 +1676,8 @@ fd_daemon *fd_daemon_new(const fd_daemon_options *opt, char *errstr, size_t errs
 		snprintf(errstr, errstr_size, "out of memory");
 		goto fail;
 	}
-	if (d->cfg.max_leads > 0)
-		fd_engine_set_max_leads(d->engine, (size_t)d->cfg.max_leads);
+	if (d->cfg.settings.max_leads > 0)
+		fd_engine_set_max_leads(d->engine, (size_t)d->cfg.settings.max_leads);
 	for (int i = 0; i < BATCH; i++)
 		if (!(d->arenas[i] = fd_wire_arena_new())) {
 			snprintf(errstr, errstr_size, "out of memory");
@@ -1717,14 +1694,14 @@ fd_daemon *fd_daemon_new(const fd_daemon_options *opt, char *errstr, size_t errs
 		snprintf(errstr, errstr_size, "cannot watch the producer queue: %s", strerror(errno));
 		goto fail;
 	}
-	if (d->cfg.admin_address[0]) {
+	if (d->cfg.settings.admin_address[0]) {
 		fd_admin_source src = { admin_engine, admin_stats, admin_ready, admin_status, admin_now, d };
-		d->admin = fd_admin_new(d->base, d->cfg.admin_address, d->cfg.admin_port, &src, errstr,
+		d->admin = fd_admin_new(d->base, d->cfg.settings.admin_address, d->cfg.settings.admin_port, &src, errstr,
 		                        errstr_size);
 		if (!d->admin)
 			goto fail;
 		fd_log(FD_LOG_INFO, "admin HTTP on http://%s:%d/ (healthz, readyz, metrics, v1/leads/ID, "
-		       "v1/funnel)", d->cfg.admin_address, fd_admin_port(d->admin));
+		       "v1/funnel)", d->cfg.settings.admin_address, fd_admin_port(d->admin));
 	}
 	if (opt->handle_signals) {
 		int sigs[3] = { SIGTERM, SIGINT, SIGHUP };
@@ -1752,8 +1729,8 @@ static int check_topics(fd_daemon *d, char *errstr, size_t errstr_size)
 		fd_log(FD_LOG_WARNING, "waiting for the brokers: metadata: %s", rd_kafka_err2str(err));
 		return 0;
 	}
-	const char *names[3] = { d->cfg.topics.engagement, d->cfg.topics.profiles,
-		                     d->cfg.topics.activities };
+	const char *names[3] = { d->cfg.settings.topics.engagement, d->cfg.settings.topics.profiles,
+		                     d->cfg.settings.topics.activities };
 	int counts[3] = { -1, -1, -1 };
 	for (int t = 0; t < md->topic_cnt; t++)
 		for (int i = 0; i < 3; i++)
@@ -1819,7 +1796,7 @@ int fd_daemon_start(fd_daemon *d, int timeout_ms, char *errstr, size_t errstr_si
 	/* the group balances the engagement topic; profiles and activities of
 	 * the same partition numbers follow (see with_co_partitions) */
 	rd_kafka_topic_partition_list_t *topics = rd_kafka_topic_partition_list_new(1);
-	rd_kafka_topic_partition_list_add(topics, d->cfg.topics.engagement, RD_KAFKA_PARTITION_UA);
+	rd_kafka_topic_partition_list_add(topics, d->cfg.settings.topics.engagement, RD_KAFKA_PARTITION_UA);
 	rd_kafka_resp_err_t err = rd_kafka_subscribe(d->consumer, topics);
 	rd_kafka_topic_partition_list_destroy(topics);
 	if (err) {
@@ -1830,14 +1807,14 @@ int fd_daemon_start(fd_daemon *d, int timeout_ms, char *errstr, size_t errstr_si
 		snprintf(errstr, errstr_size, "cannot watch the consumer queue: %s", strerror(errno));
 		return -1;
 	}
-	int64_t ms = d->cfg.commit_interval_ms > 0 ? d->cfg.commit_interval_ms : 1000;
+	int64_t ms = d->cfg.settings.commit_interval_ms > 0 ? d->cfg.settings.commit_interval_ms : 1000;
 	struct timeval tv = { (time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000 };
 	event_add(d->tick_ev, &tv);
 	event_active(d->cq_ev, EV_READ, 0); /* records may already be queued */
 	d->started = true;
 	sd_notify(0, "READY=1");
 	fd_log(FD_LOG_NOTICE, "funneld running: group %s, commit interval %" PRId64 " ms",
-	       d->cfg.group_id, ms);
+	       d->cfg.settings.group_id, ms);
 	return 0;
 }
 

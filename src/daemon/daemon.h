@@ -21,19 +21,10 @@
 
 #include <event2/event.h>
 
-#include "funneld/config.h"
+#include "base/clock.h"
+#include "config/config.h"
 #include "funneld/engine.h"
 
-/* A clock: `now` in ms since the epoch; `speed` virtual ms per real ms (1 for
- * the wall clock), used to turn a virtual delay into a real timer. */
-typedef struct fd_clock {
-	int64_t (*now)(void *ctx);
-	double speed;
-	void *ctx;
-} fd_clock;
-
-/* The wall clock (CLOCK_REALTIME), speed 1. */
-fd_clock fd_clock_wall(void);
 
 typedef struct fd_daemon fd_daemon;
 

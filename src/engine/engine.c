@@ -27,12 +27,12 @@
 #include <strings.h>
 
 #include "engine/fit.h"
-#include "engine/ident.h"
+#include "base/ident.h"
 #include "engine/intern.h"
 #include "engine/lead.h"
 #include "engine/lifecycle.h"
 #include "engine/score.h"
-#include "engine/table.h"
+#include "base/table.h"
 #include "engine/timer.h"
 
 #define REVIEW_SLOT 0xffu
@@ -40,7 +40,7 @@
 #define STAGE_BIT(s) (1u << (s))
 
 struct fd_engine {
-	fd_engine_config cfg;
+	fd_rules cfg;
 	fd_table *leads;
 	fd_timers *timers;
 	fd_intern *strings;
@@ -105,7 +105,7 @@ static size_t align8(size_t n)
 
 static void layout_ctx(fd_engine *e)
 {
-	const fd_engine_config *c = &e->cfg;
+	const fd_rules *c = &e->cfg;
 	size_t off = 0;
 	e->n_capped = 0;
 	for (int i = 0; i < FD_MAX_EVENT_TYPES; i++)
@@ -165,7 +165,7 @@ static int find_type(const fd_engine *e, const char *type)
 
 /* ---- engine lifecycle ------------------------------------------------------ */
 
-fd_engine *fd_engine_new(const fd_engine_config *cfg, size_t expected_leads)
+fd_engine *fd_engine_new(const fd_rules *cfg, size_t expected_leads)
 {
 	fd_engine *e = calloc(1, sizeof *e);
 	if (!e)
@@ -224,7 +224,7 @@ void fd_engine_carry_stats(fd_engine *to, const fd_engine *from)
 	}
 }
 
-const fd_engine_config *fd_engine_config_get(const fd_engine *e)
+const fd_rules *fd_rules_get(const fd_engine *e)
 {
 	return &e->cfg;
 }
@@ -366,7 +366,7 @@ static double decay_factor(const fd_engine *e, const fd_lead *l, int64_t t)
 
 static void snapshot(const fd_engine *e, const fd_lead *l, int64_t t, fd_score_snapshot *s)
 {
-	const fd_engine_config *c = &e->cfg;
+	const fd_rules *c = &e->cfg;
 	if (l->engagement_as_of != INT64_MIN && t < l->engagement_as_of)
 		t = l->engagement_as_of;
 	memset(s, 0, sizeof *s);
@@ -387,7 +387,7 @@ static void snapshot(const fd_engine *e, const fd_lead *l, int64_t t, fd_score_s
 static void context(fd_engine *e, const fd_lead *l, int64_t t,
                     size_t *n_recent, size_t *n_interests, size_t *n_breakdown)
 {
-	const fd_engine_config *c = &e->cfg;
+	const fd_rules *c = &e->cfg;
 	const fd_recent *r = lead_recent(e, l);
 	for (size_t i = 0; i < l->n_recent; i++) {
 		fd_recent_activity *o = &e->out_recent[i];
@@ -569,7 +569,7 @@ typedef struct move {
 
 static void enter_stage(fd_engine *e, fd_lead *l, const move *m, const fd_sink *out)
 {
-	const fd_engine_config *c = &e->cfg;
+	const fd_rules *c = &e->cfg;
 	fd_stage from = (fd_stage)l->stage;
 	int64_t t = m->at > l->stage_entered_ms ? m->at : l->stage_entered_ms;
 
@@ -643,7 +643,7 @@ static void enter_stage(fd_engine *e, fd_lead *l, const move *m, const fd_sink *
 static void maybe_qualify(fd_engine *e, fd_lead *l, int64_t t, const cause *why,
                           const fd_event_rule *rule, const char *channel, const fd_sink *out)
 {
-	const fd_engine_config *c = &e->cfg;
+	const fd_rules *c = &e->cfg;
 	if (!fd_lifecycle_scoring_stage((fd_stage)l->stage))
 		return;
 	int grade = l->grade;
@@ -761,7 +761,7 @@ static fd_status check_time(int64_t at, int64_t now, int64_t skew, const char *w
 fd_status fd_engine_engagement(fd_engine *e, const fd_engagement *ev, int64_t now,
                                const fd_sink *out, char *errstr, size_t errstr_size)
 {
-	const fd_engine_config *c = &e->cfg;
+	const fd_rules *c = &e->cfg;
 	fd_status st;
 	if (empty(ev->lead_id)) {
 		snprintf(errstr, errstr_size, "engagement event without lead_id");
@@ -844,7 +844,7 @@ invalid:
 fd_status fd_engine_profile(fd_engine *e, const fd_profile *p, int64_t now,
                             const fd_sink *out, char *errstr, size_t errstr_size)
 {
-	const fd_engine_config *c = &e->cfg;
+	const fd_rules *c = &e->cfg;
 	fd_status st;
 	if (empty(p->lead_id)) {
 		snprintf(errstr, errstr_size, "profile without lead_id");
@@ -912,7 +912,7 @@ fd_status fd_engine_profile(fd_engine *e, const fd_profile *p, int64_t now,
 fd_status fd_engine_activity(fd_engine *e, const fd_activity *a, int64_t now,
                              const fd_sink *out, char *errstr, size_t errstr_size)
 {
-	const fd_engine_config *c = &e->cfg;
+	const fd_rules *c = &e->cfg;
 	fd_status st;
 	if (empty(a->lead_id)) {
 		snprintf(errstr, errstr_size, "sales activity without lead_id");
@@ -1003,7 +1003,7 @@ fd_status fd_engine_activity(fd_engine *e, const fd_activity *a, int64_t now,
 
 static void fire(fd_engine *e, int64_t due, uint64_t key, const fd_sink *out)
 {
-	const fd_engine_config *c = &e->cfg;
+	const fd_rules *c = &e->cfg;
 	fd_lead *l = fd_table_at(e->leads, (uint32_t)(key >> 8));
 	unsigned slot = (unsigned)(key & 0xff);
 	if (!l)
@@ -1081,7 +1081,7 @@ bool fd_engine_export(fd_engine *e, const char *lead_id, fd_lead_state *st)
 	fd_lead *l = empty(lead_id) ? NULL : find_lead(e, lead_id);
 	if (!l)
 		return false;
-	const fd_engine_config *c = &e->cfg;
+	const fd_rules *c = &e->cfg;
 	memset(st, 0, sizeof *st);
 	st->lead_id = lead_id_of(e, l);
 	st->partition = l->partition;
@@ -1200,7 +1200,7 @@ static int sla_by_name(const fd_engine *e, const char *name)
 
 fd_status fd_engine_import(fd_engine *e, const fd_lead_state *st, char *errstr, size_t errstr_size)
 {
-	const fd_engine_config *c = &e->cfg;
+	const fd_rules *c = &e->cfg;
 	if (empty(st->lead_id)) {
 		snprintf(errstr, errstr_size, "lead state without lead_id");
 		return FD_ERR_INVALID;
@@ -1346,7 +1346,7 @@ bool fd_engine_lead(fd_engine *e, const char *lead_id, int64_t now, fd_lead_view
 	fd_lead *l = empty(lead_id) ? NULL : find_lead(e, lead_id);
 	if (!l)
 		return false;
-	const fd_engine_config *c = &e->cfg;
+	const fd_rules *c = &e->cfg;
 	memset(v, 0, sizeof *v);
 	v->lead_id = lead_id_of(e, l);
 	v->stage = (fd_stage)l->stage;

@@ -123,7 +123,7 @@ bool fd_fit_match(const fd_match *m, const fd_profile *p)
 	return test_string(m, v) != m->negate;
 }
 
-int fd_fit_grade(const fd_engine_config *cfg, double fit)
+int fd_fit_grade(const fd_rules *cfg, double fit)
 {
 	for (int g = 0; g < 3; g++)
 		if (fit >= cfg->grade_min[g])
@@ -131,7 +131,7 @@ int fd_fit_grade(const fd_engine_config *cfg, double fit)
 	return FD_GRADE_D;
 }
 
-void fd_fit_evaluate(const fd_engine_config *cfg, const fd_profile *p, fd_fit_result *out)
+void fd_fit_evaluate(const fd_rules *cfg, const fd_profile *p, fd_fit_result *out)
 {
 	double points = 0;
 	for (int i = 0; i < cfg->n_fit_rules; i++)

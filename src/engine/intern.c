@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine/table.h"
+#include "base/table.h"
 
 struct fd_intern {
 	fd_table *table;

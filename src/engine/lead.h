@@ -19,7 +19,7 @@
 
 #include <stdint.h>
 
-#include "funneld/config.h"
+#include "funneld/rules.h"
 
 #define FD_SEEN_IDS 4 /* recent event/activity id hashes per lead */
 

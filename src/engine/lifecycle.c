@@ -59,7 +59,7 @@ static void allowed_list(uint32_t mask, char *buf, size_t size)
 	}
 }
 
-int fd_lifecycle_activity(const fd_engine_config *cfg, fd_stage stage,
+int fd_lifecycle_activity(const fd_rules *cfg, fd_stage stage,
                           fd_activity_kind kind, fd_reason reason,
                           fd_lifecycle_step *step, char *errstr, size_t errstr_size)
 {

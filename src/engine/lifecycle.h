@@ -18,7 +18,7 @@ typedef struct fd_lifecycle_step {
 } fd_lifecycle_step;
 
 /* Return 0 and fill *step, or -1 with the refusal reason in errstr. */
-int fd_lifecycle_activity(const fd_engine_config *cfg, fd_stage stage,
+int fd_lifecycle_activity(const fd_rules *cfg, fd_stage stage,
                           fd_activity_kind kind, fd_reason reason,
                           fd_lifecycle_step *step, char *errstr, size_t errstr_size);
 

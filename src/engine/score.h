@@ -13,7 +13,7 @@
 
 #include <stdint.h>
 
-#include "funneld/config.h"
+#include "funneld/rules.h"
 
 /* value * 2^(-dt/half_life), dt >= 0. */
 double fd_score_decay(double value, int64_t dt_ms, int64_t half_life_ms);

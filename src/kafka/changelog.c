@@ -15,7 +15,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "daemon/log.h"
+#include "base/log.h"
 #include "funneld/wire.h"
 
 struct fd_changelog {

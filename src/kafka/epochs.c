@@ -8,7 +8,7 @@
  */
 #include "kafka/epochs.h"
 
-#include "engine/grow.h"
+#include "base/grow.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -56,10 +56,6 @@ int fd_wire_json_profile(const char *buf, size_t len, fd_wire_arena *a,
 int fd_wire_json_activity(const char *buf, size_t len, fd_wire_arena *a,
                           fd_activity *out, char *errstr, size_t errstr_size);
 
-/* Parse an ISO-8601 / RFC 3339 date-time with a 'Z' or +-hh:mm offset into
- * milliseconds since the Unix epoch. Returns 0 or -1. */
-int fd_wire_parse_timestamp(const char *text, int64_t *out_ms);
-
 /* ---- protobuf helpers ---------------------------------------------------- */
 
 /* protobuf-c's message structs hold `char *` even where we only read (the

@@ -518,7 +518,7 @@ DUR_FN void dur_set_init(dur_set *s, const char *prefix)
 	s->partitions = it_partitions();
 	fd_config cfg;
 	it_load_config(&cfg);
-	const fd_topics *t = &cfg.topics;
+	const fd_topics *t = &cfg.settings.topics;
 	if (!prefix) {
 		snprintf(s->group, sizeof s->group, "%s", it_group());
 		snprintf(s->in[0], sizeof s->in[0], "%s", t->engagement);

@@ -814,17 +814,17 @@ static int64_t it_send(const char *topic, const char *key, it_bytes b)
 
 int64_t it_send_engagement(const fd_engagement *ev)
 {
-	return it_send(it_cfg()->topics.engagement, ev->lead_id, it_pb_engagement(ev));
+	return it_send(it_cfg()->settings.topics.engagement, ev->lead_id, it_pb_engagement(ev));
 }
 
 int64_t it_send_profile(const fd_profile *p)
 {
-	return it_send(it_cfg()->topics.profiles, p->lead_id, it_pb_profile(p));
+	return it_send(it_cfg()->settings.topics.profiles, p->lead_id, it_pb_profile(p));
 }
 
 int64_t it_send_activity(const fd_activity *a)
 {
-	return it_send(it_cfg()->topics.activities, a->lead_id, it_pb_activity(a));
+	return it_send(it_cfg()->settings.topics.activities, a->lead_id, it_pb_activity(a));
 }
 
 /* ---- reading outputs ------------------------------------------------------------------- */
@@ -892,7 +892,7 @@ it_reader *it_reader_open(const char *const *topics)
 
 it_reader *it_reader_outputs(void)
 {
-	const fd_topics *t = &it_cfg()->topics;
+	const fd_topics *t = &it_cfg()->settings.topics;
 	const char *topics[] = { t->transitions, t->sla, t->scores, t->dead_letters, NULL };
 	return it_reader_open(topics);
 }
@@ -1076,7 +1076,7 @@ static rd_kafka_t *it_offsets_client(const char *group)
 
 static bool it_committed_check(rd_kafka_t *rk, char *diag, size_t diag_size)
 {
-	const fd_topics *t = &it_cfg()->topics;
+	const fd_topics *t = &it_cfg()->settings.topics;
 	const char *topics[] = { t->engagement, t->profiles, t->activities };
 	rd_kafka_topic_partition_list_t *list = rd_kafka_topic_partition_list_new(16);
 	for (size_t i = 0; i < 3; i++) {

@@ -45,6 +45,7 @@
 #include <librdkafka/rdkafka.h>
 #include <protobuf-c/protobuf-c.h>
 
+#include "config/config.h"
 #include "funneld/engine.h"
 
 #define IT_WAIT_MS 30000 /* the longest any single wait may take */

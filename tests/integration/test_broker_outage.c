@@ -116,13 +116,13 @@ Test(broker_outage, broker_down_mid_stream_then_back_loses_nothing)
 {
 	fd_config cfg;
 	it_load_config(&cfg);
-	const char *T = cfg.topics.transitions;
+	const char *T = cfg.settings.topics.transitions;
 	const int64_t at = it_now_ms() - 10 * 60000;
 
 	it_proc *d = it_daemon_start(NULL);
 	it_reader *r = it_reader_outputs();
 
-	produce_batch(cfg.topics.engagement, 1, true, at);
+	produce_batch(cfg.settings.topics.engagement, 1, true, at);
 	IT_WAIT_UNTIL(r, IT_WAIT_MS, leads_done(r, T, 1) == BATCH,
 	              "batch 1: %d of %d leads have their transition after %d ms", leads_done(r, T, 1),
 	              BATCH, IT_WAIT_MS);
@@ -133,7 +133,7 @@ Test(broker_outage, broker_down_mid_stream_then_back_loses_nothing)
 	it_broker_ok("down 1");
 	it_reader_poll(r, 2000); /* the outage: two seconds without a broker */
 	it_assert_running(d, "while the broker was down");
-	produce_batch(cfg.topics.engagement, 2, false, at + 1000);
+	produce_batch(cfg.settings.topics.engagement, 2, false, at + 1000);
 	it_reader_poll(r, 1000);
 	it_broker_ok("up 1");
 	it_flush(IT_WAIT_MS);
@@ -161,7 +161,7 @@ Test(broker_outage, broker_down_at_start_keeps_retrying_then_runs)
 {
 	fd_config cfg;
 	it_load_config(&cfg);
-	const char *T = cfg.topics.transitions;
+	const char *T = cfg.settings.topics.transitions;
 	const int64_t at = it_now_ms() - 10 * 60000;
 
 	it_broker_ok("down 1");
@@ -177,7 +177,7 @@ Test(broker_outage, broker_down_at_start_keeps_retrying_then_runs)
 	          it_tail(log, 4000));
 	free(log);
 
-	produce_batch(cfg.topics.engagement, 1, false, at);
+	produce_batch(cfg.settings.topics.engagement, 1, false, at);
 	it_broker_ok("up 1");
 	it_flush(IT_WAIT_MS);
 

@@ -98,7 +98,7 @@ Test(dead_letters, bad_records_are_dead_lettered_untouched_and_the_partition_kee
 {
 	fd_config cfg;
 	it_load_config(&cfg);
-	const fd_topics *tp = &cfg.topics;
+	const fd_topics *tp = &cfg.settings.topics;
 	const int64_t now = it_now_ms();
 	static const uint8_t binary[] = { 0x00, 0x01, 0xff, 0x7f };
 

@@ -38,7 +38,7 @@
 #include <math.h>
 #include <strings.h>
 
-#include "funneld/config.h"
+#include "config/config.h"
 #include "funneld/engine.h"
 #include "funneld/v1/outputs.pb-c.h"
 #include "funneld/wire.h"
@@ -418,11 +418,11 @@ Test(pipeline, scripted_scenario_yields_exact_transitions_and_sla_events)
 {
 	fd_config cfg;
 	it_load_config(&cfg);
-	const fd_topics *topics = &cfg.topics;
+	const fd_topics *topics = &cfg.settings.topics;
 	const char *T = topics->transitions, *SLA = topics->sla, *SC = topics->scores,
 	           *DL = topics->dead_letters;
 
-	fd_engine *engine = fd_engine_new(&cfg.engine, 0);
+	fd_engine *engine = fd_engine_new(&cfg.rules, 0);
 	cr_assert_not_null(engine);
 	fd_sink sink = { on_transition, on_sla, NULL, NULL };
 

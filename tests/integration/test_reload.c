@@ -64,8 +64,8 @@ Test(reload, broken_file_is_refused_and_a_valid_one_applies_to_the_next_input)
 {
 	fd_config cfg;
 	it_load_config(&cfg);
-	const char *tr_topic = cfg.topics.transitions;
-	const char *scores = cfg.topics.scores;
+	const char *tr_topic = cfg.settings.topics.transitions;
+	const char *scores = cfg.settings.topics.scores;
 	it_proc *d = it_daemon_start(NULL);
 	it_reader *r = it_reader_outputs();
 

@@ -120,9 +120,9 @@ Test(sigterm, sigterm_after_processing_commits_and_exits_0)
 	it_load_config(&cfg);
 	it_proc *d = it_daemon_start(NULL);
 	it_reader *r = it_reader_outputs();
-	produce_leads(cfg.topics.engagement, 0, 6, true);
-	IT_WAIT_UNTIL(r, IT_WAIT_MS, leads_with(r, cfg.topics.transitions, 6) == 6,
-	              "%d of 6 transitions within %d ms", leads_with(r, cfg.topics.transitions, 6),
+	produce_leads(cfg.settings.topics.engagement, 0, 6, true);
+	IT_WAIT_UNTIL(r, IT_WAIT_MS, leads_with(r, cfg.settings.topics.transitions, 6) == 6,
+	              "%d of 6 transitions within %d ms", leads_with(r, cfg.settings.topics.transitions, 6),
 	              IT_WAIT_MS);
 
 	stop_and_expect_exit_0(d);
@@ -142,14 +142,14 @@ Test(sigterm, sigterm_flushes_pending_lead_scores)
 	it_load_config(&cfg);
 	it_proc *d = it_daemon_start(NULL);
 	it_reader *r = it_reader_outputs();
-	produce_leads(cfg.topics.engagement, 0, 6, true);
-	IT_WAIT_UNTIL(r, IT_WAIT_MS, leads_with(r, cfg.topics.transitions, 6) == 6,
-	              "%d of 6 transitions within %d ms", leads_with(r, cfg.topics.transitions, 6),
+	produce_leads(cfg.settings.topics.engagement, 0, 6, true);
+	IT_WAIT_UNTIL(r, IT_WAIT_MS, leads_with(r, cfg.settings.topics.transitions, 6) == 6,
+	              "%d of 6 transitions within %d ms", leads_with(r, cfg.settings.topics.transitions, 6),
 	              IT_WAIT_MS);
 	stop_and_expect_exit_0(d);
-	IT_WAIT_UNTIL(r, 10000, scores_mql(r, cfg.topics.scores, 6) == 6,
+	IT_WAIT_UNTIL(r, 10000, scores_mql(r, cfg.settings.topics.scores, 6) == 6,
 	              "after SIGTERM, %d of 6 leads have a LeadScore showing MQL",
-	              scores_mql(r, cfg.topics.scores, 6));
+	              scores_mql(r, cfg.settings.topics.scores, 6));
 	it_reader_close(r);
 	fd_config_free(&cfg);
 }
@@ -163,14 +163,14 @@ Test(sigterm, sigterm_mid_stream_then_restart_loses_nothing)
 	enum { N = 300, HALF = N / 2 };
 	fd_config cfg;
 	it_load_config(&cfg);
-	const char *T = cfg.topics.transitions;
+	const char *T = cfg.settings.topics.transitions;
 	it_broker_ok("rtt 1 100");
 	it_proc *d = it_daemon_start(NULL);
 	it_reader *r = it_reader_outputs();
-	produce_leads(cfg.topics.engagement, 0, HALF, false);
+	produce_leads(cfg.settings.topics.engagement, 0, HALF, false);
 	IT_WAIT_UNTIL(r, IT_WAIT_MS, leads_with(r, T, N) >= 1, "no transition within %d ms", IT_WAIT_MS);
 	it_proc_signal(d, SIGTERM);
-	produce_leads(cfg.topics.engagement, HALF, N, false); /* while it drains */
+	produce_leads(cfg.settings.topics.engagement, HALF, N, false); /* while it drains */
 	expect_exit_0(d);
 	it_reader_poll(r, 500);
 	fprintf(stderr, "sigterm: %d of %d leads done before the stop\n", leads_with(r, T, N), N);

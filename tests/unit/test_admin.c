@@ -26,7 +26,7 @@
 #include <json-c/json.h>
 
 #include "daemon/admin.h"
-#include "daemon/log.h"
+#include "base/log.h"
 #include "engine_fixture.h"
 
 #define ANN "ann+test@acme.com"
@@ -49,7 +49,7 @@ static int64_t src_now(void *ctx) { return ((fake_source *)ctx)->now; }
 
 /* ---- fixture ----------------------------------------------------------------- */
 
-static fd_engine_config cfg;
+static fd_rules cfg;
 static fd_engine *eng;
 static fx_log *out;
 static fd_sink sink;

@@ -20,8 +20,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "daemon/config_table.h"
-#include "funneld/config.h"
+#include "config/config_table.h"
+#include "config/config.h"
 
 #define SHIPPED FUNNELD_SOURCE_DIR "/config/funneld.conf"
 #define ST(x) (1u << FD_STAGE_##x)
@@ -58,9 +58,9 @@ static void expect_error(const char *text, const char *const *o, size_t n, const
 	cr_assert_eq(load_o(text, o, n), -1, "loaded, expected: %s", want);
 	cr_expect_str_eq(err, want);
 	/* a failed load leaves nothing behind */
-	cr_expect_eq(cfg->n_kafka_props, 0);
-	cr_expect_null(cfg->kafka_props);
-	cr_expect_eq(cfg->engine.n_slas, 0);
+	cr_expect_eq(cfg->settings.n_kafka_props, 0);
+	cr_expect_null(cfg->settings.kafka_props);
+	cr_expect_eq(cfg->rules.n_slas, 0);
 }
 
 static void expect_ok(const char *text, const char *const *o, size_t n)
@@ -117,10 +117,10 @@ Test(config, shipped_config_loads)
 Test(config, shipped_config_has_the_seed_slas)
 {
 	cr_assert_eq(fd_config_load(cfg, SHIPPED, NULL, 0, err, sizeof err), 0, "%s", err);
-	const fd_engine_config *ec = &cfg->engine;
+	const fd_rules *ec = &cfg->rules;
 	cr_assert_eq(ec->n_slas, 4);
 
-	const fd_sla_def *s = &ec->slas[fd_config_sla(ec, "mql_first_touch")];
+	const fd_sla_def *s = &ec->slas[fd_rules_sla(ec, "mql_first_touch")];
 	cr_expect_eq(s->stage, FD_STAGE_MQL);
 	cr_expect_eq(s->duration_ms, 48 * FD_MS_HOUR);
 	cr_expect_eq(s->warning_fraction, 0.75);
@@ -133,7 +133,7 @@ Test(config, shipped_config_has_the_seed_slas)
 	cr_expect_str_eq(s->overrides[0].source, "event");
 	cr_expect_eq(s->overrides[0].duration_ms, 4 * FD_MS_HOUR);
 
-	s = &ec->slas[fd_config_sla(ec, "mql_follow_up")];
+	s = &ec->slas[fd_rules_sla(ec, "mql_follow_up")];
 	cr_expect_eq(s->stage, FD_STAGE_MQL);
 	cr_expect_eq(s->start_on, ACT(TOUCH));
 	cr_expect_eq(s->scope, ST(MQL) | ST(SAL) | ST(SQL));
@@ -141,7 +141,7 @@ Test(config, shipped_config_has_the_seed_slas)
 	cr_expect_eq(s->duration_ms, 30 * FD_MS_DAY);
 	cr_expect_eq(s->warning_fraction, 0.8);
 
-	s = &ec->slas[fd_config_sla(ec, "sal_decision")];
+	s = &ec->slas[fd_rules_sla(ec, "sal_decision")];
 	cr_expect_eq(s->stage, FD_STAGE_SAL);
 	cr_expect_eq(s->scope, ST(SAL));
 	cr_expect(s->satisfied_by_exit);
@@ -151,7 +151,7 @@ Test(config, shipped_config_has_the_seed_slas)
 	cr_expect(s->has_expiry_action);
 	cr_expect_eq(s->expiry_stage, FD_STAGE_MQL);
 
-	s = &ec->slas[fd_config_sla(ec, "mql_decision")];
+	s = &ec->slas[fd_rules_sla(ec, "mql_decision")];
 	cr_expect_eq(s->stage, FD_STAGE_MQL);
 	cr_expect_eq(s->scope, ST(MQL) | ST(SAL));
 	cr_expect(s->satisfied_by_exit);
@@ -164,7 +164,7 @@ Test(config, shipped_config_has_the_seed_slas)
 Test(config, shipped_config_lines_point_into_the_file)
 {
 	cr_assert_eq(fd_config_load(cfg, SHIPPED, NULL, 0, err, sizeof err), 0, "%s", err);
-	const fd_engine_config *ec = &cfg->engine;
+	const fd_rules *ec = &cfg->rules;
 	cr_expect_eq(ec->slas[0].line, line_of(SHIPPED, "{ name = \"mql_first_touch\";"));
 	cr_expect_eq(ec->event_types[0].line, line_of(SHIPPED, "{ type = \"page_view\";"));
 	cr_expect_eq(ec->fit_rules[0].line, line_of(SHIPPED, "{ name = \"vp_or_above\";"));
@@ -175,7 +175,7 @@ Test(config, shipped_config_lines_point_into_the_file)
 Test(config, shipped_config_event_types)
 {
 	cr_assert_eq(fd_config_load(cfg, SHIPPED, NULL, 0, err, sizeof err), 0, "%s", err);
-	const fd_engine_config *ec = &cfg->engine;
+	const fd_rules *ec = &cfg->rules;
 	static const char *const types[] = {
 		"page_view", "email_open", "email_click", "content_download", "webinar_attended",
 		"event_attended", "form_submit", "pricing_view", "demo_request", "contact_request",
@@ -183,30 +183,30 @@ Test(config, shipped_config_event_types)
 	};
 	cr_assert_eq(ec->n_event_types, 12);
 	for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
-		cr_expect_geq(fd_config_event_type(ec, types[i]), 0, "%s missing", types[i]);
+		cr_expect_geq(fd_rules_event_type(ec, types[i]), 0, "%s missing", types[i]);
 
-	const fd_event_rule *r = &ec->event_types[fd_config_event_type(ec, "page_view")];
+	const fd_event_rule *r = &ec->event_types[fd_rules_event_type(ec, "page_view")];
 	cr_expect_eq(r->points, 1.0);
 	cr_expect_eq(r->intent, FD_INTENT_LOW);
 	cr_expect_eq(r->cap_points, 10.0);
 	cr_expect_eq(r->cap_window_ms, FD_MS_DAY);
-	r = &ec->event_types[fd_config_event_type(ec, "demo_request")];
+	r = &ec->event_types[fd_rules_event_type(ec, "demo_request")];
 	cr_expect_eq(r->intent, FD_INTENT_HAND_RAISE);
 	cr_expect_eq(r->cap_points, 0);
-	r = &ec->event_types[fd_config_event_type(ec, "contact_request")];
+	r = &ec->event_types[fd_rules_event_type(ec, "contact_request")];
 	cr_expect_eq(r->intent, FD_INTENT_HAND_RAISE);
-	r = &ec->event_types[fd_config_event_type(ec, "pricing_view")];
+	r = &ec->event_types[fd_rules_event_type(ec, "pricing_view")];
 	cr_expect_eq(r->intent, FD_INTENT_HIGH);
-	r = &ec->event_types[fd_config_event_type(ec, "unsubscribe")];
+	r = &ec->event_types[fd_rules_event_type(ec, "unsubscribe")];
 	cr_expect_eq(r->points, -20.0);
-	r = &ec->event_types[fd_config_event_type(ec, "careers_page_view")];
+	r = &ec->event_types[fd_rules_event_type(ec, "careers_page_view")];
 	cr_expect_lt(r->points, 0);
 }
 
 Test(config, shipped_config_fit_rules_and_disqualifiers)
 {
 	cr_assert_eq(fd_config_load(cfg, SHIPPED, NULL, 0, err, sizeof err), 0, "%s", err);
-	const fd_engine_config *ec = &cfg->engine;
+	const fd_rules *ec = &cfg->rules;
 	cr_assert_eq(ec->n_fit_rules, 6);
 	const fd_fit_rule *vp = &ec->fit_rules[0];
 	cr_expect_str_eq(vp->name, "vp_or_above");
@@ -246,9 +246,9 @@ Test(config, shipped_config_fit_rules_and_disqualifiers)
 Test(config, shipped_config_kafka_properties)
 {
 	cr_assert_eq(fd_config_load(cfg, SHIPPED, NULL, 0, err, sizeof err), 0, "%s", err);
-	cr_expect_eq(cfg->n_kafka_props, 1);
+	cr_expect_eq(cfg->settings.n_kafka_props, 1);
 	cr_expect_str_eq(fd_config_kafka_prop(cfg, "bootstrap.servers"), "localhost:9092");
-	cr_expect_str_eq(cfg->group_id, "funneld");
+	cr_expect_str_eq(cfg->settings.group_id, "funneld");
 	cr_expect_str_eq(fd_config_kafka_prop(cfg, "group.id"), "funneld");
 	cr_expect_null(fd_config_kafka_prop(cfg, "security.protocol"));
 }
@@ -286,8 +286,8 @@ Test(config, shipped_config_settings_equal_the_builtin_defaults)
 		          fd_config_table[i].path);
 	/* the matrix is a group with its own rows */
 	for (int g = 0; g < FD_GRADE_COUNT; g++) {
-		cr_expect_eq(cfg->engine.mql_enabled_for_grade[g], defaults->engine.mql_enabled_for_grade[g]);
-		cr_expect_eq(cfg->engine.mql_engagement[g], defaults->engine.mql_engagement[g]);
+		cr_expect_eq(cfg->rules.mql_enabled_for_grade[g], defaults->rules.mql_enabled_for_grade[g]);
+		cr_expect_eq(cfg->rules.mql_engagement[g], defaults->rules.mql_engagement[g]);
 	}
 	fd_config_free(defaults);
 	free(defaults);
@@ -329,7 +329,7 @@ Test(config, every_setting_in_the_table_is_described)
 Test(config, defaults_are_the_documented_values)
 {
 	fd_config_defaults(cfg);
-	const fd_engine_config *ec = &cfg->engine;
+	const fd_rules *ec = &cfg->rules;
 	cr_expect_eq(ec->half_life_ms, 30 * FD_MS_DAY);
 	cr_expect_eq(ec->max_future_skew_ms, 5 * FD_MS_MINUTE);
 	cr_expect_not(ec->unknown_types_score_zero);
@@ -364,31 +364,31 @@ Test(config, defaults_are_the_documented_values)
 	cr_expect_eq(ec->recent_activities, 10);
 	cr_expect_eq(ec->top_interests, 5);
 
-	cr_expect_str_eq(cfg->group_id, "funneld");
-	cr_expect_str_eq(cfg->topics.engagement, "funneld.engagement");
-	cr_expect_str_eq(cfg->topics.profiles, "funneld.profiles");
-	cr_expect_str_eq(cfg->topics.activities, "funneld.activities");
-	cr_expect_eq(cfg->topics.engagement_encoding, FD_ENCODING_PROTOBUF);
-	cr_expect_str_eq(cfg->topics.transitions, "funneld.transitions");
-	cr_expect_str_eq(cfg->topics.sla, "funneld.sla");
-	cr_expect_str_eq(cfg->topics.scores, "funneld.scores");
-	cr_expect_str_eq(cfg->topics.dead_letters, "funneld.dead-letters");
-	cr_expect_str_eq(cfg->topics.changelog, "funneld.changelog");
-	cr_expect_eq(cfg->guarantee, FD_AT_LEAST_ONCE);
-	cr_expect_eq(cfg->commit_interval_ms, FD_MS_SECOND);
-	cr_expect_str_eq(cfg->ce_source, "funneld");
-	cr_expect_eq(cfg->lead_ttl_ms, 180 * FD_MS_DAY);
-	cr_expect_eq(cfg->max_leads, 5000000);
-	cr_expect_str_eq(cfg->admin_address, "127.0.0.1");
-	cr_expect_eq(cfg->admin_port, 8080);
-	cr_expect_eq(cfg->log_level, 6);
+	cr_expect_str_eq(cfg->settings.group_id, "funneld");
+	cr_expect_str_eq(cfg->settings.topics.engagement, "funneld.engagement");
+	cr_expect_str_eq(cfg->settings.topics.profiles, "funneld.profiles");
+	cr_expect_str_eq(cfg->settings.topics.activities, "funneld.activities");
+	cr_expect_eq(cfg->settings.topics.engagement_encoding, FD_ENCODING_PROTOBUF);
+	cr_expect_str_eq(cfg->settings.topics.transitions, "funneld.transitions");
+	cr_expect_str_eq(cfg->settings.topics.sla, "funneld.sla");
+	cr_expect_str_eq(cfg->settings.topics.scores, "funneld.scores");
+	cr_expect_str_eq(cfg->settings.topics.dead_letters, "funneld.dead-letters");
+	cr_expect_str_eq(cfg->settings.topics.changelog, "funneld.changelog");
+	cr_expect_eq(cfg->settings.guarantee, FD_AT_LEAST_ONCE);
+	cr_expect_eq(cfg->settings.commit_interval_ms, FD_MS_SECOND);
+	cr_expect_str_eq(cfg->settings.ce_source, "funneld");
+	cr_expect_eq(cfg->settings.lead_ttl_ms, 180 * FD_MS_DAY);
+	cr_expect_eq(cfg->settings.max_leads, 5000000);
+	cr_expect_str_eq(cfg->settings.admin_address, "127.0.0.1");
+	cr_expect_eq(cfg->settings.admin_port, 8080);
+	cr_expect_eq(cfg->settings.log_level, 6);
 }
 
 Test(config, defaults_allocate_nothing)
 {
 	fd_config_defaults(cfg);
-	cr_expect_eq(cfg->n_kafka_props, 0);
-	cr_expect_null(cfg->kafka_props);
+	cr_expect_eq(cfg->settings.n_kafka_props, 0);
+	cr_expect_null(cfg->settings.kafka_props);
 }
 
 Test(config, empty_file_loads_as_the_defaults_plus_bootstrap_servers)
@@ -396,9 +396,9 @@ Test(config, empty_file_loads_as_the_defaults_plus_bootstrap_servers)
 	expect_ok("", NULL, 0);
 	fd_config *defaults = calloc(1, sizeof *defaults);
 	fd_config_defaults(defaults);
-	cr_expect_eq(memcmp(&cfg->engine, &defaults->engine, sizeof cfg->engine), 0);
-	cr_expect_eq(memcmp(&cfg->topics, &defaults->topics, sizeof cfg->topics), 0);
-	cr_expect_eq(cfg->n_kafka_props, 1);
+	cr_expect_eq(memcmp(&cfg->rules, &defaults->rules, sizeof cfg->rules), 0);
+	cr_expect_eq(memcmp(&cfg->settings.topics, &defaults->settings.topics, sizeof cfg->settings.topics), 0);
+	cr_expect_eq(cfg->settings.n_kafka_props, 1);
 	cr_expect_str_eq(fd_config_kafka_prop(cfg, "bootstrap.servers"), "localhost:9092");
 	free(defaults);
 }
@@ -514,17 +514,17 @@ Test(config, enum_names_are_case_insensitive)
 	expect_ok("processing = { guarantee = \"EXACTLY_ONCE\"; };\n"
 	          "lifecycle = { nurture = { on_review = \"lead\"; }; };\n",
 	          NULL, 0);
-	cr_expect_eq(cfg->guarantee, FD_EXACTLY_ONCE);
-	cr_expect_eq(cfg->engine.review_stage, FD_STAGE_LEAD);
+	cr_expect_eq(cfg->settings.guarantee, FD_EXACTLY_ONCE);
+	cr_expect_eq(cfg->rules.review_stage, FD_STAGE_LEAD);
 }
 
 Test(config, log_level_by_name_or_number)
 {
 	expect_ok("log = { level = \"warning\"; };\n", NULL, 0);
-	cr_expect_eq(cfg->log_level, 4);
+	cr_expect_eq(cfg->settings.log_level, 4);
 	fd_config_free(cfg);
 	expect_ok("log = { level = 7; };\n", NULL, 0);
-	cr_expect_eq(cfg->log_level, 7);
+	cr_expect_eq(cfg->settings.log_level, 7);
 	fd_config_free(cfg);
 	expect_error("log = { level = 8; };\n", NULL, 0, "t.conf:1: log.level: 8 is out of range [0, 7]");
 }
@@ -832,7 +832,7 @@ Test(config, reject_reasons_refuse_none)
 Test(config, mql_matrix_lists_the_grades_that_mql)
 {
 	expect_ok("mql = { matrix = { B = 50.0; D = 120; }; };\n", NULL, 0);
-	const fd_engine_config *ec = &cfg->engine;
+	const fd_rules *ec = &cfg->rules;
 	cr_expect_not(ec->mql_enabled_for_grade[FD_GRADE_A]);
 	cr_expect(ec->mql_enabled_for_grade[FD_GRADE_B]);
 	cr_expect_eq(ec->mql_engagement[FD_GRADE_B], 50.0);
@@ -849,8 +849,8 @@ Test(config, mql_matrix_unknown_grade)
 Test(config, nurture_reason_days)
 {
 	expect_ok("lifecycle = { nurture = { reason_days = { NO_RESPONSE = 30; }; }; };\n", NULL, 0);
-	cr_expect_eq(cfg->engine.nurture_reason_days[FD_REASON_NO_RESPONSE], 30);
-	cr_expect_eq(cfg->engine.nurture_reason_days[FD_REASON_BAD_TIMING], 90);
+	cr_expect_eq(cfg->rules.nurture_reason_days[FD_REASON_NO_RESPONSE], 30);
+	cr_expect_eq(cfg->rules.nurture_reason_days[FD_REASON_BAD_TIMING], 90);
 	fd_config_free(cfg);
 	expect_error("lifecycle = { nurture = { reason_days = { NO_REASON = 30; }; }; };\n", NULL, 0,
 	             "t.conf:1: unknown setting 'lifecycle.nurture.reason_days.NO_REASON'");
@@ -879,7 +879,7 @@ Test(config, include_is_relative_to_the_including_file_and_errors_name_it)
 	write_text(part_path, "admin = {\n  port = 9000;\n};\n");
 	write_text(main_path, "log = { level = \"info\"; };\n@include \"part.conf\"\n");
 	cr_expect_eq(fd_config_load(cfg, main_path, NULL, 0, err, sizeof err), 0, "%s", err);
-	cr_expect_eq(cfg->admin_port, 9000);
+	cr_expect_eq(cfg->settings.admin_port, 9000);
 	fd_config_free(cfg);
 
 	write_text(part_path, "admin = {\n  port = 0;\n};\n");
@@ -904,21 +904,21 @@ Test(config, kafka_nested_and_listed_properties)
 	          "  properties = [ \"sasl.mechanisms=PLAIN\", \"sasl.username=u\", \"client.id=a=b\" ];\n"
 	          "};\n",
 	          NULL, 0);
-	cr_expect_eq(cfg->n_kafka_props, 7);
+	cr_expect_eq(cfg->settings.n_kafka_props, 7);
 	cr_expect_str_eq(fd_config_kafka_prop(cfg, "bootstrap.servers"), "b1:9092,b2:9092");
 	cr_expect_str_eq(fd_config_kafka_prop(cfg, "security.protocol"), "SASL_SSL");
 	cr_expect_str_eq(fd_config_kafka_prop(cfg, "linger.ms"), "5");
 	cr_expect_str_eq(fd_config_kafka_prop(cfg, "enable.idempotence"), "true");
 	cr_expect_str_eq(fd_config_kafka_prop(cfg, "sasl.mechanisms"), "PLAIN");
 	cr_expect_str_eq(fd_config_kafka_prop(cfg, "client.id"), "a=b");
-	cr_expect_str_eq(cfg->group_id, "funneld");
+	cr_expect_str_eq(cfg->settings.group_id, "funneld");
 }
 
 Test(config, kafka_group_id_from_the_property_list)
 {
 	expect_ok("kafka = { properties = [ \"group.id=scoring\" ]; };\n", NULL, 0);
-	cr_expect_str_eq(cfg->group_id, "scoring");
-	cr_expect_eq(cfg->n_kafka_props, 1); /* just bootstrap.servers */
+	cr_expect_str_eq(cfg->settings.group_id, "scoring");
+	cr_expect_eq(cfg->settings.n_kafka_props, 1); /* just bootstrap.servers */
 }
 
 Test(config, kafka_unknown_property_is_refused_by_librdkafka)
@@ -948,30 +948,30 @@ Test(config, override_a_duration)
 {
 	const char *o[] = { "scoring.half_life=14d" };
 	expect_ok("scoring = { half_life = \"30d\"; };\n", o, 1);
-	cr_expect_eq(cfg->engine.half_life_ms, 14 * FD_MS_DAY);
+	cr_expect_eq(cfg->rules.half_life_ms, 14 * FD_MS_DAY);
 }
 
 Test(config, override_a_setting_the_file_does_not_have)
 {
 	const char *o[] = { "admin.port=9090", "processing.commit_interval=250ms", "topics.engagement=web.events" };
 	expect_ok("", o, 3);
-	cr_expect_eq(cfg->admin_port, 9090);
-	cr_expect_eq(cfg->commit_interval_ms, 250);
-	cr_expect_str_eq(cfg->topics.engagement, "web.events");
+	cr_expect_eq(cfg->settings.admin_port, 9090);
+	cr_expect_eq(cfg->settings.commit_interval_ms, 250);
+	cr_expect_str_eq(cfg->settings.topics.engagement, "web.events");
 }
 
 Test(config, override_fixes_a_bad_value_before_validation)
 {
 	const char *o[] = { "scoring.half_life=10d" };
 	expect_ok("scoring = { half_life = \"ten days\"; };\n", o, 1);
-	cr_expect_eq(cfg->engine.half_life_ms, 10 * FD_MS_DAY);
+	cr_expect_eq(cfg->rules.half_life_ms, 10 * FD_MS_DAY);
 }
 
 Test(config, later_override_wins)
 {
 	const char *o[] = { "admin.port=9000", "admin.port=9001" };
 	expect_ok("", o, 2);
-	cr_expect_eq(cfg->admin_port, 9001);
+	cr_expect_eq(cfg->settings.admin_port, 9001);
 }
 
 Test(config, override_typed_values)
@@ -982,11 +982,11 @@ Test(config, override_typed_values)
 		"lifecycle.reject_disqualifies=BAD_FIT", "mql.fast_track.sources=event,partner",
 	};
 	expect_ok("", o, sizeof o / sizeof o[0]);
-	const fd_engine_config *ec = &cfg->engine;
+	const fd_rules *ec = &cfg->rules;
 	cr_expect_not(ec->hand_raise_mql);
 	cr_expect_eq(ec->grade_min[0], 75.5);
-	cr_expect_eq(cfg->log_level, 3);
-	cr_expect_eq(cfg->max_leads, 12);
+	cr_expect_eq(cfg->settings.log_level, 3);
+	cr_expect_eq(cfg->settings.max_leads, 12);
 	cr_expect(ec->unknown_types_score_zero);
 	cr_assert_eq(ec->n_windows, 3);
 	cr_expect_eq(ec->windows_ms[1], 14 * FD_MS_DAY);
@@ -1001,7 +1001,7 @@ Test(config, override_list_element_paths)
 	const char *o[] = { "slas.[0].duration=24h", "slas[0].warning=0.5", "slas.[0].overrides.[0].duration=2h",
 		                "scoring.events.[1].points=2.5", "fit.rules.[0].one_of=VP,CEO" };
 	cr_assert_eq(fd_config_load(cfg, SHIPPED, o, sizeof o / sizeof o[0], err, sizeof err), 0, "%s", err);
-	const fd_engine_config *ec = &cfg->engine;
+	const fd_rules *ec = &cfg->rules;
 	cr_expect_eq(ec->slas[0].duration_ms, 24 * FD_MS_HOUR);
 	cr_expect_eq(ec->slas[0].warning_fraction, 0.5);
 	cr_expect_eq(ec->slas[0].overrides[0].duration_ms, 2 * FD_MS_HOUR);
@@ -1014,16 +1014,16 @@ Test(config, override_adds_a_grade_to_the_matrix)
 {
 	const char *o[] = { "mql.matrix.D=150" };
 	cr_assert_eq(fd_config_load(cfg, SHIPPED, o, 1, err, sizeof err), 0, "%s", err);
-	cr_expect(cfg->engine.mql_enabled_for_grade[FD_GRADE_A]);
-	cr_expect(cfg->engine.mql_enabled_for_grade[FD_GRADE_D]);
-	cr_expect_eq(cfg->engine.mql_engagement[FD_GRADE_D], 150.0);
+	cr_expect(cfg->rules.mql_enabled_for_grade[FD_GRADE_A]);
+	cr_expect(cfg->rules.mql_enabled_for_grade[FD_GRADE_D]);
+	cr_expect_eq(cfg->rules.mql_engagement[FD_GRADE_D], 150.0);
 }
 
 Test(config, override_kafka_property_replaces_the_nested_one)
 {
 	const char *o[] = { "kafka.bootstrap.servers=broker:9092", "kafka.linger.ms=5" };
 	cr_assert_eq(fd_config_load(cfg, SHIPPED, o, 2, err, sizeof err), 0, "%s", err);
-	cr_expect_eq(cfg->n_kafka_props, 2);
+	cr_expect_eq(cfg->settings.n_kafka_props, 2);
 	cr_expect_str_eq(fd_config_kafka_prop(cfg, "bootstrap.servers"), "broker:9092");
 	cr_expect_str_eq(fd_config_kafka_prop(cfg, "linger.ms"), "5");
 }
@@ -1035,8 +1035,8 @@ Test(config, override_kafka_property_replaces_the_listed_one)
 	          o, 2);
 	cr_expect_str_eq(fd_config_kafka_prop(cfg, "security.protocol"), "SSL");
 	cr_expect_str_eq(fd_config_kafka_prop(cfg, "linger.ms"), "1");
-	cr_expect_str_eq(cfg->group_id, "other");
-	cr_expect_eq(cfg->n_kafka_props, 3);
+	cr_expect_str_eq(cfg->settings.group_id, "other");
+	cr_expect_eq(cfg->settings.n_kafka_props, 3);
 }
 
 Test(config, override_kafka_unknown_property)
@@ -1113,12 +1113,12 @@ Test(config, error_caused_by_an_override_points_at_it)
 Test(config, event_type_and_sla_lookups)
 {
 	cr_assert_eq(fd_config_load(cfg, SHIPPED, NULL, 0, err, sizeof err), 0, "%s", err);
-	cr_expect_eq(fd_config_event_type(&cfg->engine, "page_view"), 0);
-	cr_expect_eq(fd_config_event_type(&cfg->engine, "careers_page_view"), 11);
-	cr_expect_eq(fd_config_event_type(&cfg->engine, "Page_View"), -1);
-	cr_expect_eq(fd_config_event_type(&cfg->engine, "tweet"), -1);
-	cr_expect_eq(fd_config_sla(&cfg->engine, "mql_decision"), 3);
-	cr_expect_eq(fd_config_sla(&cfg->engine, "nope"), -1);
+	cr_expect_eq(fd_rules_event_type(&cfg->rules, "page_view"), 0);
+	cr_expect_eq(fd_rules_event_type(&cfg->rules, "careers_page_view"), 11);
+	cr_expect_eq(fd_rules_event_type(&cfg->rules, "Page_View"), -1);
+	cr_expect_eq(fd_rules_event_type(&cfg->rules, "tweet"), -1);
+	cr_expect_eq(fd_rules_sla(&cfg->rules, "mql_decision"), 3);
+	cr_expect_eq(fd_rules_sla(&cfg->rules, "nope"), -1);
 }
 
 Test(config, field_names)

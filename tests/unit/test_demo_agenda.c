@@ -12,8 +12,8 @@
 
 #include <stdlib.h>
 
-#include "daemon/demo_agenda.h"
-#include "daemon/demo_rng.h"
+#include "demo/demo_agenda.h"
+#include "demo/demo_rng.h"
 
 Test(demo_agenda, pops_in_time_order_and_fifo_on_equal_times)
 {

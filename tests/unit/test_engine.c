@@ -10,7 +10,7 @@
 
 #include "engine_fixture.h"
 
-static fd_engine_config cfg;
+static fd_rules cfg;
 static fd_engine *eng;
 static fx_log *out;
 static fd_sink sink;

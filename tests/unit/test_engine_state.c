@@ -8,7 +8,7 @@
 
 #include "engine_fixture.h"
 
-static fd_engine_config cfg;
+static fd_rules cfg;
 static fd_engine *a, *b;
 static fx_log *out_a, *out_b;
 static fd_sink sink_a, sink_b;

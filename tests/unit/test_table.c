@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine/table.h"
+#include "base/table.h"
 
 typedef struct test_lead {
 	uint32_t id;

@@ -787,7 +787,7 @@ Test(wire_state, errstr_is_truncated_and_may_be_absent)
 /* ---- with the engine ------------------------------------------------------- */
 
 typedef struct engine_run {
-	fd_engine_config cfg;
+	fd_rules cfg;
 	fd_engine *eng;
 	fx_log *log;
 	fd_sink sink;

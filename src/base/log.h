@@ -10,8 +10,8 @@
  * runs (the one exception to "no global mutable state outside main", kept
  * here so every module can log without threading a logger through).
  */
-#ifndef FD_DAEMON_LOG_H
-#define FD_DAEMON_LOG_H
+#ifndef FD_BASE_LOG_H
+#define FD_BASE_LOG_H
 
 enum {
 	FD_LOG_EMERG = 0,

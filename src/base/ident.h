@@ -7,8 +7,8 @@
  * drop re-emitted duplicates by id. This is not a cryptographic hash and
  * makes no attempt to resist crafted collisions.
  */
-#ifndef FD_ENGINE_IDENT_H
-#define FD_ENGINE_IDENT_H
+#ifndef FD_BASE_IDENT_H
+#define FD_BASE_IDENT_H
 
 #include <stddef.h>
 #include <stdint.h>

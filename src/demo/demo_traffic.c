@@ -9,7 +9,7 @@
  * event *types* come from the configuration (roles such as "visit" or
  * "hand raise" are resolved to configured types once, at start).
  */
-#include "daemon/demo_traffic.h"
+#include "demo/demo_traffic.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -18,10 +18,10 @@
 
 #include <librdkafka/rdkafka.h>
 
-#include "daemon/demo_agenda.h"
-#include "daemon/demo_kafka.h"
-#include "daemon/demo_rng.h"
-#include "engine/fit.h"
+#include "demo/demo_agenda.h"
+#include "demo/demo_kafka.h"
+#include "demo/demo_rng.h"
+#include "funneld/rules.h"
 
 #define N_ELEMS(a) (sizeof(a) / sizeof((a)[0]))
 #define MIN_MS(m) ((int64_t)((m) * (double)FD_MS_MINUTE))
@@ -153,7 +153,7 @@ struct fd_demo_traffic {
 	demo_lead *leads;
 	fd_demo_agenda agenda;
 	uint64_t seed;
-	int role_type[R_COUNT];        /* index into cfg->engine.event_types, or -1 */
+	int role_type[R_COUNT];        /* index into cfg->rules.event_types, or -1 */
 	int student_rule, competitor_rule, personal_rule; /* disqualifier indexes, or -1 */
 	const char *booth_source;
 	fd_demo_traffic_stats stats;
@@ -185,12 +185,12 @@ int fd_demo_lead_index(const char *lead_id, int n_leads)
 
 /* ---- configuration lookups ----------------------------------------------- */
 
-static int type_named(const fd_engine_config *ec, const char *name)
+static int type_named(const fd_rules *ec, const char *name)
 {
-	return fd_config_event_type(ec, name);
+	return fd_rules_event_type(ec, name);
 }
 
-static int type_with_intent(const fd_engine_config *ec, fd_intent intent, bool need_cap)
+static int type_with_intent(const fd_rules *ec, fd_intent intent, bool need_cap)
 {
 	for (int i = 0; i < ec->n_event_types; i++) {
 		const fd_event_rule *r = &ec->event_types[i];
@@ -207,7 +207,7 @@ static int first_of(int a, int b)
 
 static void resolve_roles(fd_demo_traffic *t)
 {
-	const fd_engine_config *ec = &t->cfg->engine;
+	const fd_rules *ec = &t->cfg->rules;
 	int *r = t->role_type;
 	r[R_VISIT] = first_of(type_named(ec, "page_view"), type_with_intent(ec, FD_INTENT_LOW, false));
 	if (r[R_VISIT] < 0 && ec->n_event_types > 0)
@@ -239,7 +239,7 @@ static bool name_has(const char *name, const char *word)
 /* The disqualifier on `field` a persona can be built from: one whose name
  * contains `word` first, else (when `any`) the first usable one that is not
  * `except`. Only positive equals/one_of/prefix/contains tests qualify. */
-static int find_rule(const fd_engine_config *ec, fd_field field, const char *word, bool any,
+static int find_rule(const fd_rules *ec, fd_field field, const char *word, bool any,
                      int except)
 {
 	int fallback = -1;
@@ -316,7 +316,7 @@ static void draw_profile(const fd_demo_traffic *t, demo_lead *l, fd_demo_rng *r,
 
 /* A value of disqualifier `rule` turned into a field value that matches
  * it: "student" -> "Student, MSc Marketing" for contains/prefix. */
-static void rule_value(const fd_engine_config *ec, int rule, fd_demo_rng *r, bool decorate,
+static void rule_value(const fd_rules *ec, int rule, fd_demo_rng *r, bool decorate,
                        char *buf, size_t size)
 {
 	const fd_match *m = &ec->disqualifiers[rule].match;
@@ -330,7 +330,7 @@ static void rule_value(const fd_engine_config *ec, int rule, fd_demo_rng *r, boo
 
 static bool persona_fits(const fd_demo_traffic *t, fd_demo_persona p, const fd_fit_result *f)
 {
-	const fd_engine_config *ec = &t->cfg->engine;
+	const fd_rules *ec = &t->cfg->rules;
 	switch (p) {
 	case FD_DEMO_BUYER:
 		return f->disqualifier < 0 && f->grade == FD_GRADE_A;
@@ -355,7 +355,7 @@ static bool persona_fits(const fd_demo_traffic *t, fd_demo_persona p, const fd_f
 static void make_profile(const fd_demo_traffic *t, int index, demo_lead *l, const char *lead_id,
                          profile_text *pt)
 {
-	const fd_engine_config *ec = &t->cfg->engine;
+	const fd_rules *ec = &t->cfg->rules;
 	fd_demo_rng r = fd_demo_rng_for(t->seed, (uint64_t)index, UINT64_C(0x9f0f11e));
 	fd_demo_persona p = (fd_demo_persona)l->persona;
 	bool good = p == FD_DEMO_BUYER || p == FD_DEMO_COMPETITOR ||
@@ -402,14 +402,14 @@ static void send_event(fd_demo_traffic *t, int index, demo_lead *l, int64_t at, 
 		.lead_id = lead_id,
 		.account_id = account,
 		.occurred_at_ms = at,
-		.type = t->cfg->engine.event_types[type].type,
+		.type = t->cfg->rules.event_types[type].type,
 		.channel = channel,
 		.content_id = c->id,
 		.url = c->url,
 		.campaign = campaign,
 	};
-	if (fd_demo_kafka_send_engagement(t->producer, t->cfg->topics.engagement,
-	                                  t->cfg->topics.engagement_encoding, &ev) == 0) {
+	if (fd_demo_kafka_send_engagement(t->producer, t->cfg->settings.topics.engagement,
+	                                  t->cfg->settings.topics.engagement_encoding, &ev) == 0) {
 		t->stats.events++;
 		t->stats.events_by_persona[l->persona]++;
 	} else {
@@ -545,8 +545,8 @@ static void arrive(fd_demo_traffic *t, int i, demo_lead *l)
 	fd_demo_lead_id(i, lead_id, sizeof lead_id);
 	profile_text pt;
 	make_profile(t, i, l, lead_id, &pt);
-	if (fd_demo_kafka_send_profile(t->producer, t->cfg->topics.profiles,
-	                               t->cfg->topics.profiles_encoding, &pt.p) == 0)
+	if (fd_demo_kafka_send_profile(t->producer, t->cfg->settings.topics.profiles,
+	                               t->cfg->settings.topics.profiles_encoding, &pt.p) == 0)
 		t->stats.profiles++;
 	else
 		t->stats.failed++;
@@ -647,7 +647,7 @@ fd_demo_traffic *fd_demo_traffic_new(const fd_config *cfg, const char *bootstrap
 	t->cfg = cfg;
 	t->n_leads = leads;
 	t->seed = seed;
-	const fd_engine_config *ec = &cfg->engine;
+	const fd_rules *ec = &cfg->rules;
 	resolve_roles(t);
 	t->student_rule = find_rule(ec, FD_FIELD_JOB_TITLE, "student", true, -1);
 	t->competitor_rule = find_rule(ec, FD_FIELD_EMAIL_DOMAIN, "competitor", false, -1);

@@ -8,7 +8,7 @@
  * reports are not requested: the demo measures what the daemon did, not
  * what its own upstream delivered.
  */
-#include "daemon/demo_kafka.h"
+#include "demo/demo_kafka.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -17,7 +17,7 @@
 
 #include <json-c/json.h>
 
-#include "daemon/log.h"
+#include "base/log.h"
 #include "funneld/v1/inputs.pb-c.h"
 #include "funneld/wire.h"
 

@@ -33,7 +33,7 @@
  * xor-shift); the length seeds the state; a two-round multiply/xor-shift
  * finaliser spreads every input bit over the top bits used for placement.
  */
-#include "engine/table.h"
+#include "base/table.h"
 
 #include <stddef.h>
 #include <stdlib.h>

@@ -5,7 +5,7 @@
  * order of integers is fixed (little-endian, explicitly), so ids do not
  * depend on the host.
  */
-#include "engine/ident.h"
+#include "base/ident.h"
 
 #include <string.h>
 

@@ -24,7 +24,7 @@
 
 #include <stdint.h>
 
-#include "funneld/config.h"
+#include "config/config.h"
 #include "funneld/types.h"
 
 typedef struct fd_demo_sales fd_demo_sales;

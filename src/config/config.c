@@ -25,7 +25,7 @@
  * SIGHUP). librdkafka is used only to check Kafka property names and values
  * on a scratch rd_kafka_conf_t that is thrown away.
  */
-#include "daemon/config_table.h"
+#include "config/config_table.h"
 
 #include <errno.h>
 #include <math.h>
@@ -114,24 +114,16 @@ static const char *fd_config_reason_name(int i)
 	return fd_reason_name((fd_reason)i);
 }
 
+static const char *fd_config_field_name(int i)
+{
+	return fd_field_name((fd_field)i);
+}
+
 static const char *fd_config_intent_name(int i)
 {
 	return fd_intent_name((fd_intent)i);
 }
 
-static const char *const fd_config_field_names[FD_FIELD_COUNT] = {
-	[FD_FIELD_EMAIL] = "email",
-	[FD_FIELD_EMAIL_DOMAIN] = "email_domain",
-	[FD_FIELD_JOB_TITLE] = "job_title",
-	[FD_FIELD_SENIORITY] = "seniority",
-	[FD_FIELD_DEPARTMENT] = "department",
-	[FD_FIELD_INDUSTRY] = "industry",
-	[FD_FIELD_COUNTRY] = "country",
-	[FD_FIELD_EMPLOYEE_COUNT] = "employee_count",
-	[FD_FIELD_ANNUAL_REVENUE] = "annual_revenue",
-	[FD_FIELD_TECHNOLOGIES] = "technologies",
-	[FD_FIELD_LEAD_SOURCE] = "lead_source",
-};
 
 static const char *const fd_config_grade_names[] = { "A", "B", "C", "D" };
 static const char *const fd_config_encoding_names[] = { "protobuf", "confluent-protobuf", "json" };
@@ -162,7 +154,7 @@ static const fd_config_enum fd_config_intents = {
 	.what = "intent", .n = FD_INTENT_COUNT, .name_of = fd_config_intent_name
 };
 static const fd_config_enum fd_config_fields = {
-	.what = "field", .n = FD_FIELD_COUNT, .names = fd_config_field_names
+	.what = "field", .n = FD_FIELD_COUNT, .name_of = fd_config_field_name
 };
 static const fd_config_enum fd_config_grades = {
 	.what = "grade", .n = FD_GRADE_COUNT, .names = fd_config_grade_names
@@ -222,12 +214,6 @@ static void fd_config_enum_list(const fd_config_enum *e, const char *or_tail, ch
 		snprintf(buf + used, size - used, ", or %s", or_tail);
 }
 
-const char *fd_field_name(fd_field f)
-{
-	if ((int)f < 0 || f >= FD_FIELD_COUNT)
-		return "?";
-	return fd_config_field_names[f];
-}
 
 /* ---- the table ------------------------------------------------------------- */
 
@@ -242,8 +228,8 @@ static int fd_config_check_sla(fd_config_ctx *ctx, const config_setting_t *elem,
 static int fd_config_check_sla_override(fd_config_ctx *ctx, const config_setting_t *elem,
                                         void *array, int index, const char *shown);
 
-#define FD_CFG_OFF(f) offsetof(fd_config, f)
-#define FD_ENG_OFF(f) offsetof(fd_config, engine.f)
+#define FD_CFG_OFF(f) offsetof(fd_config, settings.f)
+#define FD_ENG_OFF(f) offsetof(fd_config, rules.f)
 #define FD_CFG_DAYS(n) ((double)(n) * (double)FD_MS_DAY)
 #define FD_CFG_POINTS_MAX 1e9
 
@@ -387,7 +373,7 @@ const fd_config_def fd_config_table[] = {
 	{ .path = "kafka.bootstrap.servers", .type = FD_CFG_KAFKA_PROP, .def = "localhost:9092",
 	  .doc = "brokers to bootstrap from" },
 	{ .path = "kafka.group.id", .type = FD_CFG_KAFKA_PROP, .def = "funneld",
-	  .offset = FD_CFG_OFF(group_id), .size = sizeof(((fd_config *)0)->group_id),
+	  .offset = FD_CFG_OFF(group_id), .size = sizeof(((fd_config *)0)->settings.group_id),
 	  .doc = "consumer group; instances sharing it split the partitions" },
 	{ .path = "kafka.properties", .type = FD_CFG_KAFKA_LIST,
 	  .doc = "more librdkafka properties as \"name=value\" strings" },
@@ -413,11 +399,11 @@ const fd_config_def fd_config_table[] = {
 	  .min = 10, .max = (double)FD_MS_HOUR, .offset = FD_CFG_OFF(commit_interval_ms),
 	  .doc = "how often offsets, changelog and score snapshots are committed" },
 	{ .path = "processing.ce_source", .type = FD_CFG_STRING, .flags = FD_CFG_F_NONEMPTY,
-	  .def = "funneld", .offset = FD_CFG_OFF(ce_source), .size = sizeof(((fd_config *)0)->ce_source),
+	  .def = "funneld", .offset = FD_CFG_OFF(ce_source), .size = sizeof(((fd_config *)0)->settings.ce_source),
 	  .doc = "CloudEvents ce_source header of every output" },
 	{ .path = "processing.transactional_id", .type = FD_CFG_STRING, .def = "",
 	  .offset = FD_CFG_OFF(transactional_id),
-	  .size = sizeof(((fd_config *)0)->transactional_id),
+	  .size = sizeof(((fd_config *)0)->settings.transactional_id),
 	  .doc = "exactly_once: the producer's transactional.id; \"\": group id + host name" },
 
 	/* state */
@@ -1141,20 +1127,20 @@ static int fd_config_kafka_add(fd_config_ctx *ctx, const char *name, const char 
 	/* ctx->cfg is set once, by the loader, and never NULL; the analyzer
 	 * forgets that across the calls it does not follow.
 	 * NOLINTNEXTLINE(clang-analyzer-core.NullDereference) */
-	for (int i = 0; i < cfg->n_kafka_props; i++) {
-		if (strcmp(cfg->kafka_props[i].name, name) == 0) {
+	for (int i = 0; i < cfg->settings.n_kafka_props; i++) {
+		if (strcmp(cfg->settings.kafka_props[i].name, name) == 0) {
 			char first[FD_CFG_WHERE_MAX];
 			fd_config_where(ctx, ctx->prop_at[i], first, sizeof first);
 			return fd_config_fail(ctx, at, "kafka.%s: set twice (first at %s)", name, first);
 		}
 	}
 
-	if ((size_t)cfg->n_kafka_props == ctx->prop_cap) {
+	if ((size_t)cfg->settings.n_kafka_props == ctx->prop_cap) {
 		size_t cap = ctx->prop_cap ? ctx->prop_cap * 2 : 8;
-		fd_kafka_prop *props = realloc(cfg->kafka_props, cap * sizeof *props);
+		fd_kafka_prop *props = realloc(cfg->settings.kafka_props, cap * sizeof *props);
 		if (props == NULL)
 			return fd_config_fail(ctx, at, "out of memory");
-		cfg->kafka_props = props;
+		cfg->settings.kafka_props = props;
 		/* NOLINTNEXTLINE(bugprone-sizeof-expression): sizes an array of pointers */
 		const config_setting_t **where = realloc(ctx->prop_at, cap * sizeof *where);
 		if (where == NULL)
@@ -1169,10 +1155,10 @@ static int fd_config_kafka_add(fd_config_ctx *ctx, const char *name, const char 
 		free(v);
 		return fd_config_fail(ctx, at, "out of memory");
 	}
-	cfg->kafka_props[cfg->n_kafka_props].name = n;
-	cfg->kafka_props[cfg->n_kafka_props].value = v;
-	ctx->prop_at[cfg->n_kafka_props] = at;
-	cfg->n_kafka_props++;
+	cfg->settings.kafka_props[cfg->settings.n_kafka_props].name = n;
+	cfg->settings.kafka_props[cfg->settings.n_kafka_props].value = v;
+	ctx->prop_at[cfg->settings.n_kafka_props] = at;
+	cfg->settings.n_kafka_props++;
 	return 0;
 }
 
@@ -1563,7 +1549,7 @@ static const config_setting_t *fd_config_first_of(const fd_config_ctx *ctx, cons
 
 static int fd_config_check_grades(fd_config_ctx *ctx)
 {
-	const double *g = ctx->cfg->engine.grade_min;
+	const double *g = ctx->cfg->rules.grade_min;
 	static const char *const paths[] = { "fit.grades.A", "fit.grades.B", "fit.grades.C" };
 	for (int i = 1; i < 3; i++) {
 		if (g[i] < g[i - 1])
@@ -1579,7 +1565,7 @@ static int fd_config_check_grades(fd_config_ctx *ctx)
 
 static int fd_config_check_windows(fd_config_ctx *ctx)
 {
-	const fd_engine_config *ec = &ctx->cfg->engine;
+	const fd_rules *ec = &ctx->cfg->rules;
 	static const char *const at[] = { "frequency.windows", "frequency.bucket", "frequency" };
 	char bucket[32], window[32];
 	fd_config_format_ms(ec->bucket_ms, bucket, sizeof bucket);
@@ -2059,37 +2045,23 @@ void fd_config_defaults(fd_config *cfg)
 
 void fd_config_free(fd_config *cfg)
 {
-	for (int i = 0; i < cfg->n_kafka_props; i++) {
-		free(cfg->kafka_props[i].name);
-		free(cfg->kafka_props[i].value);
+	for (int i = 0; i < cfg->settings.n_kafka_props; i++) {
+		free(cfg->settings.kafka_props[i].name);
+		free(cfg->settings.kafka_props[i].value);
 	}
-	free(cfg->kafka_props);
-	cfg->kafka_props = NULL;
-	cfg->n_kafka_props = 0;
+	free(cfg->settings.kafka_props);
+	cfg->settings.kafka_props = NULL;
+	cfg->settings.n_kafka_props = 0;
 }
 
-int fd_config_event_type(const fd_engine_config *ec, const char *type)
-{
-	for (int i = 0; i < ec->n_event_types; i++)
-		if (strcmp(ec->event_types[i].type, type) == 0)
-			return i;
-	return -1;
-}
 
-int fd_config_sla(const fd_engine_config *ec, const char *name)
-{
-	for (int i = 0; i < ec->n_slas; i++)
-		if (strcmp(ec->slas[i].name, name) == 0)
-			return i;
-	return -1;
-}
 
 const char *fd_config_kafka_prop(const fd_config *cfg, const char *name)
 {
 	if (strcmp(name, "group.id") == 0)
-		return cfg->group_id;
-	for (int i = 0; i < cfg->n_kafka_props; i++)
-		if (strcmp(cfg->kafka_props[i].name, name) == 0)
-			return cfg->kafka_props[i].value;
+		return cfg->settings.group_id;
+	for (int i = 0; i < cfg->settings.n_kafka_props; i++)
+		if (strcmp(cfg->settings.kafka_props[i].name, name) == 0)
+			return cfg->settings.kafka_props[i].value;
 	return NULL;
 }

@@ -23,7 +23,7 @@
  * stdin only stops reading. What it is not: a Kafka broker (DESIGN section 9
  * lists the mock's limits).
  */
-#include "daemon/devbroker.h"
+#include "demo/devbroker.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -37,7 +37,7 @@
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>
 
-#include "daemon/log.h"
+#include "base/log.h"
 
 typedef struct devbroker {
 	struct event_base *base;
@@ -142,7 +142,7 @@ int fd_devbroker_run(const fd_config *cfg, int partitions, int brokers)
 		fd_log(FD_LOG_ERR, "dev-broker: cannot create the mock cluster");
 		goto out;
 	}
-	const fd_topics *t = &cfg->topics;
+	const fd_topics *t = &cfg->settings.topics;
 	const char *topics[] = { t->engagement, t->profiles, t->activities, t->transitions,
 	                         t->sla, t->scores, t->dead_letters, t->changelog };
 	for (size_t i = 0; i < sizeof topics / sizeof topics[0]; i++) {

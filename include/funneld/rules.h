@@ -1,19 +1,20 @@
 /*
- * funneld/config.h — the validated configuration, as plain data.
+ * funneld/rules.h — the engine's rules, as plain data: scoring (event types,
+ * points, caps, decay, frequency windows), fit (rules, grades,
+ * disqualifiers), the MQL matrix, lifecycle (nurture, review, re-MQL) and
+ * SLAs.
  *
- * fd_engine_config is everything the pure engine needs (scoring, fit,
- * lifecycle, SLAs, context); fd_config wraps it with the daemon's settings
- * (Kafka, topics, commit interval, state bounds, admin HTTP, logging).
+ * The config layer (src/config) builds an fd_rules from the file and
+ * validates it completely, so the engine never re-validates; tests and
+ * replay may fill one by hand. Fixed capacities keep the struct a flat
+ * value: it can be copied, compared and swapped atomically on SIGHUP, and
+ * owns no heap memory.
  *
- * The loader (fd_config_load, src/daemon/config.c) reads a libconfig file,
- * applies `-o path=value` overrides and validates everything; on success the
- * struct is complete and consistent, so the engine never re-validates. Fixed
- * capacities below keep the struct a flat value: it can be copied, compared
- * and swapped atomically on SIGHUP. The only heap memory is the Kafka
- * property list, released by fd_config_free().
+ * What it is not: no Kafka, topics, admin or logging settings (those are
+ * the daemon's, in src/config/config.h).
  */
-#ifndef FUNNELD_CONFIG_H
-#define FUNNELD_CONFIG_H
+#ifndef FUNNELD_RULES_H
+#define FUNNELD_RULES_H
 
 #include "funneld/types.h"
 
@@ -117,7 +118,7 @@ typedef struct fd_sla_def {
 	int line;
 } fd_sla_def;
 
-typedef struct fd_engine_config {
+typedef struct fd_rules {
 	/* scoring */
 	int64_t half_life_ms;
 	int64_t max_future_skew_ms;  /* events further in the future than now +
@@ -168,101 +169,31 @@ typedef struct fd_engine_config {
 	/* handoff context */
 	int recent_activities;  /* N last activities carried by a transition */
 	int top_interests;      /* K top content ids */
-} fd_engine_config;
-
-typedef enum fd_encoding {
-	FD_ENCODING_PROTOBUF = 0,
-	FD_ENCODING_CONFLUENT_PROTOBUF, /* magic 0, schema id, message indexes */
-	FD_ENCODING_JSON                /* Segment track/page/identify shapes */
-} fd_encoding;
-
-typedef enum fd_guarantee {
-	FD_AT_LEAST_ONCE = 0,
-	FD_EXACTLY_ONCE
-} fd_guarantee;
-
-typedef struct fd_kafka_prop {
-	char *name;
-	char *value;
-} fd_kafka_prop;
-
-typedef struct fd_topics {
-	char engagement[FD_TOPIC_MAX];
-	char profiles[FD_TOPIC_MAX];
-	char activities[FD_TOPIC_MAX];
-	fd_encoding engagement_encoding;
-	fd_encoding profiles_encoding;
-	fd_encoding activities_encoding;
-	char transitions[FD_TOPIC_MAX];
-	char sla[FD_TOPIC_MAX];
-	char scores[FD_TOPIC_MAX];
-	char dead_letters[FD_TOPIC_MAX];
-	char changelog[FD_TOPIC_MAX];
-} fd_topics;
-
-typedef struct fd_config {
-	char path[1024];               /* the file it came from */
-	fd_engine_config engine;
-
-	/* kafka: every kafka.* string is passed to librdkafka as is
-	   (bootstrap.servers, security.protocol, sasl.*, ssl.*, ...) */
-	int n_kafka_props;
-	fd_kafka_prop *kafka_props;    /* owned; fd_config_free() releases */
-	char group_id[FD_NAME_MAX * 2];
-	fd_topics topics;
-
-	/* processing */
-	fd_guarantee guarantee;
-	int64_t commit_interval_ms;
-	char ce_source[FD_NAME_MAX * 2]; /* CloudEvents ce_source header */
-	char transactional_id[FD_NAME_MAX * 2]; /* exactly_once; "": group id + host */
-
-	/* state */
-	int64_t lead_ttl_ms;           /* 0: never evict */
-	int64_t max_leads;             /* hard cap on leads in memory */
-
-	/* admin HTTP; empty address disables it */
-	char admin_address[FD_NAME_MAX];
-	int admin_port;
-
-	/* logging: syslog priorities 0..7 */
-	int log_level;
-} fd_config;
-
-/* Fill *cfg with the built-in defaults (the same as config/funneld.conf,
- * minus the example rules, which only the file carries). Allocates nothing:
- * the Kafka property list stays empty (the loader adds bootstrap.servers =
- * localhost:9092 when a file does not set it). */
-void fd_config_defaults(fd_config *cfg);
-
-/* Load and validate `path`, then apply `n_overrides` "path=value" strings
- * (libconfig paths, e.g. "scoring.half_life=14d"). On success returns 0 and
- * *cfg owns its heap memory. On error returns -1, leaves *cfg empty (safe to
- * fd_config_free) and writes "file:line: what is wrong" to errstr (or
- * "-o path=value: what is wrong" for a bad override). */
-int fd_config_load(fd_config *cfg, const char *path,
-                   const char *const *overrides, size_t n_overrides,
-                   char *errstr, size_t errstr_size);
-
-/* Same, from an in-memory string; `name` stands in for the file name in
- * messages. */
-int fd_config_load_string(fd_config *cfg, const char *name, const char *text,
-                          const char *const *overrides, size_t n_overrides,
-                          char *errstr, size_t errstr_size);
-
-void fd_config_free(fd_config *cfg);
+} fd_rules;
 
 /* Index of the event rule for `type`, or -1. */
-int fd_config_event_type(const fd_engine_config *ec, const char *type);
+int fd_rules_event_type(const fd_rules *r, const char *type);
 /* Index of the SLA named `name`, or -1. */
-int fd_config_sla(const fd_engine_config *ec, const char *name);
-
-/* Value of the librdkafka property `name` ("group.id" reads group_id), or
- * NULL when the configuration does not set it. */
-const char *fd_config_kafka_prop(const fd_config *cfg, const char *name);
+int fd_rules_sla(const fd_rules *r, const char *name);
 
 /* Config-file name of a profile field ("email_domain"); "?" if out of
  * range. */
 const char *fd_field_name(fd_field f);
 
-#endif /* FUNNELD_CONFIG_H */
+/* ---- fit: evaluating the rules on one profile ------------------------------ */
+
+typedef struct fd_profile fd_profile;
+
+typedef struct fd_fit_result {
+	double points;
+	int grade;          /* FD_GRADE_* */
+	int disqualifier;   /* index of the first matching disqualifier, or -1 */
+} fd_fit_result;
+
+/* Fit points, grade and the first matching disqualifier of profile p. */
+void fd_fit_evaluate(const fd_rules *r, const fd_profile *p, fd_fit_result *out);
+
+/* Grade for a fit score under r's thresholds. */
+int fd_fit_grade(const fd_rules *r, double fit);
+
+#endif /* FUNNELD_RULES_H */

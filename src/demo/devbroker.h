@@ -5,7 +5,7 @@
 #ifndef FD_DAEMON_DEVBROKER_H
 #define FD_DAEMON_DEVBROKER_H
 
-#include "funneld/config.h"
+#include "config/config.h"
 
 /* Run until SIGTERM/SIGINT or "quit" on stdin; returns the exit status. */
 int fd_devbroker_run(const fd_config *cfg, int partitions, int brokers);

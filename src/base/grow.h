@@ -9,8 +9,8 @@
  * memcpy: any object pointer type works without breaking aliasing rules
  * (POSIX guarantees they share void *'s representation).
  */
-#ifndef FD_ENGINE_GROW_H
-#define FD_ENGINE_GROW_H
+#ifndef FD_BASE_GROW_H
+#define FD_BASE_GROW_H
 
 #include <stdint.h>
 #include <stdlib.h>

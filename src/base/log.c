@@ -1,7 +1,7 @@
 /*
  * log.c — stderr logging with journald priority prefixes (see log.h).
  */
-#include "daemon/log.h"
+#include "base/log.h"
 
 #include <stdarg.h>
 #include <stdio.h>

@@ -24,7 +24,7 @@
 
 #include <libconfig.h>
 
-#include "funneld/config.h"
+#include "config/config.h"
 
 typedef enum fd_config_type {
 	FD_CFG_INT,            /* libconfig integer; stored as int */

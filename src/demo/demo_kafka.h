@@ -13,7 +13,7 @@
 
 #include <librdkafka/rdkafka.h>
 
-#include "funneld/config.h"
+#include "config/config.h"
 #include "funneld/engine.h"
 
 /* A producer for `bootstrap`. NULL with errstr on failure. */

@@ -31,7 +31,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "funneld/config.h"
+#include "config/config.h"
 
 typedef enum fd_demo_persona {
 	FD_DEMO_BUYER = 0,

@@ -8,7 +8,7 @@
  * reached and when it entered its current one, for the summary's funnel
  * and the "after 20h in MQL" detail.
  */
-#include "daemon/demo_feed.h"
+#include "demo/demo_feed.h"
 
 #include <inttypes.h>
 #include <stdarg.h>
@@ -336,7 +336,7 @@ static void on_transition(void *ctx, const fd_transition *t)
 static void on_sla(void *ctx, const fd_sla_event *e)
 {
 	fd_demo_feed *f = ctx;
-	int sla = fd_config_sla(&f->cfg->engine, e->sla);
+	int sla = fd_rules_sla(&f->cfg->rules, e->sla);
 	if (sla >= 0 && (unsigned)e->kind < FD_SLA_KIND_COUNT)
 		f->sla[sla][e->kind]++;
 	if (e->kind == FD_SLA_MET)
@@ -377,7 +377,7 @@ fd_sink fd_demo_feed_sink(fd_demo_feed *f)
 void fd_demo_feed_banner(fd_demo_feed *f, const fd_demo_options *o, const char *bootstrap,
                          int64_t start_ms)
 {
-	const fd_engine_config *ec = &f->cfg->engine;
+	const fd_rules *ec = &f->cfg->rules;
 	char start[32], per_second[32], span[32];
 	fmt_time(start_ms, true, start, sizeof start);
 	fmt_span((int64_t)(o->speed * 1000), per_second, sizeof per_second);
@@ -470,7 +470,7 @@ static void summary_funnel(fd_demo_feed *f, uint64_t leads)
 
 static void summary_slas(fd_demo_feed *f)
 {
-	const fd_engine_config *ec = &f->cfg->engine;
+	const fd_rules *ec = &f->cfg->rules;
 	if (ec->n_slas == 0)
 		return;
 	heading(f, "SLA compliance               met  breached  compliance  warnings  still open");
@@ -509,8 +509,8 @@ static void summary_personas(fd_demo_feed *f, const fd_demo_totals *t)
 	/* the bots: how far the cap let them get */
 	if (t->traffic.events_by_persona[FD_DEMO_BOT] > 0 && t->traffic.bot_type && f->captured) {
 		double best = f->bot_best;
-		int rule = fd_config_event_type(&f->cfg->engine, t->traffic.bot_type);
-		const fd_event_rule *r = rule >= 0 ? &f->cfg->engine.event_types[rule] : NULL;
+		int rule = fd_rules_event_type(&f->cfg->rules, t->traffic.bot_type);
+		const fd_event_rule *r = rule >= 0 ? &f->cfg->rules.event_types[rule] : NULL;
 		fprintf(f->out, "  bots sent %" PRIu64 " %s events; the highest bot score is %.1f",
 		        t->traffic.events_by_persona[FD_DEMO_BOT], t->traffic.bot_type, best);
 		if (r && r->cap_points > 0) {
@@ -524,7 +524,7 @@ static void summary_personas(fd_demo_feed *f, const fd_demo_totals *t)
 
 void fd_demo_feed_capture(fd_demo_feed *f, fd_engine *engine, int64_t now)
 {
-	const fd_engine_config *ec = &f->cfg->engine;
+	const fd_rules *ec = &f->cfg->rules;
 	fd_engine_stats_get(engine, &f->stats);
 	memset(f->open, 0, sizeof f->open);
 	f->bot_best = 0;
@@ -535,7 +535,7 @@ void fd_demo_feed_capture(fd_demo_feed *f, fd_engine *engine, int64_t now)
 		if (!fd_engine_lead(engine, id, now, &v))
 			continue;
 		for (size_t k = 0; k < v.n_open_slas; k++) {
-			int s = fd_config_sla(ec, v.open_slas[k].name);
+			int s = fd_rules_sla(ec, v.open_slas[k].name);
 			if (s >= 0)
 				f->open[s]++;
 		}

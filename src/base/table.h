@@ -22,8 +22,8 @@
  * thread-safe, and does no I/O; the hash is not keyed and makes no attempt to
  * resist crafted collisions (lead ids come from our own systems).
  */
-#ifndef FD_ENGINE_TABLE_H
-#define FD_ENGINE_TABLE_H
+#ifndef FD_BASE_TABLE_H
+#define FD_BASE_TABLE_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -16,9 +16,9 @@
 #include <stdio.h>
 
 #include "daemon/daemon.h"
-#include "daemon/demo.h"
-#include "daemon/demo_sales.h"
-#include "daemon/demo_traffic.h"
+#include "demo/demo.h"
+#include "demo/demo_sales.h"
+#include "demo/demo_traffic.h"
 #include "funneld/engine.h"
 
 typedef struct fd_demo_feed fd_demo_feed;

@@ -19,7 +19,7 @@
  * What it is not: a benchmark, or a test of the daemon's guarantees (the
  * integration tests do that); it is a guided tour.
  */
-#include "daemon/demo.h"
+#include "demo/demo.h"
 
 #include <signal.h>
 #include <stdio.h>
@@ -33,10 +33,10 @@
 #include <librdkafka/rdkafka_mock.h>
 
 #include "daemon/daemon.h"
-#include "daemon/demo_feed.h"
-#include "daemon/demo_sales.h"
-#include "daemon/demo_traffic.h"
-#include "daemon/log.h"
+#include "demo/demo_feed.h"
+#include "demo/demo_sales.h"
+#include "demo/demo_traffic.h"
+#include "base/log.h"
 
 #define TICK_MS 20
 #define VIRTUAL_START_MS INT64_C(1767600000000) /* Mon 2026-01-05 08:00:00 UTC */
@@ -115,26 +115,26 @@ static int set_kafka_prop(fd_config *cfg, const char *name, const char *value)
 	char *v = strdup(value);
 	if (!v)
 		return -1;
-	for (int i = 0; i < cfg->n_kafka_props; i++) {
-		if (strcmp(cfg->kafka_props[i].name, name) == 0) {
-			free(cfg->kafka_props[i].value);
-			cfg->kafka_props[i].value = v;
+	for (int i = 0; i < cfg->settings.n_kafka_props; i++) {
+		if (strcmp(cfg->settings.kafka_props[i].name, name) == 0) {
+			free(cfg->settings.kafka_props[i].value);
+			cfg->settings.kafka_props[i].value = v;
 			return 0;
 		}
 	}
 	char *n = strdup(name);
-	fd_kafka_prop *props = n ? realloc(cfg->kafka_props,
-	                                   (size_t)(cfg->n_kafka_props + 1) * sizeof *props)
+	fd_kafka_prop *props = n ? realloc(cfg->settings.kafka_props,
+	                                   (size_t)(cfg->settings.n_kafka_props + 1) * sizeof *props)
 	                         : NULL;
 	if (!props) {
 		free(n);
 		free(v);
 		return -1;
 	}
-	cfg->kafka_props = props;
-	props[cfg->n_kafka_props].name = n;
-	props[cfg->n_kafka_props].value = v;
-	cfg->n_kafka_props++;
+	cfg->settings.kafka_props = props;
+	props[cfg->settings.n_kafka_props].name = n;
+	props[cfg->settings.n_kafka_props].value = v;
+	cfg->settings.n_kafka_props++;
 	return 0;
 }
 
@@ -147,8 +147,8 @@ static fd_config *demo_config(const fd_config *cfg, const char *bootstrap)
 	if (!c)
 		return NULL;
 	*c = *cfg;
-	c->kafka_props = NULL;
-	c->n_kafka_props = 0;
+	c->settings.kafka_props = NULL;
+	c->settings.n_kafka_props = 0;
 	/* the mock cluster holds an empty fetch for fetch.wait.max.ms (500 ms
 	 * by default, an hour of virtual time) even when records arrive */
 	if (set_kafka_prop(c, "bootstrap.servers", bootstrap) != 0 ||
@@ -157,12 +157,12 @@ static fd_config *demo_config(const fd_config *cfg, const char *bootstrap)
 		free(c);
 		return NULL;
 	}
-	snprintf(c->group_id, sizeof c->group_id, "funneld-demo-%ld", (long)getpid());
+	snprintf(c->settings.group_id, sizeof c->settings.group_id, "funneld-demo-%ld", (long)getpid());
 	/* the admin HTTP server on an ephemeral loopback port: demos never
 	 * collide with each other or with a running daemon */
-	if (c->admin_address[0]) {
-		snprintf(c->admin_address, sizeof c->admin_address, "127.0.0.1");
-		c->admin_port = 0;
+	if (c->settings.admin_address[0]) {
+		snprintf(c->settings.admin_address, sizeof c->settings.admin_address, "127.0.0.1");
+		c->settings.admin_port = 0;
 	}
 	return c;
 }
@@ -183,7 +183,7 @@ static int start_cluster(demo *d, const fd_config *cfg, char *errstr, size_t err
 		snprintf(errstr, errstr_size, "cannot create the embedded mock cluster");
 		return -1;
 	}
-	const fd_topics *t = &cfg->topics;
+	const fd_topics *t = &cfg->settings.topics;
 	const char *topics[] = { t->engagement, t->profiles, t->activities, t->transitions,
 		                     t->sla, t->scores, t->dead_letters, t->changelog };
 	for (size_t i = 0; i < sizeof topics / sizeof topics[0]; i++) {

@@ -9,7 +9,7 @@
 
 #include <stdint.h>
 
-#include "funneld/config.h"
+#include "config/config.h"
 
 typedef struct fd_demo_options {
 	double duration_s;   /* real seconds to run; <= 0: until Ctrl-C */

@@ -3,9 +3,9 @@
  * array-backed binary heap. Not a timer wheel and not thread-safe; the
  * demo's actors live on one loop.
  */
-#include "daemon/demo_agenda.h"
+#include "demo/demo_agenda.h"
 
-#include "engine/grow.h"
+#include "base/grow.h"
 
 #include <stdlib.h>
 

@@ -11,7 +11,7 @@
  * Not here: any knowledge of scores or rules beyond the SLA durations; the
  * team reacts to what funneld published, as a real one would.
  */
-#include "daemon/demo_sales.h"
+#include "demo/demo_sales.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,11 +19,11 @@
 
 #include <librdkafka/rdkafka.h>
 
-#include "daemon/demo_agenda.h"
-#include "daemon/demo_kafka.h"
-#include "daemon/demo_rng.h"
-#include "daemon/demo_traffic.h"
-#include "daemon/log.h"
+#include "demo/demo_agenda.h"
+#include "demo/demo_kafka.h"
+#include "demo/demo_rng.h"
+#include "demo/demo_traffic.h"
+#include "base/log.h"
 #include "funneld/wire.h"
 
 #define N_ELEMS(a) (sizeof(a) / sizeof((a)[0]))
@@ -54,13 +54,13 @@ struct fd_demo_sales {
 	sales_lead *leads;
 	fd_demo_agenda agenda;
 	uint64_t seed;
-	int first_touch_sla, sal_sla;     /* indexes in cfg->engine.slas, or -1 */
+	int first_touch_sla, sal_sla;     /* indexes in cfg->rules.slas, or -1 */
 	fd_demo_sales_stats stats;
 };
 
 /* ---- SLAs the team works against ------------------------------------------ */
 
-static int find_sla(const fd_engine_config *ec, fd_stage stage, int need_kind)
+static int find_sla(const fd_rules *ec, fd_stage stage, int need_kind)
 {
 	for (int i = 0; i < ec->n_slas; i++) {
 		const fd_sla_def *d = &ec->slas[i];
@@ -75,7 +75,7 @@ static int64_t sla_duration(const fd_demo_sales *s, int sla, const char *source,
 {
 	if (sla < 0)
 		return dflt;
-	const fd_sla_def *d = &s->cfg->engine.slas[sla];
+	const fd_sla_def *d = &s->cfg->rules.slas[sla];
 	for (int i = 0; i < d->n_overrides; i++)
 		if (source && strcmp(d->overrides[i].source, source) == 0)
 			return d->overrides[i].duration_ms;
@@ -246,8 +246,8 @@ static void act(fd_demo_sales *s, const fd_demo_task *task)
 		.note = note_for(kind, reason, &r),
 		.review_after_days = PLAN_DAYS(task->what),
 	};
-	if (fd_demo_kafka_send_activity(s->producer, s->cfg->topics.activities,
-	                                s->cfg->topics.activities_encoding, &a) != 0) {
+	if (fd_demo_kafka_send_activity(s->producer, s->cfg->settings.topics.activities,
+	                                s->cfg->settings.topics.activities_encoding, &a) != 0) {
 		s->stats.failed++;
 		return;
 	}
@@ -304,8 +304,8 @@ fd_demo_sales *fd_demo_sales_new(const fd_config *cfg, const char *bootstrap, in
 	s->cfg = cfg;
 	s->n_leads = leads;
 	s->seed = seed;
-	s->first_touch_sla = find_sla(&cfg->engine, FD_STAGE_MQL, FD_ACT_TOUCH);
-	s->sal_sla = find_sla(&cfg->engine, FD_STAGE_SAL, -1);
+	s->first_touch_sla = find_sla(&cfg->rules, FD_STAGE_MQL, FD_ACT_TOUCH);
+	s->sal_sla = find_sla(&cfg->rules, FD_STAGE_SAL, -1);
 	s->producer = fd_demo_kafka_producer(bootstrap, "funneld-demo-sales", errstr, errstr_size);
 	if (s->producer)
 		s->consumer = fd_demo_kafka_consumer(bootstrap, "funneld-demo-sales",
@@ -316,12 +316,12 @@ fd_demo_sales *fd_demo_sales_new(const fd_config *cfg, const char *bootstrap, in
 	}
 	rd_kafka_topic_partition_list_t *parts = rd_kafka_topic_partition_list_new(partitions);
 	for (int p = 0; p < partitions; p++)
-		rd_kafka_topic_partition_list_add(parts, cfg->topics.transitions, p)->offset =
+		rd_kafka_topic_partition_list_add(parts, cfg->settings.topics.transitions, p)->offset =
 			RD_KAFKA_OFFSET_BEGINNING;
 	rd_kafka_resp_err_t err = rd_kafka_assign(s->consumer, parts);
 	rd_kafka_topic_partition_list_destroy(parts);
 	if (err) {
-		snprintf(errstr, errstr_size, "sales: assign %s: %s", cfg->topics.transitions,
+		snprintf(errstr, errstr_size, "sales: assign %s: %s", cfg->settings.topics.transitions,
 		         rd_kafka_err2str(err));
 		fd_demo_sales_free(s, 0);
 		return NULL;

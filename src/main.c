@@ -15,10 +15,10 @@
 #include <string.h>
 
 #include "daemon/daemon.h"
-#include "daemon/demo.h"
-#include "daemon/devbroker.h"
-#include "daemon/log.h"
-#include "funneld/config.h"
+#include "demo/demo.h"
+#include "demo/devbroker.h"
+#include "base/log.h"
+#include "config/config.h"
 
 extern const char fd_default_config[];
 
@@ -273,7 +273,7 @@ static int fd_load(const fd_cli *cli, fd_config *cfg, bool optional)
 		fprintf(stderr, "%s\n", err);
 		return FD_EXIT_CONFIG;
 	}
-	fd_log_init(cfg->log_level);
+	fd_log_init(cfg->settings.log_level);
 	return 0;
 }
 
