@@ -11,7 +11,7 @@
  *    CPU cost of a restore without Kafka.
  * 3. The records are produced into the changelog topic of an in-process mock
  *    cluster (partition = lead's partition), then every partition is
- *    restored with fd_changelog_restore into a fresh engine: leads/s end to
+ *    restored with fd_restore_partition into a fresh engine: leads/s end to
  *    end, and bytes per lead of the restored engine.
  * The mock keeps at most 100,000 records or 5 MB per partition (DESIGN
  * section 9): records are ~500 B, so keep leads/partitions under ~9,000.
@@ -28,7 +28,7 @@
 #include "base/log.h"
 #include "base/table.h"
 #include "funneld/wire.h"
-#include "kafka/changelog.h"
+#include "kafka/restore.h"
 
 static double seconds(void)
 {
@@ -162,7 +162,7 @@ int main(int argc, char **argv)
 	rd_kafka_conf_set(rconf, "bootstrap.servers", bootstrap, err, sizeof err);
 	rd_kafka_conf_set(rconf, "group.id", "bench.restore", err, sizeof err);
 	rd_kafka_conf_set(rconf, "fetch.wait.max.ms", "10", err, sizeof err);
-	fd_changelog *cl = fd_changelog_new("funneld.changelog", rconf, err, sizeof err);
+	fd_restore *cl = fd_restore_new("funneld.changelog", rconf, err, sizeof err);
 	if (!cl) {
 		fprintf(stderr, "%s\n", err);
 		return 1;
@@ -173,7 +173,7 @@ int main(int argc, char **argv)
 	uint64_t restored = 0, records = 0;
 	for (int p = 0; p < parts; p++) {
 		fd_restore_stats rs;
-		if (fd_changelog_restore(cl, p, e, &rs, err, sizeof err) != 0) {
+		if (fd_restore_partition(cl, p, e, &rs, err, sizeof err) != 0) {
 			fprintf(stderr, "%s\n", err);
 			return 1;
 		}
@@ -192,7 +192,7 @@ int main(int argc, char **argv)
 	       fd_engine_lead_record_size(), (double)s.bytes_context / (double)s.leads,
 	       (double)(rss1 - rss0) * 1024.0 / (double)s.leads);
 	fd_engine_free(e);
-	fd_changelog_free(cl);
+	fd_restore_free(cl);
 	rd_kafka_mock_cluster_destroy(mc);
 	rd_kafka_destroy(mrk);
 	for (size_t i = 0; i < n; i++)

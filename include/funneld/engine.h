@@ -320,6 +320,11 @@ typedef struct fd_lead_view {
  * view's pointers stay valid until the next call on the engine. */
 bool fd_engine_lead(fd_engine *e, const char *lead_id, int64_t now, fd_lead_view *v);
 
+/* The id of the LeadScore record that reports view `v` (its ce_id): a hash
+ * of what it says (lead, stage, as-of time, scores, grade, owner), so the
+ * same snapshot always carries the same id, after any replay. */
+void fd_engine_score_id(const fd_lead_view *v, char out[FD_ID_HEX + 1]);
+
 typedef struct fd_engine_stats {
 	uint64_t leads;
 	uint64_t per_stage[FD_STAGE_COUNT];

@@ -1,9 +1,11 @@
 /*
- * table.h — the lead table: lead id -> fixed-size lead record.
+ * table.h — a hash table from a lead id to a fixed-size record: the
+ * engine's lead table, and the Kafka layer's sets of changed leads and
+ * pre-images.
  *
  * A hash table from a lead id (a byte string of at most FD_TABLE_KEY_MAX
  * bytes; embedded NULs are fine) to a record of `record_size` bytes whose
- * layout belongs to the caller (the engine). It holds millions of leads:
+ * layout belongs to the caller. It holds millions of leads:
  * open addressing with Robin Hood probing, 8-byte slots, load factor at most
  * 3/4, deletion by backward shift (no tombstones).
  *

@@ -13,7 +13,7 @@
  * the Kafka property list, released by fd_config_free().
  *
  * What it is not: the loader's schema and helpers are private to src/config
- * (config_table.h).
+ * (schema.h, config_internal.h).
  */
 #ifndef FD_CONFIG_CONFIG_H
 #define FD_CONFIG_CONFIG_H

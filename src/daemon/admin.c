@@ -459,7 +459,7 @@ static void engine_metrics(struct evbuffer *b, fd_engine *e)
 
 static void serve_metrics(fd_admin *a, struct evhttp_request *req)
 {
-	fd_daemon_stats d;
+	fd_kafka_stats d;
 	memset(&d, 0, sizeof d);
 	if (a->src.stats)
 		a->src.stats(a->src.ctx, &d);

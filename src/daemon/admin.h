@@ -45,7 +45,7 @@
 
 #include <event2/event.h>
 
-#include "daemon/daemon.h"
+#include "kafka/kafka.h"
 #include "funneld/engine.h"
 
 typedef struct fd_admin fd_admin;
@@ -57,7 +57,7 @@ typedef struct fd_admin_source {
 	 * series) */
 	fd_engine *(*engine)(void *ctx);
 	/* optional: the daemon's counters (NULL: all zero) */
-	void (*stats)(void *ctx, fd_daemon_stats *out);
+	void (*stats)(void *ctx, fd_kafka_stats *out);
 	/* optional: started, partitions assigned, nothing restoring (NULL:
 	 * always ready) */
 	bool (*ready)(void *ctx);

@@ -1,20 +1,21 @@
 /*
- * daemon.h — the funneld daemon: Kafka in, engine, Kafka out, on a libevent
- * loop.
+ * daemon.h — the funneld daemon: the Kafka layer and the engine composed on
+ * a libevent loop.
  *
- * One fd_daemon owns a consumer (the three input topics, one consumer group,
- * cooperative-sticky, manual commits), an idempotent producer (outputs and
- * dead letters) and an engine. librdkafka's queues wake the loop through
- * their io-event fds; a timer fires due SLA deadlines; one housekeeping tick
- * per commit interval emits LeadScores, closes the output epoch and commits
- * input offsets whose outputs are all acknowledged.
+ * One fd_daemon owns an engine and a Kafka context (src/kafka: the group
+ * consumer of the three inputs, the producer of every output, the
+ * changelog, transactions, restore). librdkafka's queues wake the loop
+ * through their io-event fds; a timer fires due SLA deadlines; one
+ * housekeeping tick per commit interval closes the epoch (LeadScores, state
+ * records, evictions) and commits; signals drain, stop and reload; the admin
+ * HTTP server answers from the same loop.
  *
  * The clock is injected (fd_clock): the wall clock for `funneld run`, an
  * accelerated clock for `funneld demo`. The daemon never calls time()
  * itself.
  *
- * What it is not: no decoding (src/wire), no scoring (src/engine), no
- * configuration parsing (config.c).
+ * What it is not: no Kafka client code (src/kafka), no decoding (src/wire),
+ * no scoring (src/engine), no configuration parsing (src/config).
  */
 #ifndef FD_DAEMON_DAEMON_H
 #define FD_DAEMON_DAEMON_H
@@ -24,7 +25,7 @@
 #include "base/clock.h"
 #include "config/config.h"
 #include "funneld/engine.h"
-
+#include "kafka/kafka.h"
 
 typedef struct fd_daemon fd_daemon;
 
@@ -75,19 +76,8 @@ int fd_daemon_admin_port(const fd_daemon *d);
  * partitions back and empties it, so read it before fd_daemon_stop(). */
 fd_engine *fd_daemon_engine(fd_daemon *d);
 
-typedef struct fd_daemon_stats {
-	uint64_t consumed;          /* input records handled */
-	uint64_t dead_letters;
-	uint64_t produced;          /* output records handed to the producer */
-	uint64_t delivered;         /* ... acknowledged by the broker */
-	uint64_t commits;
-	uint64_t scores;
-	uint64_t state_records;     /* changelog records written (tombstones included) */
-	uint64_t restoring;         /* partitions being restored right now */
-	uint64_t restored_leads;
-	uint64_t evicted;
-	uint64_t refused_full;      /* new leads refused at the lead cap */
-} fd_daemon_stats;
+/* The daemon's counters are the Kafka layer's (kafka/kafka.h). */
+typedef fd_kafka_stats fd_daemon_stats;
 
 void fd_daemon_stats_get(const fd_daemon *d, fd_daemon_stats *s);
 

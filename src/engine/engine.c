@@ -26,13 +26,13 @@
 #include <string.h>
 #include <strings.h>
 
-#include "engine/fit.h"
 #include "base/ident.h"
+#include "base/table.h"
+#include "engine/fit.h"
 #include "engine/intern.h"
 #include "engine/lead.h"
 #include "engine/lifecycle.h"
 #include "engine/score.h"
-#include "base/table.h"
 #include "engine/timer.h"
 
 #define REVIEW_SLOT 0xffu
@@ -1383,4 +1383,16 @@ void fd_engine_stats_get(const fd_engine *e, fd_engine_stats *s)
 	s->bytes_core = fd_table_memory(e->leads) - s->leads * e->ctx_size;
 	s->bytes_context = s->leads * e->ctx_size + fd_intern_memory(e->strings) +
 	                   fd_timers_memory(e->timers);
+}
+
+void fd_engine_score_id(const fd_lead_view *v, char out[FD_ID_HEX + 1])
+{
+	char text[512];
+	snprintf(text, sizeof text, "%s|%d|%" PRId64 "|%.17g|%.17g|%d|%s", v->lead_id, (int)v->stage,
+	         v->score.as_of_ms, v->score.engagement, v->score.fit, v->score.grade, v->owner_id);
+	fd_ident id;
+	fd_ident_init(&id);
+	fd_ident_str(&id, "score");
+	fd_ident_str(&id, text);
+	fd_ident_hex(&id, out);
 }

@@ -1,11 +1,7 @@
 /*
- * changelog.c — create/check the changelog topic and restore partitions
- * from it (see changelog.h).
- *
- * Restoring uses a consumer of its own, without a group (assign only, no
- * commits): read from the beginning up to the high watermark seen when the
- * restore started. Records written after that belong to the instance that
- * owns the partition now, which is us, and we have not written any yet.
+ * changelog.c — the state changelog, written (see changelog.h): the set of
+ * leads changed since the last epoch close, the FIFO of state records
+ * waiting for their epoch's outputs, tombstones, and the topic's creation.
  */
 #include "kafka/changelog.h"
 
@@ -13,53 +9,45 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "base/grow.h"
 #include "base/log.h"
+#include "base/table.h"
 #include "funneld/wire.h"
+#include "kafka/producer.h"
+#include "kafka/txn.h"
+
+#define METADATA_TIMEOUT_MS 10000
+#define CREATE_TOPIC_TIMEOUT_MS 30000
+#define DIRTY_FIRST 1024      /* initial size of the changed-lead set */
+#define DEFERRED_FIRST 1024
+
+/* a state record waiting for its epoch's outputs */
+typedef struct deferred {
+	uint64_t epoch;          /* 0 until its epoch closes */
+	int32_t partition;
+	char *key;
+	uint8_t *value;          /* NULL: tombstone */
+	size_t len;
+} deferred;
 
 struct fd_changelog {
-	char topic[FD_TOPIC_MAX];
-	rd_kafka_t *reader;
-	fd_wire_arena *arena;
-	fd_lead_state state;
-	/* the restore in progress */
-	int32_t partition;       /* -1: none */
-	int64_t end;             /* high watermark when it began */
-	double started;
-	double last_progress;
+	fd_kafka *k;
+	fd_table *dirty;         /* lead ids due at the next close */
+	deferred *q;             /* FIFO: [head, n) */
+	size_t n, cap, head;
+	fd_lead_state *st;       /* scratch for exports */
 };
 
-fd_changelog *fd_changelog_new(const char *topic, rd_kafka_conf_t *conf, char *errstr,
-                               size_t errstr_size)
+fd_changelog *fd_changelog_new(fd_kafka *k)
 {
 	fd_changelog *cl = calloc(1, sizeof *cl);
-	char e[512];
-	if (!cl) {
-		rd_kafka_conf_destroy(conf);
-		snprintf(errstr, errstr_size, "out of memory");
+	if (!cl)
 		return NULL;
-	}
-	snprintf(cl->topic, sizeof cl->topic, "%s", topic);
-	cl->partition = -1;
-	if (rd_kafka_conf_set(conf, "enable.partition.eof", "true", e, sizeof e) ||
-	    rd_kafka_conf_set(conf, "enable.auto.commit", "false", e, sizeof e) ||
-	    rd_kafka_conf_set(conf, "client.id", "funneld-restore", e, sizeof e)) {
-		rd_kafka_conf_destroy(conf);
-		snprintf(errstr, errstr_size, "changelog reader: %s", e);
-		free(cl);
-		return NULL;
-	}
-	cl->reader = rd_kafka_new(RD_KAFKA_CONSUMER, conf, e, sizeof e);
-	if (!cl->reader) {
-		rd_kafka_conf_destroy(conf);
-		snprintf(errstr, errstr_size, "changelog reader: %s", e);
-		free(cl);
-		return NULL;
-	}
-	cl->arena = fd_wire_arena_new();
-	if (!cl->arena) {
-		snprintf(errstr, errstr_size, "out of memory");
+	cl->k = k;
+	cl->dirty = fd_table_new(1, DIRTY_FIRST);
+	cl->st = malloc(sizeof *cl->st);
+	if (!cl->dirty || !cl->st) {
 		fd_changelog_free(cl);
 		return NULL;
 	}
@@ -70,18 +58,22 @@ void fd_changelog_free(fd_changelog *cl)
 {
 	if (!cl)
 		return;
-	if (cl->reader) {
-		rd_kafka_consumer_close(cl->reader);
-		rd_kafka_destroy(cl->reader);
+	for (size_t i = cl->head; i < cl->n; i++) {
+		free(cl->q[i].key);
+		free(cl->q[i].value);
 	}
-	fd_wire_arena_free(cl->arena);
+	free(cl->q);
+	fd_table_free(cl->dirty);
+	free(cl->st);
 	free(cl);
 }
+
+/* ---- the topic ------------------------------------------------------------------- */
 
 static int partition_count(rd_kafka_t *rk, const char *topic, int *count)
 {
 	const struct rd_kafka_metadata *md = NULL;
-	rd_kafka_resp_err_t err = rd_kafka_metadata(rk, 1, NULL, &md, 10000);
+	rd_kafka_resp_err_t err = rd_kafka_metadata(rk, 1, NULL, &md, METADATA_TIMEOUT_MS);
 	if (err)
 		return -1;
 	*count = -1;
@@ -92,48 +84,49 @@ static int partition_count(rd_kafka_t *rk, const char *topic, int *count)
 	return 0;
 }
 
-int fd_changelog_ensure(fd_changelog *cl, rd_kafka_t *admin, int partitions, char *errstr,
-                        size_t errstr_size)
+int fd_changelog_ensure(fd_changelog *cl, int partitions, char *errstr, size_t errstr_size)
 {
+	rd_kafka_t *admin = cl->k->producer;
+	const char *topic = cl->k->cfg->topics.changelog;
 	int have;
-	if (partition_count(admin, cl->topic, &have) != 0) {
-		snprintf(errstr, errstr_size, "changelog %s: metadata unavailable", cl->topic);
+	if (partition_count(admin, topic, &have) != 0) {
+		snprintf(errstr, errstr_size, "changelog %s: metadata unavailable", topic);
 		return -1;
 	}
 	if (have == partitions)
 		return 0;
 	if (have > 0) {
 		snprintf(errstr, errstr_size, "changelog topic %s has %d partitions, the inputs have %d: "
-		         "a lead's state must live on its input partition number", cl->topic, have,
+		         "a lead's state must live on its input partition number", topic, have,
 		         partitions);
 		return -1;
 	}
 	char e[512];
-	rd_kafka_NewTopic_t *nt = rd_kafka_NewTopic_new(cl->topic, partitions, -1, e, sizeof e);
+	rd_kafka_NewTopic_t *nt = rd_kafka_NewTopic_new(topic, partitions, -1, e, sizeof e);
 	if (!nt) {
-		snprintf(errstr, errstr_size, "changelog %s: %s", cl->topic, e);
+		snprintf(errstr, errstr_size, "changelog %s: %s", topic, e);
 		return -1;
 	}
 	rd_kafka_NewTopic_set_config(nt, "cleanup.policy", "compact");
 	rd_kafka_queue_t *q = rd_kafka_queue_new(admin);
 	rd_kafka_CreateTopics(admin, &nt, 1, NULL, q);
-	rd_kafka_event_t *ev = rd_kafka_queue_poll(q, 30000);
+	rd_kafka_event_t *ev = rd_kafka_queue_poll(q, CREATE_TOPIC_TIMEOUT_MS);
 	int rc = -1;
 	if (!ev) {
-		snprintf(errstr, errstr_size, "changelog %s: CreateTopics timed out", cl->topic);
+		snprintf(errstr, errstr_size, "changelog %s: CreateTopics timed out", topic);
 	} else if (rd_kafka_event_error(ev)) {
-		snprintf(errstr, errstr_size, "changelog %s: %s", cl->topic, rd_kafka_event_error_string(ev));
+		snprintf(errstr, errstr_size, "changelog %s: %s", topic, rd_kafka_event_error_string(ev));
 	} else {
 		size_t n;
 		const rd_kafka_topic_result_t **res =
 			rd_kafka_CreateTopics_result_topics(rd_kafka_event_CreateTopics_result(ev), &n);
 		rd_kafka_resp_err_t terr = n ? rd_kafka_topic_result_error(res[0]) : RD_KAFKA_RESP_ERR_NO_ERROR;
 		if (terr && terr != RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS) {
-			snprintf(errstr, errstr_size, "changelog %s: %s", cl->topic,
+			snprintf(errstr, errstr_size, "changelog %s: %s", topic,
 			         rd_kafka_topic_result_error_string(res[0]));
 		} else {
-			fd_log(FD_LOG_NOTICE, "created changelog topic %s (%d partitions, compacted)",
-			       cl->topic, partitions);
+			fd_log(FD_LOG_NOTICE, "created changelog topic %s (%d partitions, compacted)", topic,
+			       partitions);
 			rc = 0;
 		}
 	}
@@ -144,150 +137,159 @@ int fd_changelog_ensure(fd_changelog *cl, rd_kafka_t *admin, int partitions, cha
 	return rc;
 }
 
-static double mono(void)
+/* ---- changed leads ---------------------------------------------------------------- */
+
+void fd_changelog_mark(fd_changelog *cl, const char *lead_id)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+	bool created;
+	if (!fd_table_put(cl->dirty, lead_id, strlen(lead_id), &created))
+		fd_log(FD_LOG_WARNING, "out of memory marking lead %s for a score update", lead_id);
 }
 
-static void apply_record(fd_changelog *cl, const rd_kafka_message_t *m, fd_engine *e,
-                         fd_restore_stats *st)
+void fd_changelog_unmark(fd_changelog *cl, const char *lead_id)
 {
-	st->records++;
-	if (m->len == 0 || !m->payload) {
-		char id[256];
-		size_t n = m->key_len < sizeof id - 1 ? m->key_len : sizeof id - 1;
-		memcpy(id, m->key, n);
-		id[n] = '\0';
-		if (fd_engine_remove(e, id))
-			st->leads--;
-		st->tombstones++;
+	fd_table_remove(cl->dirty, lead_id, strlen(lead_id));
+}
+
+void fd_changelog_unmark_all(fd_changelog *cl)
+{
+	fd_table *fresh = fd_table_new(1, DIRTY_FIRST);
+	if (!fresh) {
+		fd_kafka_fail(cl->k, FD_LOG_CRIT, "out of memory resetting the changed leads");
 		return;
 	}
-	char err[256];
-	if (fd_wire_decode_lead_state(m->payload, m->len, cl->arena, &cl->state, err, sizeof err) != 0) {
-		st->bad++;
-		fd_log(FD_LOG_ERR, "changelog %s [%" PRId32 "] @%" PRId64 ": %s (record skipped)",
-		       cl->topic, m->partition, m->offset, err);
-		return;
-	}
-	fd_lead_view v;
-	bool existed = fd_engine_lead(e, cl->state.lead_id, 0, &v);
-	fd_status rc = fd_engine_import(e, &cl->state, err, sizeof err);
-	if (rc != FD_OK) {
-		st->bad++;
-		fd_log(FD_LOG_ERR, "changelog %s [%" PRId32 "] @%" PRId64 ": %s", cl->topic,
-		       m->partition, m->offset, err);
-	} else if (!existed) {
-		st->leads++;
-	}
+	fd_table_free(cl->dirty);
+	cl->dirty = fresh;
 }
 
-int32_t fd_changelog_restoring(const fd_changelog *cl)
+/* ---- state records ---------------------------------------------------------------- */
+
+/* One changelog record, explicitly on the lead's input partition. Takes
+ * ownership of key and value. */
+static void produce_state(fd_changelog *cl, int32_t partition, char *key, uint8_t *value,
+                          size_t len, uint64_t token)
 {
-	return cl->partition;
+	fd_kafka *k = cl->k;
+	fd_record r = { k->cfg->topics.changelog, partition, key, strlen(key), value, len, NULL,
+		            token };
+	if (fd_producer_send(k, &r) == 0)
+		k->stats.state_records++;
+	free(key);
 }
 
-int fd_changelog_restore_begin(fd_changelog *cl, int32_t partition, char *errstr,
-                               size_t errstr_size)
+/* A state record (NULL value: tombstone) of the open epoch. Takes `value`. */
+static int defer(fd_changelog *cl, int32_t partition, const char *key, uint8_t *value,
+                 size_t len)
 {
-	int64_t lo = 0, hi = 0;
-	rd_kafka_resp_err_t err =
-		rd_kafka_query_watermark_offsets(cl->reader, cl->topic, partition, &lo, &hi, 30000);
-	if (err) {
-		snprintf(errstr, errstr_size, "changelog %s [%" PRId32 "]: watermarks: %s", cl->topic,
-		         partition, rd_kafka_err2str(err));
+	char *copy = strdup(key);
+	if (!copy)
 		return -1;
-	}
-	cl->partition = partition;
-	cl->started = cl->last_progress = mono();
-	if (hi <= lo) {
-		cl->end = 0; /* empty: the first step finishes */
+	if (cl->k->eos) {
+		/* one transaction holds outputs, state and offsets: no order to keep */
+		produce_state(cl, partition, copy, value, len, fd_epochs_output(cl->k->epochs));
 		return 0;
 	}
-	rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
-	rd_kafka_topic_partition_list_add(l, cl->topic, partition)->offset = RD_KAFKA_OFFSET_BEGINNING;
-	err = rd_kafka_assign(cl->reader, l);
-	rd_kafka_topic_partition_list_destroy(l);
-	if (err) {
-		cl->partition = -1;
-		snprintf(errstr, errstr_size, "changelog %s [%" PRId32 "]: assign: %s", cl->topic,
-		         partition, rd_kafka_err2str(err));
+	if (cl->n == cl->cap && cl->head > 0) {
+		memmove(cl->q, cl->q + cl->head, (cl->n - cl->head) * sizeof *cl->q);
+		cl->n -= cl->head;
+		cl->head = 0;
+	}
+	if (fd_grow(&cl->q, &cl->cap, cl->n + 1, sizeof *cl->q, DEFERRED_FIRST) != 0) {
+		free(copy);
 		return -1;
 	}
-	cl->end = hi;
+	cl->q[cl->n++] = (deferred){ 0, partition, copy, value, len };
 	return 0;
 }
 
-void fd_changelog_restore_cancel(fd_changelog *cl)
+/* LeadScore (an output of the open epoch) and the state record (deferred)
+ * of every lead changed since the last close. */
+static void emit_changed(fd_changelog *cl, fd_engine *e)
 {
-	if (cl->partition >= 0)
-		rd_kafka_assign(cl->reader, NULL);
-	cl->partition = -1;
-}
-
-static int finish(fd_changelog *cl, fd_restore_stats *st)
-{
-	fd_changelog_restore_cancel(cl);
-	st->seconds = mono() - cl->started;
-	return 1;
-}
-
-int fd_changelog_restore_step(fd_changelog *cl, fd_engine *e, size_t max, fd_restore_stats *st,
-                              char *errstr, size_t errstr_size)
-{
-	if (cl->partition < 0) {
-		snprintf(errstr, errstr_size, "no restore in progress");
-		return -1;
-	}
-	if (cl->end == 0)
-		return finish(cl, st);
-	for (size_t i = 0; i < max; i++) {
-		rd_kafka_message_t *m = rd_kafka_consumer_poll(cl->reader, 0);
-		if (!m)
-			break;
-		cl->last_progress = mono();
-		if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-			bool done = m->offset >= cl->end;
-			rd_kafka_message_destroy(m);
-			if (done)
-				return finish(cl, st);
-			continue;
+	fd_kafka *k = cl->k;
+	if (fd_table_count(cl->dirty) == 0)
+		return;
+	uint32_t cur = 0;
+	void *rec;
+	fd_lead_state *st = cl->st;
+	while ((rec = fd_table_next(cl->dirty, &cur)) != NULL) {
+		size_t len;
+		const char *id = fd_table_key(cl->dirty, rec, &len);
+		if (!fd_engine_export(e, id, st))
+			continue; /* removed since */
+		/* the snapshot is taken at the lead's own latest time, not the wall
+		 * clock, so a replay after a crash yields the same record and id */
+		int64_t at = st->last_input_ms > st->stage_entered_ms ? st->last_input_ms
+		                                                      : st->stage_entered_ms;
+		fd_lead_view v;
+		uint8_t *buf;
+		size_t n;
+		if (fd_engine_lead(e, id, at, &v) &&
+		    fd_wire_encode_lead_score(&v, v.score.as_of_ms, &buf, &n) == 0) {
+			char ident[FD_ID_HEX + 1];
+			fd_engine_score_id(&v, ident);
+			fd_producer_output(k, k->cfg->topics.scores, id, buf, n, "funneld.v1.LeadScore", ident,
+			                   v.score.as_of_ms);
+			k->stats.scores++;
 		}
-		if (m->err) {
-			fd_log(FD_LOG_WARNING, "changelog restore: %s", rd_kafka_message_errstr(m));
-			rd_kafka_message_destroy(m);
-			continue;
+		if (fd_wire_encode_lead_state(st, &buf, &n) != 0) {
+			/* never commit past a state we could not write */
+			fd_kafka_fail(k, FD_LOG_CRIT, "cannot encode the state of lead %s; stopping", id);
+		} else if (defer(cl, st->partition, id, buf, n) != 0) {
+			free(buf);
+			fd_kafka_fail(k, FD_LOG_CRIT, "out of memory deferring the state of %s", id);
 		}
-		int64_t off = m->offset;
-		apply_record(cl, m, e, st);
-		rd_kafka_message_destroy(m);
-		fd_wire_arena_reset(cl->arena);
-		if (off >= cl->end - 1)
-			return finish(cl, st);
 	}
-	if (mono() - cl->last_progress > 60) {
-		snprintf(errstr, errstr_size, "changelog %s [%" PRId32 "]: no progress for 60 s", cl->topic,
-		         cl->partition);
-		fd_changelog_restore_cancel(cl);
-		return -1;
-	}
-	return 0;
+	fd_changelog_unmark_all(cl);
 }
 
-int fd_changelog_restore(fd_changelog *cl, int32_t partition, fd_engine *e,
-                         fd_restore_stats *st, char *errstr, size_t errstr_size)
+typedef struct evicting {
+	fd_changelog *cl;
+	fd_engine *e;
+} evicting;
+
+static void tombstone(void *ctx, const char *lead_id, int32_t partition)
 {
-	memset(st, 0, sizeof *st);
-	if (fd_changelog_restore_begin(cl, partition, errstr, errstr_size) != 0)
-		return -1;
-	for (;;) {
-		int rc = fd_changelog_restore_step(cl, e, 10000, st, errstr, errstr_size);
-		if (rc < 0)
-			return -1;
-		if (rc > 0)
-			return 0;
-		rd_kafka_poll(cl->reader, 5); /* wait a little for the next fetch */
+	evicting *ev = ctx;
+	fd_kafka *k = ev->cl->k;
+	if (k->eos)
+		fd_txn_before_change(k, ev->e, lead_id, true);
+	if (defer(ev->cl, partition, lead_id, NULL, 0) != 0)
+		fd_kafka_fail(k, FD_LOG_CRIT, "out of memory deferring the tombstone of %s", lead_id);
+	k->stats.evicted++;
+}
+
+void fd_changelog_close_epoch(fd_changelog *cl, fd_engine *e, int64_t now, int64_t ttl_ms)
+{
+	emit_changed(cl, e);
+	if (ttl_ms > 0) {
+		evicting ev = { cl, e };
+		fd_engine_evict(e, now, ttl_ms, FD_CHANGELOG_EVICT_MAX, tombstone, &ev);
 	}
+	uint64_t id = fd_epochs_close(cl->k->epochs);
+	for (size_t i = cl->head; i < cl->n; i++)
+		if (cl->q[i].epoch == 0)
+			cl->q[i].epoch = id;
+	fd_changelog_release(cl);
+}
+
+void fd_changelog_release(fd_changelog *cl)
+{
+	fd_epochs *ep = cl->k->epochs;
+	uint64_t id;
+	while ((id = fd_epochs_deferred_ready(ep)) != 0) {
+		while (cl->head < cl->n && cl->q[cl->head].epoch == id) {
+			deferred *x = &cl->q[cl->head++];
+			produce_state(cl, x->partition, x->key, x->value, x->len,
+			              fd_epochs_output_to(ep, id));
+		}
+		fd_epochs_released(ep, id);
+		if (cl->head == cl->n)
+			cl->head = cl->n = 0;
+	}
+}
+
+size_t fd_changelog_deferred(const fd_changelog *cl)
+{
+	return cl->n - cl->head;
 }

@@ -1,63 +1,58 @@
 /*
- * changelog.h — the state changelog topic: one compacted LeadState record per
- * lead, keyed by lead id, on the partition number of the input partition
- * that owns the lead (set explicitly, never by a partitioner).
+ * changelog.h — the state changelog topic, written: one compacted LeadState
+ * record per changed lead per commit interval, keyed by lead id, on the
+ * partition number of the input partition that owns the lead (set
+ * explicitly, never by a partitioner); a tombstone for an evicted lead.
+ * With each state record goes the lead's LeadScore (the compacted snapshot
+ * for analytics), an output of the open epoch.
  *
- * This module creates and checks the topic and restores a partition's leads
- * into an engine. Writing records is the daemon's job (it orders them after
- * the outputs of their epoch, see daemon.c). What it is not: a cache or a
- * query path; the engine holds the state.
+ * Order (at-least-once): a state record is deferred until every other
+ * output of its epoch is acknowledged, and released in epoch order (see
+ * epochs.h), so a lead's state is never durable before the outputs that led
+ * to it. exactly_once needs no order (one transaction holds all): records
+ * are produced at once.
+ *
+ * What it is not: the reading side is restore.c; the engine holds the
+ * state, this module only snapshots the leads the engine says changed.
  */
 #ifndef FD_KAFKA_CHANGELOG_H
 #define FD_KAFKA_CHANGELOG_H
 
-#include <librdkafka/rdkafka.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 
-#include "config/config.h"
 #include "funneld/engine.h"
+#include "kafka/kafka.h"
 
-typedef struct fd_changelog fd_changelog;
-
-/* `conf` carries the connection properties (bootstrap, security) and is
- * consumed (owned) on success and on failure. */
-fd_changelog *fd_changelog_new(const char *topic, rd_kafka_conf_t *conf, char *errstr,
-                               size_t errstr_size);
+fd_changelog *fd_changelog_new(fd_kafka *k);
 void fd_changelog_free(fd_changelog *cl);
 
 /* Make sure the topic exists with `partitions` partitions and
- * cleanup.policy=compact, creating it if missing (through `admin`, any
- * client handle). -1 with errstr when it exists with another partition
- * count or cannot be created. */
-int fd_changelog_ensure(fd_changelog *cl, rd_kafka_t *admin, int partitions, char *errstr,
-                        size_t errstr_size);
+ * cleanup.policy=compact, creating it if missing. -1 with errstr when it
+ * exists with another partition count or cannot be created. */
+int fd_changelog_ensure(fd_changelog *cl, int partitions, char *errstr, size_t errstr_size);
 
-typedef struct fd_restore_stats {
-	uint64_t records;      /* changelog records read */
-	uint64_t leads;        /* leads imported (last record per lead wins) */
-	uint64_t tombstones;
-	uint64_t bad;          /* undecodable records skipped (logged) */
-	double seconds;
-} fd_restore_stats;
+/* Lead `lead_id` changed: its LeadScore and state are due at the next
+ * epoch close. */
+void fd_changelog_mark(fd_changelog *cl, const char *lead_id);
+/* Forget a pending mark (the lead left memory with its partition). */
+void fd_changelog_unmark(fd_changelog *cl, const char *lead_id);
+/* Forget every pending mark (an aborted transaction). */
+void fd_changelog_unmark_all(fd_changelog *cl);
 
-/* Incremental restore of one partition at a time, for an event loop:
- * begin (queries the end offset, assigns the reader), then step until it
- * returns 1. A step reads at most `max` records and never waits; it
- * returns 1 when the partition is restored, 0 when there is more to read,
- * -1 on error (errstr). Cancel abandons the current restore (the caller
- * drops what was imported). */
-int fd_changelog_restore_begin(fd_changelog *cl, int32_t partition, char *errstr,
-                               size_t errstr_size);
-int fd_changelog_restore_step(fd_changelog *cl, fd_engine *e, size_t max, fd_restore_stats *stats,
-                              char *errstr, size_t errstr_size);
-void fd_changelog_restore_cancel(fd_changelog *cl);
+/* Close the open epoch: the LeadScore and state record of every marked lead
+ * (read from `e` as of the lead's own latest time, so a replay yields the
+ * same records), tombstones for leads idle longer than ttl_ms (0: none; at
+ * most FD_CHANGELOG_EVICT_MAX per call), then release what is ready. */
+#define FD_CHANGELOG_EVICT_MAX 10000
+void fd_changelog_close_epoch(fd_changelog *cl, fd_engine *e, int64_t now, int64_t ttl_ms);
 
-/* The partition being restored, or -1. */
-int32_t fd_changelog_restoring(const fd_changelog *cl);
+/* Produce the deferred records of every epoch whose outputs are all
+ * acknowledged, in epoch order. */
+void fd_changelog_release(fd_changelog *cl);
 
-/* Read changelog partition `partition` from the beginning to its end and
- * import every lead into `e` (a tombstone removes it). Blocking; returns 0,
- * or -1 with errstr when the partition cannot be read. */
-int fd_changelog_restore(fd_changelog *cl, int32_t partition, fd_engine *e,
-                         fd_restore_stats *stats, char *errstr, size_t errstr_size);
+/* Deferred records not yet released. */
+size_t fd_changelog_deferred(const fd_changelog *cl);
 
 #endif

@@ -35,14 +35,14 @@
 
 typedef struct fake_source {
 	fd_engine *engine;
-	fd_daemon_stats stats;
+	fd_kafka_stats stats;
 	bool ready;
 	const char *status;
 	int64_t now;
 } fake_source;
 
 static fd_engine *src_engine(void *ctx) { return ((fake_source *)ctx)->engine; }
-static void src_stats(void *ctx, fd_daemon_stats *out) { *out = ((fake_source *)ctx)->stats; }
+static void src_stats(void *ctx, fd_kafka_stats *out) { *out = ((fake_source *)ctx)->stats; }
 static bool src_ready(void *ctx) { return ((fake_source *)ctx)->ready; }
 static const char *src_status(void *ctx) { return ((fake_source *)ctx)->status; }
 static int64_t src_now(void *ctx) { return ((fake_source *)ctx)->now; }

@@ -20,7 +20,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "config/config_table.h"
+#include "config/schema.h"
 #include "config/config.h"
 
 #define SHIPPED FUNNELD_SOURCE_DIR "/config/funneld.conf"

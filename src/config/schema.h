@@ -1,24 +1,25 @@
 /*
- * config_table.h — the one table that describes every funneld setting.
+ * config/schema.h — the one table that describes every funneld setting.
  *
  * Each row names a setting by its libconfig path ("scoring.half_life"), says
  * what type it has, its default (written the way `-o path=value` would write
  * it), its range, where it is stored in fd_config, and what it is for. The
- * loader (config.c) uses the rows to apply defaults, to type `-o` overrides,
- * to validate scalars, and to refuse unknown settings; the annotated
- * config/funneld.conf and the unit tests are checked against it.
+ * loader (config.c) uses the rows to apply defaults, to validate scalars and
+ * to refuse unknown settings, override.c to type `-o` overrides; the
+ * annotated config/funneld.conf and the unit tests are checked against it.
+ * schema.c holds the rows.
  *
  * List sections (event types, fit rules, disqualifiers, SLAs) are rows too:
  * their `sub` table describes one element, with offsets relative to the
- * element struct, and a `check` hook validates what spans several settings
- * (duplicates, exactly-one-of, cross references). Rules that span sections
- * (grade order, window/bucket, distinct topics) live in config.c.
+ * element struct, and a `check` hook (check.c) validates what spans several
+ * settings (duplicates, exactly-one-of, cross references). Rules that span
+ * sections (grade order, window/bucket, distinct topics) live in check.c.
  *
- * This header is internal to the daemon and its tests; the engine and the
- * other layers only ever see the validated fd_config of funneld/config.h.
+ * This header is internal to src/config and its unit test; the other layers
+ * only ever see the validated fd_config of config/config.h.
  */
-#ifndef FUNNELD_DAEMON_CONFIG_TABLE_H
-#define FUNNELD_DAEMON_CONFIG_TABLE_H
+#ifndef FD_CONFIG_SCHEMA_H
+#define FD_CONFIG_SCHEMA_H
 
 #include <stddef.h>
 
@@ -106,4 +107,4 @@ struct fd_config_def {
 extern const fd_config_def fd_config_table[];
 extern const size_t fd_config_table_size;
 
-#endif /* FUNNELD_DAEMON_CONFIG_TABLE_H */
+#endif /* FD_CONFIG_SCHEMA_H */

@@ -1,0 +1,149 @@
+/*
+ * client.c — librdkafka client configurations (see client.h).
+ */
+#include "kafka/client.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "base/log.h"
+
+#define TXN_TIMEOUT_MS "60000"     /* transaction.timeout.ms */
+#define TXN_MESSAGE_TIMEOUT "55000" /* message.timeout.ms under exactly_once:
+                                       below the transaction timeout */
+#define PRODUCER_LINGER_MS "5"
+#define READER_FETCH_WAIT_MS "10"   /* the restore reader polls without
+                                       waiting: keep fetches short */
+
+static void error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
+{
+	fd_kafka *k = opaque;
+	if (err == RD_KAFKA_RESP_ERR__FATAL) {
+		char buf[512];
+		rd_kafka_fatal_error(rk, buf, sizeof buf);
+		fd_kafka_fail(k, FD_LOG_CRIT, "fatal Kafka error: %s", buf);
+		return;
+	}
+	/* transport errors, all brokers down, ...: librdkafka keeps retrying */
+	fd_log(FD_LOG_WARNING, "kafka: %s: %s", rd_kafka_err2name((rd_kafka_resp_err_t)err), reason);
+}
+
+static void log_cb(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
+{
+	(void)rk;
+	/* properties set for both clients are ignored by the one they do not
+	 * concern: that is expected, not worth a warning */
+	if (strcmp(fac, "CONFWARN") == 0)
+		level = 7;
+	fd_log(level <= 3 ? FD_LOG_ERR : level == 4 ? FD_LOG_WARNING : FD_LOG_DEBUG,
+	       "librdkafka %s: %s", fac, buf);
+}
+
+static int set(rd_kafka_conf_t *conf, const char *name, const char *value, char *errstr,
+               size_t errstr_size)
+{
+	char e[512];
+	if (rd_kafka_conf_set(conf, name, value, e, sizeof e) != RD_KAFKA_CONF_OK) {
+		snprintf(errstr, errstr_size, "kafka property %s=%s: %s", name, value, e);
+		return -1;
+	}
+	return 0;
+}
+
+static int user_properties(rd_kafka_conf_t *conf, const fd_settings *cfg, char *errstr,
+                           size_t size)
+{
+	for (int i = 0; i < cfg->n_kafka_props; i++) {
+		const char *name = cfg->kafka_props[i].name;
+		char e[512];
+		rd_kafka_conf_res_t r = rd_kafka_conf_set(conf, name, cfg->kafka_props[i].value, e,
+		                                          sizeof e);
+		if (r == RD_KAFKA_CONF_INVALID) {
+			snprintf(errstr, size, "kafka property %s: %s", name, e);
+			return -1;
+		}
+		if (r == RD_KAFKA_CONF_UNKNOWN) {
+			snprintf(errstr, size, "unknown kafka property %s", name);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int producer_properties(rd_kafka_conf_t *conf, const fd_settings *cfg, char *errstr,
+                               size_t size)
+{
+	if (set(conf, "enable.idempotence", "true", errstr, size) ||
+	    set(conf, "acks", "all", errstr, size) ||
+	    set(conf, "linger.ms", PRODUCER_LINGER_MS, errstr, size) ||
+	    set(conf, "partitioner", "murmur2_random", errstr, size))
+		return -1;
+	if (cfg->guarantee != FD_EXACTLY_ONCE) /* at-least-once: never give up on an output */
+		return set(conf, "message.timeout.ms", "0", errstr, size);
+	char tid[FD_NAME_MAX * 4];
+	if (cfg->transactional_id[0]) {
+		snprintf(tid, sizeof tid, "%s", cfg->transactional_id);
+	} else {
+		char host[128] = "localhost";
+		gethostname(host, sizeof host - 1);
+		snprintf(tid, sizeof tid, "%s-%s", cfg->group_id, host);
+	}
+	return set(conf, "transactional.id", tid, errstr, size) ||
+	       set(conf, "transaction.timeout.ms", TXN_TIMEOUT_MS, errstr, size) ||
+	       set(conf, "message.timeout.ms", TXN_MESSAGE_TIMEOUT, errstr, size) ? -1 : 0;
+}
+
+rd_kafka_conf_t *fd_client_conf(fd_kafka *k, fd_client_role role, char *errstr, size_t size)
+{
+	const fd_settings *cfg = k->cfg;
+	rd_kafka_conf_t *conf = rd_kafka_conf_new();
+	rd_kafka_conf_set_opaque(conf, k);
+	rd_kafka_conf_set_error_cb(conf, error_cb);
+	rd_kafka_conf_set_log_cb(conf, log_cb);
+	const char *id = role == FD_CLIENT_CONSUMER   ? "funneld-consumer"
+	                 : role == FD_CLIENT_PRODUCER ? "funneld-producer"
+	                                              : "funneld-restore";
+	if (set(conf, "client.id", id, errstr, size) || user_properties(conf, cfg, errstr, size))
+		goto fail;
+	switch (role) {
+	case FD_CLIENT_CONSUMER:
+		if (set(conf, "group.id", cfg->group_id, errstr, size) ||
+		    set(conf, "enable.auto.commit", "false", errstr, size) ||
+		    set(conf, "enable.auto.offset.store", "false", errstr, size) ||
+		    set(conf, "auto.offset.reset", "earliest", errstr, size) ||
+		    set(conf, "partition.assignment.strategy", "cooperative-sticky", errstr, size))
+			goto fail;
+		break;
+	case FD_CLIENT_READER: {
+		/* assign() needs a group.id in librdkafka 2.0.2; the reader never
+		 * subscribes nor commits, so it never joins this group */
+		char gid[FD_NAME_MAX * 2 + 16];
+		snprintf(gid, sizeof gid, "%s.restore", cfg->group_id);
+		if (set(conf, "group.id", gid, errstr, size) ||
+		    set(conf, "fetch.wait.max.ms", READER_FETCH_WAIT_MS, errstr, size))
+			goto fail;
+		break;
+	}
+	case FD_CLIENT_PRODUCER:
+		if (producer_properties(conf, cfg, errstr, size))
+			goto fail;
+		break;
+	}
+	return conf;
+fail:
+	rd_kafka_conf_destroy(conf);
+	return NULL;
+}
+
+rd_kafka_t *fd_client_new(rd_kafka_type_t type, rd_kafka_conf_t *conf, const char *what,
+                          char *errstr, size_t errstr_size)
+{
+	char e[512];
+	rd_kafka_t *rk = rd_kafka_new(type, conf, e, sizeof e);
+	if (!rk) {
+		rd_kafka_conf_destroy(conf);
+		snprintf(errstr, errstr_size, "%s: %s", what, e);
+	}
+	return rk;
+}

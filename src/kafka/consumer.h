@@ -1,0 +1,78 @@
+/*
+ * consumer.h — the three input topics, as one consumer group member:
+ * subscription (the group balances the engagement topic; profiles and
+ * activities partitions of the same numbers follow, co-partitioning),
+ * batches of decoded records, pause/resume and rewinds, and the rebalance
+ * callback (assigned partitions are paused and queued for restore;
+ * revoked ones are handed to the daemon first).
+ *
+ * Batches never block: a read takes what librdkafka already fetched, up to
+ * FD_CONSUMER_BATCH records, each decoded (per-topic encoding) into an
+ * arena of its own that lives until fd_consumer_done.
+ *
+ * What it is not: no decisions about a record (the daemon applies it to the
+ * engine and dead-letters what the engine refuses); no commits (commit.c,
+ * txn.c).
+ */
+#ifndef FD_KAFKA_CONSUMER_H
+#define FD_KAFKA_CONSUMER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <librdkafka/rdkafka.h>
+
+#include "funneld/engine.h"
+#include "kafka/kafka.h"
+
+#define FD_CONSUMER_BATCH 64 /* input records decoded and applied per batch */
+
+/* One input record, decoded. */
+typedef struct fd_input {
+	rd_kafka_message_t *msg;
+	int topic;                  /* FD_IN_*, -1: unexpected topic */
+	int decoded;                /* 0 ok, -1 undecodable (reason says why) */
+	char reason[256];
+	fd_engagement ev;           /* the one of these three that `topic` says */
+	fd_profile profile;
+	fd_activity activity;
+	const char *lead_id;        /* NULL when undecodable */
+} fd_input;
+
+fd_consumer *fd_consumer_new(void);
+void fd_consumer_free(fd_consumer *c);
+
+/* Input topics exist and have one partition count. 1: ok, 0: broker not
+ * reachable (retry; logged), -1: refused (errstr). */
+int fd_consumer_check_topics(fd_kafka *k, char *errstr, size_t errstr_size);
+
+/* Partitions of each input topic (after a successful check). */
+int fd_consumer_partitions(const fd_kafka *k);
+
+/* Join the group. -1 with errstr. */
+int fd_consumer_subscribe(fd_kafka *k, char *errstr, size_t errstr_size);
+
+/* Read and decode up to FD_CONSUMER_BATCH records without blocking; *batch
+ * points at them. Errors and rebalances are served on the way. */
+size_t fd_consumer_read(fd_kafka *k, fd_input **batch);
+
+/* Release record i of the last batch (its message and arena). */
+void fd_consumer_done(fd_kafka *k, size_t i);
+
+/* `in` was fetched before its partition's pause took effect (it is being
+ * restored): read it again later. Once per partition and batch (the first
+ * record is the earliest). */
+void fd_consumer_rewind(fd_kafka *k, const fd_input *in);
+
+/* Pause or resume partition p of all three inputs. */
+void fd_consumer_pause(fd_kafka *k, int32_t p, bool pause);
+
+/* Leave the group (once). */
+void fd_consumer_close(fd_kafka *k);
+
+/* librdkafka's rebalance callback (installed by fd_kafka_new). */
+void fd_consumer_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+                           rd_kafka_topic_partition_list_t *parts, void *opaque);
+
+#endif
