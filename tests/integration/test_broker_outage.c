@@ -10,10 +10,11 @@
 #include "harness.h"
 
 #include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "funneld/v1/outputs.pb-c.h"
-
-#include "harness.c"
 
 #define BATCH 10
 

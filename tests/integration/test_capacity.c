@@ -38,9 +38,14 @@
  *   counts only refused inputs).
  */
 #include "harness.h"
-
-#include "harness.c"
 #include "durability.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "funneld/v1/outputs.pb-c.h"
+#include "funneld/v1/state.pb-c.h"
 
 static void init(void)
 {

@@ -11,9 +11,11 @@
 #include "harness.h"
 
 #include <ctype.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/wait.h>
-
-#include "harness.c"
 
 static void init(void)
 {

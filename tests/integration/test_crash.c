@@ -46,9 +46,13 @@
  * the one difference the comparison has found so far (see its comment).
  */
 #include "harness.h"
-
-#include "harness.c"
 #include "durability.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "funneld/v1/state.pb-c.h"
 
 #define PARTITIONS 3
 #define DUR_KILLS 20

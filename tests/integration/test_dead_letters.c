@@ -12,11 +12,14 @@
  */
 #include "harness.h"
 
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
 #include "funneld/v1/inputs.pb-c.h"
 #include "funneld/v1/outputs.pb-c.h"
 #include "funneld/wire.h"
-
-#include "harness.c"
 
 static void init(void)
 {

@@ -30,9 +30,14 @@
  * Not verified: mql_decision (90 days) and the other SLAs (not due).
  */
 #include "harness.h"
-
-#include "harness.c"
 #include "durability.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "funneld/v1/outputs.pb-c.h"
 
 #define WARNING_FRACTION "0.99996"
 #define WARN_BEFORE_MS 6912 /* 48 h * (1 - 0.99996) */

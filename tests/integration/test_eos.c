@@ -45,9 +45,16 @@
  *   mock shows them).
  */
 #include "harness.h"
-
-#include "harness.c"
 #include "durability.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include "funneld/v1/outputs.pb-c.h"
+#include "funneld/v1/state.pb-c.h"
 
 #define PARTITIONS 3
 #define N_LEADS 20

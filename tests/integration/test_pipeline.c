@@ -35,15 +35,17 @@
  */
 #include "harness.h"
 
+#include <inttypes.h>
 #include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <strings.h>
 
 #include "config/config.h"
 #include "funneld/engine.h"
 #include "funneld/v1/outputs.pb-c.h"
 #include "funneld/wire.h"
-
-#include "harness.c"
 
 #define CE_SOURCE "it-pipeline-source"
 #define N_LEADS 5

@@ -9,9 +9,12 @@
  */
 #include "harness.h"
 
-#include "funneld/v1/outputs.pb-c.h"
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
-#include "harness.c"
+#include "funneld/v1/outputs.pb-c.h"
 
 static void init(void)
 {

@@ -35,9 +35,9 @@
  * business), how many duplicates a rebalance causes.
  */
 #include "harness.h"
-
-#include "harness.c"
 #include "durability.h"
+
+#include <inttypes.h>
 
 #define PARTITIONS 6
 

@@ -10,11 +10,14 @@
  */
 #include "harness.h"
 
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/wait.h>
 
 #include "funneld/v1/outputs.pb-c.h"
-
-#include "harness.c"
 
 static void init(void)
 {

@@ -1,37 +1,16 @@
 /*
- * durability.h — helpers for the durability suite (test_crash.c,
- * test_scaleout.c, test_downtime.c, test_capacity.c, test_eos.c): what the
- * harness does not offer and these tests share. Included after harness.c;
- * every function is static (and marked unused: each test uses a subset).
+ * durability.c — the durability suite's helpers (see durability.h), built
+ * once into the funneld_testsupport library with the harness.
  *
- * What is here:
- *  - a reproducible seed (FUNNELD_TEST_SEED, else derived from the clock,
- *    always printed) and a small PRNG;
- *  - daemon processes of our own (dur_proc): the harness keeps at most 16
- *    processes per test and a crash test restarts the daemon 20+ times.
- *    They run with the harness's config copy and overrides, their logs sit
- *    next to the harness's (so a failed test prints them), their pids go to
- *    the harness's pid file (so its report hook kills leftovers), and they
- *    never see JOURNAL_STREAM / FUNNELD_LOG_PREFIX, so log lines keep
- *    their timestamps (the ownership check reads them);
- *  - topic sets (dur_set): one group and eight topics per run, so a
- *    reference run and an interrupted run read identical input at identical
- *    offsets on one dev-broker;
- *  - an input script (dur_script) produced to explicit partitions, and the
- *    scripted scenario shared by the crash and scale-out tests;
- *  - committed-offset barriers for a set's group;
- *  - an output reader (dur_reader) that reads a set's five output topics
- *    (changelog included) to their end offsets, and the comparison of two
- *    runs: distinct ids, byte-identical copies, last score and last state
- *    per lead;
- *  - log parsing (timestamps, partition ownership intervals) and a tiny
- *    HTTP client for the admin endpoints (/metrics).
+ * Processes are spawned like the harness's (posix_spawn, a process group
+ * of their own, a log file as stdout and stderr) but kept here, up to
+ * DUR_MAX_PROCS per test; Kafka clients assign partitions themselves (no
+ * group join). State is per test process: the seed, the processes.
  *
- * What it is not: a second harness. Broker, producer, overrides and
- * teardown stay the harness's.
+ * What it is not: a second harness (the broker, the producer, the
+ * overrides and the report hook that kills leftovers are harness.c's).
  */
-#ifndef FUNNELD_IT_DURABILITY_H
-#define FUNNELD_IT_DURABILITY_H
+#include "durability.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -53,7 +32,6 @@
 #include "funneld/v1/outputs.pb-c.h"
 #include "funneld/v1/state.pb-c.h"
 
-#define DUR_FN static __attribute__((unused))
 #define DUR_MAX_PROCS 96
 
 /* ---- seed and PRNG ----------------------------------------------------------- */
@@ -61,10 +39,7 @@
 static uint64_t dur_seed_value;
 static bool dur_seed_set;
 
-/* A progress line on stderr and in DIR/durability.log (a quiet runner,
- * -q, prints nothing; the harness shows a failed test's *.log files). */
-DUR_FN void dur_trace(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-DUR_FN void dur_trace(const char *fmt, ...)
+void dur_trace(const char *fmt, ...)
 {
 	char line[10240];
 	va_list ap;
@@ -81,9 +56,7 @@ DUR_FN void dur_trace(const char *fmt, ...)
 	}
 }
 
-/* The test's seed: FUNNELD_TEST_SEED if set (decimal or 0x hex), else one
- * from the clock; printed either way. */
-DUR_FN uint64_t dur_seed(const char *test)
+uint64_t dur_seed(const char *test)
 {
 	if (!dur_seed_set) {
 		const char *env = getenv("FUNNELD_TEST_SEED");
@@ -104,7 +77,7 @@ DUR_FN uint64_t dur_seed(const char *test)
 }
 
 /* splitmix64 */
-DUR_FN uint64_t dur_rand(uint64_t *s)
+static uint64_t dur_rand(uint64_t *s)
 {
 	uint64_t z = (*s += UINT64_C(0x9e3779b97f4a7c15));
 	z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
@@ -112,26 +85,25 @@ DUR_FN uint64_t dur_rand(uint64_t *s)
 	return z ^ (z >> 31);
 }
 
-/* Uniform in [lo, hi]. */
-DUR_FN int dur_rand_range(uint64_t *s, int lo, int hi)
+int dur_rand_range(uint64_t *s, int lo, int hi)
 {
 	return lo + (int)(dur_rand(s) % (uint64_t)(hi - lo + 1));
 }
 
 /* True with probability pct/100. */
-DUR_FN bool dur_chance(uint64_t *s, int pct)
+static bool dur_chance(uint64_t *s, int pct)
 {
 	return (int)(dur_rand(s) % 100) < pct;
 }
 
-static int64_t dur_mono_ms(void)
+int64_t dur_mono_ms(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static void dur_sleep_ms(int ms)
+void dur_sleep_ms(int ms)
 {
 	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
 	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
@@ -139,17 +111,6 @@ static void dur_sleep_ms(int ms)
 }
 
 /* ---- daemon processes of our own ------------------------------------------------- */
-
-typedef struct dur_proc {
-	pid_t pid;
-	bool reaped;
-	bool expect_running;  /* neither signalled nor awaited by the test */
-	int status;
-	int64_t start_ms;     /* wall clock, just before the spawn */
-	int64_t end_ms;       /* wall clock when reaped (0: running) */
-	char name[64];
-	char log[1200];
-} dur_proc;
 
 static dur_proc *dur_procs[DUR_MAX_PROCS];
 static size_t dur_n_procs;
@@ -290,7 +251,7 @@ static bool dur_poll_exit(dur_proc *p)
 	return false;
 }
 
-DUR_FN bool dur_wait_exit(dur_proc *p, int timeout_ms, int *status)
+bool dur_wait_exit(dur_proc *p, int timeout_ms, int *status)
 {
 	int64_t deadline = dur_mono_ms() + timeout_ms;
 	while (!dur_poll_exit(p)) {
@@ -304,13 +265,13 @@ DUR_FN bool dur_wait_exit(dur_proc *p, int timeout_ms, int *status)
 	return true;
 }
 
-DUR_FN char *dur_log(const dur_proc *p)
+char *dur_log(const dur_proc *p)
 {
 	char *text = dur_read_file(p->log);
 	return text ? text : strdup("");
 }
 
-DUR_FN void dur_assert_alive(dur_proc *p, const char *when)
+void dur_assert_alive(dur_proc *p, const char *when)
 {
 	if (!dur_poll_exit(p))
 		return;
@@ -320,16 +281,14 @@ DUR_FN void dur_assert_alive(dur_proc *p, const char *when)
 	free(log);
 }
 
-/* Every daemon the test expects to be running still is. */
-DUR_FN void dur_check_alive(void)
+void dur_check_alive(void)
 {
 	for (size_t i = 0; i < dur_n_procs; i++)
 		if (dur_procs[i]->expect_running)
 			dur_assert_alive(dur_procs[i], "unexpectedly");
 }
 
-/* `funneld check-config` with the same arguments must accept them. */
-DUR_FN void dur_check_config(const char *const *extra)
+void dur_check_config(const char *const *extra)
 {
 	static int serial;
 	char name[64];
@@ -344,30 +303,28 @@ DUR_FN void dur_check_config(const char *const *extra)
 	free(text);
 }
 
-DUR_FN dur_proc *dur_daemon(const char *name, const char *const *extra)
+dur_proc *dur_daemon(const char *name, const char *const *extra)
 {
 	dur_proc *p = dur_spawn(name, "run", extra);
 	p->expect_running = true;
 	return p;
 }
 
-DUR_FN void dur_signal(dur_proc *p, int sig)
+static void dur_signal(dur_proc *p, int sig)
 {
 	p->expect_running = false;
 	if (!dur_poll_exit(p))
 		kill(p->pid, sig);
 }
 
-/* kill -9 and reap; returns the wall-clock time the process was gone. */
-DUR_FN int64_t dur_kill9(dur_proc *p)
+int64_t dur_kill9(dur_proc *p)
 {
 	dur_signal(p, SIGKILL);
 	cr_assert(dur_wait_exit(p, 10000, NULL), "%s survived SIGKILL for 10 s", p->name);
 	return p->end_ms;
 }
 
-/* SIGTERM and expect exit 0 within timeout_ms. */
-DUR_FN void dur_stop_clean(dur_proc *p, int timeout_ms)
+void dur_stop_clean(dur_proc *p, int timeout_ms)
 {
 	dur_assert_alive(p, "before SIGTERM");
 	dur_signal(p, SIGTERM);
@@ -382,8 +339,7 @@ DUR_FN void dur_stop_clean(dur_proc *p, int timeout_ms)
 	free(log);
 }
 
-/* .fini: our processes first (SIGTERM, SIGKILL after 5 s), then the harness's. */
-DUR_FN void dur_teardown(void)
+void dur_teardown(void)
 {
 	for (size_t i = 0; i < dur_n_procs; i++) {
 		dur_proc *p = dur_procs[i];
@@ -403,9 +359,7 @@ DUR_FN void dur_teardown(void)
 
 /* ---- logs ----------------------------------------------------------------------------- */
 
-/* "2026-11-23T00:12:00.103Z ..." at the start of a line: ms since the epoch,
- * or -1. */
-DUR_FN int64_t dur_line_time(const char *line)
+int64_t dur_line_time(const char *line)
 {
 	int y, mo, d, h, mi, s, ms;
 	if (sscanf(line, "%4d-%2d-%2dT%2d:%2d:%2d.%3dZ", &y, &mo, &d, &h, &mi, &s, &ms) != 7)
@@ -420,8 +374,7 @@ DUR_FN int64_t dur_line_time(const char *line)
 	return (int64_t)timegm(&tm) * 1000 + ms;
 }
 
-/* Lines of `text` containing `needle`. */
-DUR_FN size_t dur_count_lines(const char *text, const char *needle)
+size_t dur_count_lines(const char *text, const char *needle)
 {
 	size_t n = 0;
 	const char *line = text;
@@ -437,16 +390,7 @@ DUR_FN size_t dur_count_lines(const char *text, const char *needle)
 	return n;
 }
 
-DUR_FN size_t dur_log_count(const dur_proc *p, const char *needle)
-{
-	char *log = dur_log(p);
-	size_t n = dur_count_lines(log, needle);
-	free(log);
-	return n;
-}
-
-/* The first line of `text` containing `needle` (copied into out), or false. */
-DUR_FN bool dur_find_line(const char *text, const char *needle, char *out, size_t size)
+bool dur_find_line(const char *text, const char *needle, char *out, size_t size)
 {
 	const char *line = text;
 	size_t nl = strlen(needle);
@@ -463,10 +407,7 @@ DUR_FN bool dur_find_line(const char *text, const char *needle, char *out, size_
 	return false;
 }
 
-/* A daemon has restored every partition it was assigned so far: at least
- * one "assigned:" line and as many "restored" lines as partitions named on
- * "assigned:" lines for `topic` (the engagement topic). */
-DUR_FN bool dur_restored_all(const dur_proc *p, const char *topic)
+bool dur_restored_all(const dur_proc *p, const char *topic)
 {
 	char *log = dur_log(p);
 	size_t assigned = 0, restored = dur_count_lines(log, ": restored ");
@@ -492,27 +433,10 @@ DUR_FN bool dur_restored_all(const dur_proc *p, const char *topic)
 
 /* ---- topic sets --------------------------------------------------------------------- */
 
-enum { DUR_IN_ENGAGEMENT = 0, DUR_IN_PROFILES = 1, DUR_IN_ACTIVITIES = 2 };
-enum { DUR_OUT_TRANSITIONS = 0, DUR_OUT_SLA, DUR_OUT_SCORES, DUR_OUT_DEAD_LETTERS,
-	   DUR_OUT_CHANGELOG, DUR_OUTS };
-
 static const char *const dur_out_names[DUR_OUTS] = { "transitions", "sla", "scores",
 	                                                 "dead-letters", "changelog" };
 
-typedef struct dur_set {
-	char group[256];
-	char in[3][256];        /* engagement, profiles, activities */
-	char out[DUR_OUTS][256];
-	int partitions;
-	char over[16][300];     /* -o overrides naming them */
-	const char *extra[17];
-	rd_kafka_t *offsets;    /* group client for committed offsets (lazy) */
-} dur_set;
-
-/* The configured topics and the harness's group (prefix NULL), or eight
- * topics "PREFIX.engagement" ... created on the dev-broker with the
- * harness's partition count and a group of their own. */
-DUR_FN void dur_set_init(dur_set *s, const char *prefix)
+void dur_set_init(dur_set *s, const char *prefix)
 {
 	memset(s, 0, sizeof *s);
 	s->partitions = it_partitions();
@@ -562,16 +486,14 @@ DUR_FN void dur_set_init(dur_set *s, const char *prefix)
 	s->extra[k] = NULL;
 }
 
-DUR_FN void dur_set_free(dur_set *s)
+void dur_set_free(dur_set *s)
 {
 	if (s->offsets)
 		rd_kafka_destroy(s->offsets);
 	s->offsets = NULL;
 }
 
-/* The set's overrides followed by `more` (NULL-terminated, may be NULL);
- * valid until the next call. */
-DUR_FN const char *const *dur_set_args(const dur_set *s, const char *const *more)
+const char *const *dur_set_args(const dur_set *s, const char *const *more)
 {
 	static const char *args[64];
 	size_t k = 0;
@@ -604,9 +526,7 @@ static rd_kafka_t *dur_client(const char *group, const char *client_id)
 	return rk;
 }
 
-/* Do the set's group's committed offsets equal the end offsets of every
- * input partition? (no record and no commit counts as equal) */
-DUR_FN bool dur_committed_at_end(dur_set *s, char *diag, size_t diag_size)
+bool dur_committed_at_end(dur_set *s, char *diag, size_t diag_size)
 {
 	if (!s->offsets)
 		s->offsets = dur_client(s->group, "dur-offsets");
@@ -648,23 +568,8 @@ DUR_FN bool dur_committed_at_end(dur_set *s, char *diag, size_t diag_size)
 
 /* ---- input scripts ------------------------------------------------------------------------ */
 
-typedef struct dur_rec {
-	int phase;
-	int topic;          /* DUR_IN_* */
-	int32_t partition;  /* explicit */
-	char *key;
-	uint8_t *value;
-	size_t len;
-} dur_rec;
-
-typedef struct dur_script {
-	dur_rec *recs;
-	size_t n, cap;
-	int phases;
-} dur_script;
-
 /* Takes ownership of b.data. */
-DUR_FN void dur_script_add(dur_script *sc, int phase, int topic, int32_t partition, const char *key,
+static void dur_script_add(dur_script *sc, int phase, int topic, int32_t partition, const char *key,
                            it_bytes b)
 {
 	if (sc->n == sc->cap) {
@@ -683,7 +588,7 @@ DUR_FN void dur_script_add(dur_script *sc, int phase, int topic, int32_t partiti
 		sc->phases = phase + 1;
 }
 
-DUR_FN void dur_script_free(dur_script *sc)
+void dur_script_free(dur_script *sc)
 {
 	for (size_t i = 0; i < sc->n; i++) {
 		free(sc->recs[i].key);
@@ -693,9 +598,7 @@ DUR_FN void dur_script_free(dur_script *sc)
 	memset(sc, 0, sizeof *sc);
 }
 
-/* Records [from, to) of the script to the set's input topics, each to its
- * explicit partition; waits until they are all delivered. */
-DUR_FN void dur_produce(const dur_set *s, const dur_script *sc, size_t from, size_t to)
+void dur_produce(const dur_set *s, const dur_script *sc, size_t from, size_t to)
 {
 	for (size_t i = from; i < to; i++) {
 		const dur_rec *r = &sc->recs[i];
@@ -704,8 +607,7 @@ DUR_FN void dur_produce(const dur_set *s, const dur_script *sc, size_t from, siz
 	it_flush(IT_WAIT_MS);
 }
 
-/* Index of the first record of `phase` or later. */
-DUR_FN size_t dur_phase_start(const dur_script *sc, int phase)
+size_t dur_phase_start(const dur_script *sc, int phase)
 {
 	size_t i = 0;
 	while (i < sc->n && sc->recs[i].phase < phase)
@@ -713,7 +615,7 @@ DUR_FN size_t dur_phase_start(const dur_script *sc, int phase)
 	return i;
 }
 
-DUR_FN uint32_t dur_fnv(const char *s)
+uint32_t dur_fnv(const char *s)
 {
 	uint32_t h = 2166136261u;
 	for (; *s; s++)
@@ -721,35 +623,7 @@ DUR_FN uint32_t dur_fnv(const char *s)
 	return h;
 }
 
-/* ---- the scripted scenario (crash and scale-out) --------------------------------------------
- *
- * Three phases; within a phase every lead's inputs are on one input topic,
- * so the order the daemon applies them in is the order of one partition's
- * log, whatever the consumer's interleaving of topics. Phases are
- * separated by a barrier (every input committed) in every run.
- *
- *   phase 0  profiles: "mx" leads (recent times, fit A or B, or a personal
- *            e-mail that disqualifies; some with a stale or newer second
- *            profile), "op" leads (old times, some of them from source
- *            "event", which fast-tracks); "ao" leads: sales activities for
- *            leads nobody knows (refused); undecodable records
- *   phase 1  engagement: "mx" leads a page view then a demo request ten
- *            hours ago (MQL; no deadline is due during the test); "op" and
- *            "eo" leads 1..10 events of every configured kind in January
- *            2026, some late, some duplicated by event id (every SLA
- *            deadline of theirs is long past: warnings, breaches,
- *            mql_decision recycling to NURTURE fire at once, in deadline
- *            order, before the lead's next input); an unknown event type,
- *            an event two days in the future, undecodable records
- *   phase 2  sales activities for the "mx" leads (touch, accept, qualify,
- *            revert, reject, some refused, some duplicated by activity id)
- *            and more engagement for the old leads (re-MQL from NURTURE
- *            after the cool-down)
- *
- * Nothing depends on the wall clock except "future" (two days ahead is
- * refused in any run) and the recent times, fixed once by the caller.
- * Needs lifecycle.nurture.review_days=3650 and state.lead_ttl=0 (no review
- * or eviction falls due during a run). */
+/* ---- the scripted scenario (crash and scale-out: see durability.h) ------------------------- */
 
 static const char *const dur_types[] = { "page_view", "email_open", "email_click",
 	                                     "content_download", "webinar_attended", "event_attended",
@@ -774,8 +648,8 @@ static const char *dur_pick_type(uint64_t *rng)
 	return dur_types[0];
 }
 
-static void dur_add_event(dur_script *sc, int phase, int32_t p, const char *lead, const char *id,
-                          int64_t at, const char *type, const char *content, const char *channel)
+void dur_add_event(dur_script *sc, int phase, int32_t p, const char *lead, const char *id,
+                   int64_t at, const char *type, const char *content, const char *channel)
 {
 	fd_engagement ev = { .event_id = id, .lead_id = lead, .occurred_at_ms = at, .type = type,
 		                 .channel = channel, .content_id = content, .campaign = "dur" };
@@ -790,8 +664,8 @@ static void dur_add_activity(dur_script *sc, int phase, int32_t p, const char *l
 	dur_script_add(sc, phase, DUR_IN_ACTIVITIES, p, lead, it_pb_activity(&a));
 }
 
-static void dur_add_profile(dur_script *sc, int phase, int32_t p, const char *lead, int64_t at,
-                            int fit, const char *source, const char *owner)
+void dur_add_profile(dur_script *sc, int phase, int32_t p, const char *lead, int64_t at,
+                     int fit, const char *source, const char *owner)
 {
 	static const char *const tech[] = { "kafka", "postgres" };
 	fd_profile pr = { .lead_id = lead, .updated_at_ms = at, .lead_source = source,
@@ -848,16 +722,8 @@ static void dur_add_junk(dur_script *sc, int phase, int topic, int32_t p, const 
 	dur_script_add(sc, phase, topic, p, key, b);
 }
 
-typedef struct dur_scenario_size {
-	int mixed;   /* "mx" leads */
-	int old;     /* "eo" + "op" leads */
-	int orphans; /* "ao" leads */
-} dur_scenario_size;
-
-/* Build the scenario (see above); `recent` is a time about ten hours ago,
- * the same for every run that is compared. */
-DUR_FN void dur_scenario(dur_script *sc, uint64_t seed, int partitions, dur_scenario_size size,
-                         int64_t recent)
+void dur_scenario(dur_script *sc, uint64_t seed, int partitions, dur_scenario_size size,
+                  int64_t recent)
 {
 	uint64_t rng = seed ^ UINT64_C(0x5eed5eed5eed);
 	char lead[64], id[96];
@@ -1008,17 +874,14 @@ DUR_FN void dur_scenario(dur_script *sc, uint64_t seed, int partitions, dur_scen
 	free(mx_fit);
 }
 
-/* "ten hours ago", rounded to the hour */
-DUR_FN int64_t dur_recent_base(void)
+int64_t dur_recent_base(void)
 {
 	return (it_now_ms() / FD_MS_HOUR) * FD_MS_HOUR - 10 * FD_MS_HOUR;
 }
 
 /* ---- runs -------------------------------------------------------------------------------- */
 
-/* Wait (bounded) until every input of the set is committed, failing at
- * once if `d` dies. */
-DUR_FN void dur_barrier(dur_set *s, dur_proc *d, int timeout_ms, const char *when)
+void dur_barrier(dur_set *s, dur_proc *d, int timeout_ms, const char *when)
 {
 	char diag[2048] = "";
 	int64_t deadline = dur_mono_ms() + timeout_ms;
@@ -1032,8 +895,7 @@ DUR_FN void dur_barrier(dur_set *s, dur_proc *d, int timeout_ms, const char *whe
 	}
 }
 
-/* Wait (bounded) until `d` restored every partition it was assigned. */
-DUR_FN void dur_wait_restored(dur_set *s, dur_proc *d, int timeout_ms)
+void dur_wait_restored(dur_set *s, dur_proc *d, int timeout_ms)
 {
 	int64_t deadline = dur_mono_ms() + timeout_ms;
 	while (!dur_restored_all(d, s->in[0])) {
@@ -1045,15 +907,7 @@ DUR_FN void dur_wait_restored(dur_set *s, dur_proc *d, int timeout_ms)
 	}
 }
 
-typedef struct dur_reader dur_reader;
-DUR_FN dur_reader *dur_reader_open(const dur_set *s);
-DUR_FN void dur_reader_catch_up(dur_reader *r, int timeout_ms);
-DUR_FN size_t dur_reader_count(const dur_reader *r);
-
-/* The uninterrupted run of a script: one daemon, phase by phase, each
- * committed before the next; stopped with SIGTERM; its outputs read to the
- * end. */
-DUR_FN dur_reader *dur_reference_run(dur_set *ref, const dur_script *sc, const char *test)
+dur_reader *dur_reference_run(dur_set *ref, const dur_script *sc, const char *test)
 {
 	int64_t t0 = dur_mono_ms();
 	dur_proc *d = dur_daemon("reference", dur_set_args(ref, NULL));
@@ -1071,20 +925,6 @@ DUR_FN dur_reader *dur_reference_run(dur_set *ref, const dur_script *sc, const c
 
 /* ---- reading outputs ------------------------------------------------------------------------ */
 
-typedef struct dur_msg {
-	int kind;               /* DUR_OUT_* */
-	int32_t partition;
-	int64_t offset;
-	char *key;              /* NUL-terminated; NULL if none */
-	uint8_t *value;         /* NULL: null value (tombstone) */
-	size_t len;
-	uint8_t *hdrs;          /* every header, serialised: name \0 size(8) bytes */
-	size_t hdrs_len;
-	char id[128];           /* ce_id, or "ROLE/PARTITION/OFFSET" for a dead letter */
-	char reason[320];       /* dead letters: funneld.error.reason */
-	int64_t read_ms;        /* wall clock when read */
-} dur_msg;
-
 struct dur_reader {
 	rd_kafka_t *rk;
 	const dur_set *set;
@@ -1092,12 +932,12 @@ struct dur_reader {
 	size_t n, cap;
 };
 
-DUR_FN size_t dur_reader_count(const dur_reader *r)
+size_t dur_reader_count(const dur_reader *r)
 {
 	return r->n;
 }
 
-DUR_FN dur_reader *dur_reader_open(const dur_set *s)
+dur_reader *dur_reader_open(const dur_set *s)
 {
 	static int serial;
 	dur_reader *r = calloc(1, sizeof *r);
@@ -1191,8 +1031,7 @@ static void dur_msg_fill(const dur_reader *r, dur_msg *o, const rd_kafka_message
 	}
 }
 
-/* Read for about `ms` milliseconds, appending what arrives. */
-DUR_FN void dur_reader_poll(dur_reader *r, int ms)
+void dur_reader_poll(dur_reader *r, int ms)
 {
 	int64_t deadline = dur_mono_ms() + ms;
 	for (;;) {
@@ -1215,9 +1054,7 @@ DUR_FN void dur_reader_poll(dur_reader *r, int ms)
 	}
 }
 
-/* Read until every output partition's position reached the end offset it
- * had when this was called; fails after timeout_ms. */
-DUR_FN void dur_reader_catch_up(dur_reader *r, int timeout_ms)
+void dur_reader_catch_up(dur_reader *r, int timeout_ms)
 {
 	const dur_set *s = r->set;
 	int n = DUR_OUTS * s->partitions;
@@ -1262,7 +1099,7 @@ DUR_FN void dur_reader_catch_up(dur_reader *r, int timeout_ms)
 	free(hi);
 }
 
-DUR_FN void dur_reader_close(dur_reader *r)
+void dur_reader_close(dur_reader *r)
 {
 	if (!r)
 		return;
@@ -1277,7 +1114,7 @@ DUR_FN void dur_reader_close(dur_reader *r)
 	free(r);
 }
 
-DUR_FN size_t dur_count(const dur_reader *r, int kind, const char *key)
+size_t dur_count(const dur_reader *r, int kind, const char *key)
 {
 	size_t n = 0;
 	for (size_t i = 0; i < r->n; i++)
@@ -1285,8 +1122,7 @@ DUR_FN size_t dur_count(const dur_reader *r, int kind, const char *key)
 	return n;
 }
 
-/* The i-th record of `kind` (and `key` unless NULL), in reading order. */
-DUR_FN const dur_msg *dur_nth(const dur_reader *r, int kind, const char *key, size_t nth)
+const dur_msg *dur_nth(const dur_reader *r, int kind, const char *key, size_t nth)
 {
 	for (size_t i = 0; i < r->n; i++)
 		if (r->msgs[i].kind == kind && (!key || (r->msgs[i].key && strcmp(r->msgs[i].key, key) == 0)) &&
@@ -1316,7 +1152,7 @@ static bool dur_same(const dur_msg *a, const dur_msg *b, bool headers)
 
 /* ---- describing records for failure messages --------------------------------------------- */
 
-DUR_FN const char *dur_describe(const dur_msg *m)
+const char *dur_describe(const dur_msg *m)
 {
 	static char bufs[4][900];
 	static int next;
@@ -1423,8 +1259,8 @@ typedef struct dur_diag {
 	size_t problems;
 } dur_diag;
 
-DUR_FN void dur_note(dur_diag *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-DUR_FN void dur_note(dur_diag *d, const char *fmt, ...)
+static void dur_note(dur_diag *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void dur_note(dur_diag *d, const char *fmt, ...)
 {
 	d->problems++;
 	if (d->problems > 12 || d->off >= sizeof d->text - 1)
@@ -1541,18 +1377,7 @@ static void dur_match(const dur_index *ref, const dur_index *got, int kind, bool
 	}
 }
 
-typedef struct dur_summary {
-	size_t ids[DUR_OUTS];    /* distinct ids (T, SLA, DL) or keys (scores, changelog) */
-	size_t copies[DUR_OUTS]; /* duplicate copies seen in the compared run */
-	size_t records[DUR_OUTS];
-} dur_summary;
-
-/* The compared run `got` against the uninterrupted `ref`: the same
- * transitions, SLA events and dead letters by id, every copy of an id
- * byte-identical (within each run and across the runs), the same last
- * LeadScore and the same last changelog record (final state, or tombstone)
- * per lead. Fails with the first differences. */
-DUR_FN dur_summary dur_compare(const dur_reader *ref, const dur_reader *got, const char *what)
+dur_summary dur_compare(const dur_reader *ref, const dur_reader *got, const char *what)
 {
 	dur_diag d = { .off = 0 };
 	dur_summary sum;
@@ -1585,10 +1410,7 @@ DUR_FN dur_summary dur_compare(const dur_reader *ref, const dur_reader *got, con
 	return sum;
 }
 
-/* Within one run: every copy of a transition, SLA event or dead letter id
- * is byte-identical, every record carries an id, no key moves partition.
- * Returns the counts. */
-DUR_FN dur_summary dur_check_copies(const dur_reader *got, const char *what)
+dur_summary dur_check_copies(const dur_reader *got, const char *what)
 {
 	dur_diag d = { .off = 0 };
 	dur_summary sum;
@@ -1609,17 +1431,8 @@ DUR_FN dur_summary dur_check_copies(const dur_reader *got, const char *what)
 
 /* ---- partition ownership ------------------------------------------------------------------- */
 
-typedef struct dur_owned {
-	int instance;        /* index into the caller's process array */
-	int32_t partition;
-	int64_t from, to;    /* wall clock ms: "assigned:" .. "dropped from memory" (or exit) */
-} dur_owned;
-
-/* Intervals during which process `p` owned partitions of `topic`: from
- * its "assigned:" line to the "partition N: ... dropped from memory" line
- * that follows "revoked:"/"lost:" (after the drain), or to its exit. */
-DUR_FN size_t dur_ownership(const dur_proc *p, int instance, const char *topic, dur_owned *out,
-                            size_t max)
+size_t dur_ownership(const dur_proc *p, int instance, const char *topic, dur_owned *out,
+                     size_t max)
 {
 	char *log = dur_log(p);
 	size_t n = 0;
@@ -1676,10 +1489,8 @@ static int dur_cmp_owned(const void *a, const void *b)
 	return x->from < y->from ? -1 : x->from > y->from;
 }
 
-/* No partition of `topic` was owned by two of `procs` at once; every
- * partition was owned by someone. Prints the intervals. */
-DUR_FN void dur_assert_exclusive_ownership(dur_proc *const *procs, size_t n_procs, const char *topic,
-                                           int partitions)
+void dur_assert_exclusive_ownership(dur_proc *const *procs, size_t n_procs, const char *topic,
+                                    int partitions)
 {
 	dur_owned all[1024];
 	size_t n = 0;
@@ -1721,9 +1532,7 @@ DUR_FN void dur_assert_exclusive_ownership(dur_proc *const *procs, size_t n_proc
 
 /* ---- admin HTTP ------------------------------------------------------------------------------- */
 
-/* A loopback TCP port that was free a moment ago (the config refuses
- * admin.port=0, so the test picks one: bind to port 0, read it, close). */
-DUR_FN int dur_free_port(void)
+int dur_free_port(void)
 {
 	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	cr_assert(fd >= 0, "socket: %s", strerror(errno));
@@ -1737,9 +1546,7 @@ DUR_FN int dur_free_port(void)
 	return ntohs(sa.sin_port);
 }
 
-/* The port from the daemon's "admin HTTP on http://ADDR:PORT/" line, waiting
- * at most timeout_ms for it. */
-DUR_FN int dur_admin_port(dur_proc *p, int timeout_ms)
+int dur_admin_port(dur_proc *p, int timeout_ms)
 {
 	int64_t deadline = dur_mono_ms() + timeout_ms;
 	for (;;) {
@@ -1762,9 +1569,7 @@ DUR_FN int dur_admin_port(dur_proc *p, int timeout_ms)
 	}
 }
 
-/* GET http://127.0.0.1:port/path; returns the status (or -1) and the body
- * (malloc'ed) in *body. */
-DUR_FN int dur_http_get(int port, const char *path, char **body)
+int dur_http_get(int port, const char *path, char **body)
 {
 	*body = NULL;
 	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -1813,7 +1618,7 @@ DUR_FN int dur_http_get(int port, const char *path, char **body)
 }
 
 /* The value of an unlabelled metric in a Prometheus text body, or NAN. */
-DUR_FN double dur_metric(const char *body, const char *name)
+static double dur_metric(const char *body, const char *name)
 {
 	size_t nl = strlen(name);
 	for (const char *line = body; line && *line;) {
@@ -1826,8 +1631,7 @@ DUR_FN double dur_metric(const char *body, const char *name)
 	return NAN;
 }
 
-/* /metrics, asserting 200. */
-DUR_FN double dur_get_metric(int port, const char *name)
+double dur_get_metric(int port, const char *name)
 {
 	char *body = NULL;
 	int status = dur_http_get(port, "/metrics", &body);
@@ -1837,5 +1641,3 @@ DUR_FN double dur_get_metric(int port, const char *name)
 	free(body);
 	return v;
 }
-
-#endif /* FUNNELD_IT_DURABILITY_H */

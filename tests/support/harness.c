@@ -1,6 +1,6 @@
 /*
- * harness.c — the integration-test harness (see harness.h). Compiled into
- * each test executable by `#include "harness.c"`.
+ * harness.c — the integration-test harness (see harness.h). Built once into
+ * the funneld_testsupport library that every integration test links.
  *
  * Process handling is plain POSIX: posix_spawn with pipes (dev-broker) or
  * a log file (funneld run) as stdio, waitpid with WNOHANG polled against a
@@ -1143,7 +1143,10 @@ void it_wait_committed_at_end(const char *group, int timeout_ms)
  * Runs in Criterion's runner process after each test: prints the logs of a
  * failed test and kills any funneld process the test left behind (a worker
  * that crashed never ran its .fini). A pid is killed only if its command
- * line names this test's scratch directory, so a recycled pid is safe. */
+ * line names this test's scratch directory, so a recycled pid is safe.
+ * The hook lives in this object file, which the linker takes from the
+ * library for every test that calls the harness (durability.c calls it
+ * too), and for no other. */
 
 static bool it_pid_is_ours(int pid, const char *dir)
 {

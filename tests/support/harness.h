@@ -26,9 +26,12 @@
  * hook in Criterion's runner process, which also prints the logs of a
  * failed test.
  *
- * CMake builds each tests/integration/test_*.c as its own executable, so a
- * test file compiles the harness in with `#include "harness.c"` (once),
- * after including this header.
+ * CMake builds the sources of tests/support (this harness and the
+ * durability helpers) once, as the static library funneld_testsupport,
+ * and links it into each integration test's executable; a test includes
+ * this header, never harness.c. The harness keeps its state (the test's
+ * environment, processes, clients) in harness.c, one copy per test
+ * process.
  *
  * What it is not: it knows nothing of the daemon's internals; it talks to
  * it only through the command line, Kafka and signals.
