@@ -48,7 +48,7 @@
 #define PREFETCH_AHEAD 8           /* inputs whose leads are prefetched ahead */
 #define DEADLINE_TIMER_MAX_MS 3600e3 /* re-arm at least hourly (the clock may jump) */
 #define DEFAULT_TICK_MS 1000
-#define DRAIN_MAX_MS (60 * 1000)   /* outputs still unacknowledged after this stay uncommitted */
+#define DRAIN_MAX_MS 60000         /* outputs still unacknowledged after this stay uncommitted */
 #define DRAIN_POLL_MS 50
 #define START_RETRY_S 1            /* between metadata attempts while brokers are away */
 #define LEAD_CAP_LOG_MS 10000      /* the lead-cap line, at most this often */
