@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it: installs missing Debian packages,
 # checks the include layering (scripts/layers.sh), builds with warnings as
-# errors and runs every test (unit, config, proto, integration), then builds again under AddressSanitizer +
+# errors and runs every test (unit, config, proto, integration on the mock
+# broker, then integration and kafka-only tests on Apache Kafka), then builds again under AddressSanitizer +
 # UndefinedBehaviorSanitizer and runs every test again, then runs clang-tidy
 # over src/ (scripts/lint.sh) and the unit tests under valgrind
 # (scripts/valgrind.sh, on the plain build).
@@ -13,15 +14,33 @@ jobs=$(nproc)
 echo "== layering (scripts/layers.sh)"
 scripts/layers.sh
 
+# The real-broker tier (kafka/*: Apache Kafka from scripts/kafka.sh): in CI
+# a missing Java, Maven or broker is a failure, so fetch them first;
+# elsewhere it runs when java and mvn are installed and is skipped (with one
+# line saying how to enable it) when they are not.
+kafka_tier=AUTO
+if [ "${CI:-}" = true ] || [ "${FUNNELD_KAFKA_TESTS:-}" = ON ]; then
+	echo "== fetching Apache Kafka (scripts/kafka.sh fetch)"
+	scripts/kafka.sh fetch
+	kafka_tier=ON
+fi
+
 echo "== build (warnings are errors)"
-cmake -S . -B build-ci -DCMAKE_BUILD_TYPE=RelWithDebInfo -DFUNNELD_WERROR=ON >/dev/null
+cmake -S . -B build-ci -DCMAKE_BUILD_TYPE=RelWithDebInfo -DFUNNELD_WERROR=ON \
+      -DFUNNELD_KAFKA_TESTS="$kafka_tier" >/dev/null
 cmake --build build-ci -j"$jobs"
-echo "== tests"
-ctest --test-dir build-ci --output-on-failure -j"$jobs"
+echo "== tests (unit, config, proto; integration on the embedded mock broker)"
+ctest --test-dir build-ci --output-on-failure -j"$jobs" -LE kafka
+if ctest --test-dir build-ci -N -L kafka | grep -q 'kafka/'; then
+	echo "== tests on Apache Kafka (kafka/*, one cluster per test, serial)"
+	ctest --test-dir build-ci --output-on-failure -L kafka
+else
+	echo "== tests on Apache Kafka: skipped (no java or mvn; scripts/kafka.sh fetch installs them)"
+fi
 
 echo "== build (ASan + UBSan)"
 cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DFUNNELD_WERROR=ON -DFUNNELD_SANITIZE=ON \
-      -DFUNNELD_BENCH=OFF >/dev/null
+      -DFUNNELD_BENCH=OFF -DFUNNELD_KAFKA_TESTS=OFF >/dev/null
 cmake --build build-asan -j"$jobs"
 echo "== tests under ASan + UBSan"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \

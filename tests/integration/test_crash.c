@@ -42,6 +42,10 @@
  * Not verified: how many copies a crash causes (at-least-once allows
  * any), intermediate LeadScores (their number depends on commit timing).
  *
+ * On a real broker (FUNNELD_IT_BROKER=kafka) the same scenario runs again
+ * under exactly_once, where a read_committed reader must see no duplicate
+ * at all: aborted transactions invisible, each output exactly once.
+ *
  * persisted_state_does_not_depend_on_commit_timing pins, without a crash,
  * the one difference the comparison has found so far (see its comment).
  */
@@ -74,8 +78,14 @@ static void init(void)
 
 TestSuite(crash, .init = init, .fini = dur_teardown, .timeout = 480);
 
-Test(crash, kill9_at_random_points_then_restart_equals_uninterrupted_run)
+/* The scenario, the reference run, DUR_KILLS kill -9 and the comparison.
+ * exactly_once (`eos`): both runs commit in transactions, and the crashed
+ * run must show no duplicate at all to a read_committed reader (aborted
+ * transactions invisible), not merely byte-identical copies. */
+static void crash_run(bool eos)
 {
+	if (eos)
+		it_override("processing.guarantee=exactly_once");
 	uint64_t seed = dur_seed("crash");
 	uint64_t rng = seed;
 	dur_script sc = { 0 };
@@ -195,12 +205,37 @@ Test(crash, kill9_at_random_points_then_restart_equals_uninterrupted_run)
 	             sum.ids[DUR_OUT_SLA]);
 	cr_assert_gt(sum.ids[DUR_OUT_DEAD_LETTERS], 10, "the scenario made only %zu dead letters",
 	             sum.ids[DUR_OUT_DEAD_LETTERS]);
+	if (eos) {
+		cr_assert_eq(sum.copies[DUR_OUT_TRANSITIONS], 0, "%zu duplicate transitions under "
+		             "exactly_once", sum.copies[DUR_OUT_TRANSITIONS]);
+		cr_assert_eq(sum.copies[DUR_OUT_SLA], 0, "%zu duplicate SLA events under exactly_once",
+		             sum.copies[DUR_OUT_SLA]);
+		cr_assert_eq(sum.copies[DUR_OUT_DEAD_LETTERS], 0, "%zu duplicate dead letters under "
+		             "exactly_once", sum.copies[DUR_OUT_DEAD_LETTERS]);
+		dur_trace("crash: exactly_once: 0 duplicates over %d kills (%zu transitions, %zu SLA "
+		          "events, %zu dead letters)", kills, sum.ids[DUR_OUT_TRANSITIONS],
+		          sum.ids[DUR_OUT_SLA], sum.ids[DUR_OUT_DEAD_LETTERS]);
+	}
 
 	dur_reader_close(got);
 	dur_reader_close(want);
 	dur_set_free(&ref);
 	dur_set_free(&run);
 	dur_script_free(&sc);
+}
+
+Test(crash, kill9_at_random_points_then_restart_equals_uninterrupted_run)
+{
+	crash_run(false);
+}
+
+/* Only a real broker can show it: the mock stores no transactional offsets
+ * and shows aborted records to read_committed consumers (DESIGN section 9). */
+Test(crash, exactly_once_kill9_at_random_points_shows_every_output_exactly_once)
+{
+	if (!it_real_broker())
+		cr_skip_test("needs a real broker (FUNNELD_IT_BROKER=kafka)");
+	crash_run(true);
 }
 
 /* The last applied input of a lead, per its last changelog record. */

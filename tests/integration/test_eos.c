@@ -59,8 +59,13 @@
 #define PARTITIONS 3
 #define N_LEADS 20
 
+/* Every test here injects request errors into the dev-broker: they run on
+ * the mock only (the real-broker tier proves exactly-once with kill -9 and
+ * a real fence instead, test_kafka_eos). */
 static void init(void)
 {
+	if (it_real_broker())
+		return;
 	it_setup(PARTITIONS);
 	it_override("processing.guarantee=exactly_once");
 	it_override("processing.commit_interval=2s");
@@ -201,6 +206,7 @@ static size_t rollbacks(dur_proc *d, long *leads)
 
 static void abortable(const char *fault, bool every_copy_visible)
 {
+	it_require_mock("request error injection");
 	dur_script sc = { 0 };
 	build(&sc);
 	dur_set ref, run;
@@ -277,6 +283,7 @@ Test(eos, abortable_produce_error_rolls_back_and_replays)
 
 Test(eos, fatal_fencing_error_stops_without_committing)
 {
+	it_require_mock("request error injection");
 	dur_script sc = { 0 };
 	build(&sc);
 	dur_set run;

@@ -67,6 +67,9 @@ static struct {
 	fd_config cfg;
 	bool cfg_loaded;
 
+	bool real;       /* FUNNELD_IT_BROKER=kafka: Apache Kafka via scripts/kafka.sh */
+	int brokers;     /* nodes of the real cluster (it_setup_brokers) */
+	char kafka_dir[1100];
 	it_proc broker;
 	int broker_in;   /* write end of the broker's stdin */
 	int broker_out;  /* read end of its stdout */
@@ -351,8 +354,16 @@ static bool it_broker_line(char *out, size_t size, int timeout_ms)
 	}
 }
 
+static void it_kafka_start(void);
+static const char *it_kafka_command(const char *cmd);
+static void it_kafka_stop(void);
+
 static void it_broker_start(void)
 {
+	if (it.real) {
+		it_kafka_start();
+		return;
+	}
 	int in[2], out[2];
 	cr_assert_eq(pipe(in), 0);
 	cr_assert_eq(pipe(out), 0);
@@ -388,6 +399,8 @@ static void it_broker_start(void)
 
 const char *it_broker_command(const char *cmd)
 {
+	if (it.real)
+		return it_kafka_command(cmd);
 	static char reply[512];
 	char buf[512];
 	int n = snprintf(buf, sizeof buf, "%s\n", cmd);
@@ -400,7 +413,20 @@ const char *it_broker_command(const char *cmd)
 void it_broker_ok(const char *cmd)
 {
 	const char *reply = it_broker_command(cmd);
-	cr_assert(strncmp(reply, "ok", 2) == 0, "dev-broker answered '%s' to '%s'", reply, cmd);
+	cr_assert(strncmp(reply, "ok", 2) == 0, "%s answered '%s' to '%s'", it.real ? "kafka" : "dev-broker",
+	          reply, cmd);
+}
+
+bool it_real_broker(void)
+{
+	const char *b = getenv("FUNNELD_IT_BROKER");
+	return b && strcmp(b, "kafka") == 0;
+}
+
+void it_require_mock(const char *why)
+{
+	if (it_real_broker())
+		cr_skip_test("mock-only (%s)", why);
 }
 
 /* ---- environment ------------------------------------------------------------------ */
@@ -479,12 +505,205 @@ static rd_kafka_conf_t *it_kafka_conf(void)
 	return c;
 }
 
+/* ---- Apache Kafka (FUNNELD_IT_BROKER=kafka) ----------------------------------- */
+
+/* Run `scripts/kafka.sh ARGS...` for this test's cluster (FUNNELD_KAFKA_DIR
+ * = the scratch directory's kafka/); its stderr goes to broker.log. Returns
+ * the last line it printed (static buffer); asserts it succeeded within
+ * timeout_ms. */
+static const char *it_kafka_script(const char *const *args, int timeout_ms)
+{
+	static char last[512];
+	char script[1200];
+	snprintf(script, sizeof script, "%s/scripts/kafka.sh", FUNNELD_SOURCE_DIR);
+	char *argv[12] = { it_str("/bin/bash"), script };
+	size_t k = 2;
+	for (size_t i = 0; args[i] && k < 11; i++)
+		argv[k++] = it_str(args[i]);
+	argv[k] = NULL;
+	setenv("FUNNELD_KAFKA_DIR", it.kafka_dir, 1);
+	int out[2];
+	cr_assert_eq(pipe(out), 0);
+	/* only the script's stdout may hold the write end: the brokers it
+	 * leaves running must not keep the pipe open */
+	fcntl(out[0], F_SETFD, FD_CLOEXEC);
+	fcntl(out[1], F_SETFD, FD_CLOEXEC);
+	int log = it_open_log(it.broker.log);
+	int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	pid_t pid = it_spawn(argv, null, out[1], log);
+	close(out[1]);
+	close(log);
+	close(null);
+	char buf[8192];
+	size_t len = 0;
+	int64_t deadline = it_mono_ms() + timeout_ms;
+	for (;;) {
+		int64_t left = deadline - it_mono_ms();
+		struct pollfd pfd = { out[0], POLLIN, 0 };
+		int r = left > 0 ? poll(&pfd, 1, (int)(left > 500 ? 500 : left)) : 0;
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0 && left <= 0) {
+			kill(pid, SIGKILL);
+			waitpid(pid, NULL, 0);
+			close(out[0]);
+			cr_assert_fail("scripts/kafka.sh %s: no answer within %d ms (log: %s)", args[0],
+			               timeout_ms, it.broker.log);
+		}
+		if (r <= 0)
+			continue;
+		ssize_t got = read(out[0], buf + len, sizeof buf - len - 1);
+		if (got <= 0)
+			break;
+		len += (size_t)got;
+		if (len >= sizeof buf - 1) /* keep the tail */
+			len = 0;
+	}
+	close(out[0]);
+	int status = 0;
+	waitpid(pid, &status, 0);
+	buf[len] = '\0';
+	while (len > 0 && buf[len - 1] == '\n')
+		buf[--len] = '\0';
+	const char *nl = strrchr(buf, '\n');
+	snprintf(last, sizeof last, "%.511s", nl ? nl + 1 : buf);
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		char *text = it_read_file(it.broker.log);
+		cr_assert_fail("scripts/kafka.sh %s failed (status %d); its log:\n%s", args[0], status,
+		               text ? it_tail(text, 4000) : "(none)");
+	}
+	return last;
+}
+
+void it_create_topic(const char *name, int partitions, const char *const *configs)
+{
+	rd_kafka_conf_t *c = it_kafka_conf();
+	char err[512];
+	rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, c, err, sizeof err);
+	cr_assert_not_null(rk, "admin client: %s", err);
+	rd_kafka_NewTopic_t *nt = rd_kafka_NewTopic_new(name, partitions, -1, err, sizeof err);
+	cr_assert_not_null(nt, "topic %s: %s", name, err);
+	for (size_t i = 0; configs && configs[i] && configs[i + 1]; i += 2)
+		rd_kafka_NewTopic_set_config(nt, configs[i], configs[i + 1]);
+	rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
+	rd_kafka_CreateTopics(rk, &nt, 1, NULL, q);
+	rd_kafka_event_t *ev = rd_kafka_queue_poll(q, IT_WAIT_MS);
+	cr_assert_not_null(ev, "CreateTopics %s: no answer", name);
+	cr_assert_eq(rd_kafka_event_error(ev), RD_KAFKA_RESP_ERR_NO_ERROR, "CreateTopics %s: %s",
+	             name, rd_kafka_event_error_string(ev));
+	size_t n;
+	const rd_kafka_topic_result_t **res =
+		rd_kafka_CreateTopics_result_topics(rd_kafka_event_CreateTopics_result(ev), &n);
+	cr_assert_eq(n, 1);
+	rd_kafka_resp_err_t terr = rd_kafka_topic_result_error(res[0]);
+	cr_assert(terr == RD_KAFKA_RESP_ERR_NO_ERROR || terr == RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS,
+	          "CreateTopics %s: %s", name, rd_kafka_topic_result_error_string(res[0]));
+	rd_kafka_event_destroy(ev);
+	rd_kafka_queue_destroy(q);
+	rd_kafka_NewTopic_destroy(nt);
+	/* wait until every partition has a leader (metadata propagates) */
+	int64_t deadline = it_mono_ms() + IT_WAIT_MS;
+	for (;;) {
+		const struct rd_kafka_metadata *md = NULL;
+		rd_kafka_topic_t *t = rd_kafka_topic_new(rk, name, NULL);
+		bool ready = false;
+		if (rd_kafka_metadata(rk, 0, t, &md, 2000) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+			ready = md->topic_cnt == 1 && !md->topics[0].err &&
+			        md->topics[0].partition_cnt == partitions;
+			for (int i = 0; ready && i < md->topics[0].partition_cnt; i++)
+				ready = md->topics[0].partitions[i].leader >= 0;
+			rd_kafka_metadata_destroy(md);
+		}
+		rd_kafka_topic_destroy(t);
+		if (ready)
+			break;
+		cr_assert_lt(it_mono_ms(), deadline, "topic %s has no leaders after %d ms", name,
+		             IT_WAIT_MS);
+		it_sleep_ms(100);
+	}
+	rd_kafka_destroy(rk);
+}
+
+/* A cluster of its own, then the topics dev-broker would create: the three
+ * inputs and the four outputs with the test's partition count (the daemon
+ * creates its changelog itself, compacted). */
+static void it_kafka_start(void)
+{
+	snprintf(it.broker.name, sizeof it.broker.name, "kafka");
+	snprintf(it.broker.log, sizeof it.broker.log, "%s/broker.log", it.dir);
+	snprintf(it.kafka_dir, sizeof it.kafka_dir, "%s/kafka", it.dir);
+	char owner[32], brokers[16];
+	snprintf(owner, sizeof owner, "%d", (int)getpid());
+	snprintf(brokers, sizeof brokers, "%d", it.brokers > 0 ? it.brokers : 1);
+	const char *args[] = { "start", "--brokers", brokers, "--owner", owner, NULL };
+	/* the first run may fetch the broker with Maven */
+	const char *line = it_kafka_script(args, 600000);
+	cr_assert(strchr(line, ':') != NULL, "scripts/kafka.sh start printed no bootstrap: '%s'", line);
+	snprintf(it.bootstrap, sizeof it.bootstrap, "%s", line);
+	fd_config cfg;
+	fd_config_defaults(&cfg);
+	char err[1024];
+	cr_assert_eq(fd_config_load(&cfg, it.conf, NULL, 0, err, sizeof err), 0, "%s", err);
+	const fd_topics *t = &cfg.settings.topics;
+	const char *names[] = { t->engagement, t->profiles, t->activities, t->transitions, t->sla,
+		                    t->scores, t->dead_letters };
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+		it_create_topic(names[i], it.partitions, NULL);
+	fd_config_free(&cfg);
+}
+
+/* dev-broker's commands, on a real cluster: "create T N", "down I" (kill -9
+ * node I), "up I" (restart it); the mock's fault injections (request
+ * errors, rtt) have no equivalent: a test that needs them calls
+ * it_require_mock(). */
+static const char *it_kafka_command(const char *cmd)
+{
+	char name[256];
+	int n;
+	if (sscanf(cmd, "create %255s %d", name, &n) == 2) {
+		it_create_topic(name, n, NULL);
+		return "ok";
+	}
+	if (sscanf(cmd, "down %d", &n) == 1) {
+		char node[16];
+		snprintf(node, sizeof node, "%d", n);
+		const char *args[] = { "kill", node, NULL };
+		it_kafka_script(args, IT_WAIT_MS);
+		return "ok";
+	}
+	if (sscanf(cmd, "up %d", &n) == 1) {
+		char node[16];
+		snprintf(node, sizeof node, "%d", n);
+		const char *args[] = { "restart", node, NULL };
+		it_kafka_script(args, 120000);
+		return "ok";
+	}
+	cr_assert_fail("'%s' has no equivalent on a real broker (call it_require_mock first)", cmd);
+	return "error";
+}
+
+static void it_kafka_stop(void)
+{
+	if (!it.kafka_dir[0])
+		return;
+	const char *args[] = { "stop", NULL };
+	it_kafka_script(args, 60000);
+	it.kafka_dir[0] = '\0';
+}
+
 void it_setup(int partitions)
 {
+	it_setup_brokers(partitions, 1);
+}
+
+void it_setup_brokers(int partitions, int brokers)
+{
 	memset(&it, 0, sizeof it);
+	it.brokers = brokers;
 	it.active = true;
 	it.broker_in = it.broker_out = -1;
 	it.partitions = partitions;
+	it.real = it_real_broker();
 
 	char base[1100];
 	snprintf(base, sizeof base, "%s/it-tmp", FUNNELD_BINARY_DIR);
@@ -525,7 +744,10 @@ void it_teardown(void)
 	}
 	if (it.broker_in >= 0)
 		close(it.broker_in);
-	it_stop_proc(&it.broker);
+	if (it.real)
+		it_kafka_stop();
+	else
+		it_stop_proc(&it.broker);
 	if (it.broker_out >= 0)
 		close(it.broker_out);
 	it.broker_in = it.broker_out = -1;

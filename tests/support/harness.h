@@ -3,6 +3,10 @@
  * dev-broker (librdkafka's mock cluster in a process of its own), driven
  * from a Criterion test through real Kafka clients.
  *
+ * The broker is chosen per run: the dev-broker by default, Apache Kafka
+ * with FUNNELD_IT_BROKER=kafka (see it_real_broker); the same tests run on
+ * both, the few that need the mock's fault injection skip on Kafka.
+ *
  * What a test gets:
  *  - a scratch directory per test (FUNNELD_BINARY_DIR/it-tmp/SUITE.TEST)
  *    holding a copy of config/funneld.conf and the logs of every process;
@@ -63,6 +67,23 @@
  * `partitions` partitions per configured topic. Call from .init (or first
  * thing in the test). */
 void it_setup(int partitions);
+
+/* The same on a real cluster of `brokers` nodes (with the mock: one
+ * dev-broker whatever `brokers` says). */
+void it_setup_brokers(int partitions, int brokers);
+
+/* Which broker this run uses: FUNNELD_IT_BROKER=kafka selects Apache Kafka
+ * (a cluster of the test's own from scripts/kafka.sh, stopped at teardown
+ * or when the test process dies); anything else, the dev-broker. */
+bool it_real_broker(void);
+
+/* Skip the test on a real broker: it needs the mock's fault injection
+ * (`why` says which). */
+void it_require_mock(const char *why);
+
+/* Create topic `name` (pairs of config name, value in `configs`, NULL-
+ * terminated; may be NULL) and wait until every partition has a leader. */
+void it_create_topic(const char *name, int partitions, const char *const *configs);
 
 /* Stop every process the test started (SIGTERM, then SIGKILL after 5 s),
  * destroy the Kafka clients. Safe to call twice. Use as .fini. */
