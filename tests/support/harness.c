@@ -626,7 +626,7 @@ void it_create_topic(const char *name, int partitions, const char *const *config
 
 /* A cluster of its own, then the topics dev-broker would create: the three
  * inputs and the four outputs with the test's partition count (the daemon
- * creates its changelog itself, compacted). */
+ * creates its changelog itself, compacted); none with partitions 0. */
 static void it_kafka_start(void)
 {
 	snprintf(it.broker.name, sizeof it.broker.name, "kafka");
@@ -647,7 +647,7 @@ static void it_kafka_start(void)
 	const fd_topics *t = &cfg.settings.topics;
 	const char *names[] = { t->engagement, t->profiles, t->activities, t->transitions, t->sla,
 		                    t->scores, t->dead_letters };
-	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+	for (size_t i = 0; it.partitions > 0 && i < sizeof names / sizeof names[0]; i++)
 		it_create_topic(names[i], it.partitions, NULL);
 	fd_config_free(&cfg);
 }

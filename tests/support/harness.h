@@ -69,7 +69,8 @@
 void it_setup(int partitions);
 
 /* The same on a real cluster of `brokers` nodes (with the mock: one
- * dev-broker whatever `brokers` says). */
+ * dev-broker whatever `brokers` says). On a real cluster, partitions 0
+ * creates no topic at all (the test creates its own). */
 void it_setup_brokers(int partitions, int brokers);
 
 /* Which broker this run uses: FUNNELD_IT_BROKER=kafka selects Apache Kafka
