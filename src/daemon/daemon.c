@@ -388,6 +388,9 @@ static void on_restore(evutil_socket_t fd, short what, void *arg)
 	case FD_RESTORE_IDLE:
 		schedule_restore(d, FD_RESTORE_IDLE_MS);
 		return;
+	case FD_RESTORE_RETRY:
+		schedule_restore(d, FD_RESTORE_RETRY_MS);
+		return;
 	case FD_RESTORE_MORE:
 		schedule_restore(d, 0);
 		return;

@@ -32,6 +32,9 @@ struct fd_restore {
 	fd_restore_stats stats;
 	/* partitions assigned but paused until their state is restored */
 	int32_t *queue;          /* waiting; the one in progress is `partition` */
+	int32_t waiting_for;     /* the head of the queue, retrying its begin; -1: none */
+	double waiting_since;
+	bool retrying;           /* its begin met a transient error (logged once) */
 	size_t n_queue, cap_queue;
 	int32_t *restored;       /* restored, paused until the queue is empty */
 	size_t n_restored, cap_restored;
@@ -49,6 +52,7 @@ fd_restore *fd_restore_new(const char *topic, rd_kafka_conf_t *conf, char *errst
 	}
 	snprintf(r->topic, sizeof r->topic, "%s", topic);
 	r->partition = -1;
+	r->waiting_for = -1;
 	char e[512];
 	if (rd_kafka_conf_set(conf, "enable.partition.eof", "true", e, sizeof e) ||
 	    rd_kafka_conf_set(conf, "enable.auto.commit", "false", e, sizeof e)) {
@@ -120,8 +124,28 @@ static void apply_record(fd_restore *cl, const rd_kafka_message_t *m, fd_engine 
 	}
 }
 
-static int begin(fd_restore *cl, int32_t partition, char *errstr,
-                               size_t errstr_size)
+/* Errors a broker or a young topic recovers from by itself: a changelog
+ * created a moment ago is not yet in the reader's metadata, or its leader
+ * is moving. */
+static bool transient(rd_kafka_resp_err_t err)
+{
+	switch (err) {
+	case RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION:
+	case RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC:
+	case RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART:
+	case RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE:
+	case RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION:
+	case RD_KAFKA_RESP_ERR__TIMED_OUT:
+	case RD_KAFKA_RESP_ERR__TRANSPORT:
+	case RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* 0: begun; 1: a transient error (errstr), try again later; -1: failed. */
+static int begin(fd_restore *cl, int32_t partition, char *errstr, size_t errstr_size)
 {
 	int64_t lo = 0, hi = 0;
 	rd_kafka_resp_err_t err =
@@ -130,7 +154,7 @@ static int begin(fd_restore *cl, int32_t partition, char *errstr,
 	if (err) {
 		snprintf(errstr, errstr_size, "changelog %s [%" PRId32 "]: watermarks: %s", cl->topic,
 		         partition, rd_kafka_err2str(err));
-		return -1;
+		return transient(err) ? 1 : -1;
 	}
 	cl->partition = partition;
 	cl->started = cl->last_progress = mono();
@@ -212,10 +236,14 @@ int fd_restore_partition(fd_restore *cl, int32_t partition, fd_engine *e,
                          fd_restore_stats *st, char *errstr, size_t errstr_size)
 {
 	memset(st, 0, sizeof *st);
-	if (begin(cl, partition, errstr, errstr_size) != 0)
+	double give_up = mono() + NO_PROGRESS_S;
+	int rc;
+	while ((rc = begin(cl, partition, errstr, errstr_size)) > 0 && mono() < give_up)
+		rd_kafka_poll(cl->reader, 100);
+	if (rc != 0)
 		return -1;
 	for (;;) {
-		int rc = step(cl, e, BLOCKING_STEP_RECORDS, st, errstr, errstr_size);
+		rc = step(cl, e, BLOCKING_STEP_RECORDS, st, errstr, errstr_size);
 		if (rc < 0)
 			return -1;
 		if (rc > 0)
@@ -246,6 +274,8 @@ bool fd_restore_forget(fd_kafka *k, int32_t p)
 {
 	fd_restore *r = k->restore;
 	bool cancelled = r->partition == p;
+	if (r->waiting_for == p)
+		r->waiting_for = -1;
 	for (size_t i = 0; i < r->n_restored; i++)
 		if (r->restored[i] == p) {
 			r->restored[i] = r->restored[--r->n_restored];
@@ -283,14 +313,28 @@ fd_restore_result fd_restore_work(fd_kafka *k, fd_engine *e)
 			return FD_RESTORE_DONE;
 		}
 		int32_t p = r->queue[0];
-		memmove(r->queue, r->queue + 1, --r->n_queue * sizeof *r->queue);
-		memset(&r->stats, 0, sizeof r->stats);
-		fd_log(FD_LOG_NOTICE, "partition %" PRId32 ": restoring from %s", p, r->topic);
-		if (begin(r, p, err, sizeof err) != 0) {
+		if (r->waiting_for != p) {
+			r->waiting_for = p;
+			r->waiting_since = mono();
+			memset(&r->stats, 0, sizeof r->stats);
+			fd_log(FD_LOG_NOTICE, "partition %" PRId32 ": restoring from %s", p, r->topic);
+		}
+		int rc = begin(r, p, err, sizeof err);
+		if (rc > 0 && mono() - r->waiting_since <= NO_PROGRESS_S) {
+			if (!r->retrying)
+				fd_log(FD_LOG_INFO, "partition %" PRId32 ": %s; retrying for up to %d s", p, err,
+				       NO_PROGRESS_S);
+			r->retrying = true;
+			return FD_RESTORE_RETRY;
+		}
+		r->retrying = false;
+		if (rc != 0) {
 			fd_kafka_fail(k, FD_LOG_CRIT, "partition %" PRId32 ": restore failed: %s; stopping",
 			              p, err);
 			return FD_RESTORE_FAILED;
 		}
+		r->waiting_for = -1;
+		memmove(r->queue, r->queue + 1, --r->n_queue * sizeof *r->queue);
 		count(k);
 	}
 	int32_t p = r->partition;

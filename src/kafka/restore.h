@@ -32,6 +32,7 @@
 
 #define FD_RESTORE_STEP_RECORDS 5000 /* records imported per step */
 #define FD_RESTORE_IDLE_MS 5         /* retry delay when a step read nothing */
+#define FD_RESTORE_RETRY_MS 200      /* retry delay after a transient error */
 
 typedef struct fd_restore_stats {
 	uint64_t records;      /* changelog records read */
@@ -65,12 +66,16 @@ typedef enum fd_restore_result {
 	                           without its state */
 	FD_RESTORE_DONE = 0,    /* nothing queued: restored partitions may resume */
 	FD_RESTORE_MORE = 1,    /* call again at once */
-	FD_RESTORE_IDLE = 2     /* nothing to read yet: call again in
+	FD_RESTORE_IDLE = 2,    /* nothing to read yet: call again in
 	                           FD_RESTORE_IDLE_MS */
+	FD_RESTORE_RETRY = 3    /* the changelog partition is not ready (a young
+	                           topic, a moving leader): call again in
+	                           FD_RESTORE_RETRY_MS; after 60 s it fails */
 } fd_restore_result;
 
 /* One bounded step: begin the next queued partition, or import up to
- * FD_RESTORE_STEP_RECORDS records of the current one. */
+ * FD_RESTORE_STEP_RECORDS records of the current one. A transient error
+ * (unknown partition, no leader, transport) is retried, not fatal. */
 fd_restore_result fd_restore_work(fd_kafka *k, fd_engine *e);
 
 /* Restored partitions waiting to resume. */
