@@ -13,13 +13,19 @@
  *    cluster (partition = lead's partition), then every partition is
  *    restored with fd_restore_partition into a fresh engine: leads/s end to
  *    end, and bytes per lead of the restored engine.
+ *    With BENCH_KAFKA=BOOTSTRAP (scripts/kafka.sh start prints it) the
+ *    topic is a compacted one on that Apache Kafka cluster instead, and a
+ *    plain consumer reading the same topic in the same run gives the
+ *    ceiling: restore leads/s against plain records/s.
  * The mock keeps at most 100,000 records or 5 MB per partition (DESIGN
  * section 9): records are ~500 B, so keep leads/partitions under ~9,000.
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>
@@ -48,6 +54,79 @@ static long rss_kb(void)
 	if (f)
 		fclose(f);
 	return kb;
+}
+
+/* A compacted changelog topic on a real cluster, with leaders. */
+static int create_changelog(const char *bootstrap, const char *topic, int parts)
+{
+	char err[512];
+	rd_kafka_conf_t *c = rd_kafka_conf_new();
+	rd_kafka_conf_set(c, "bootstrap.servers", bootstrap, err, sizeof err);
+	rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, c, err, sizeof err);
+	if (!rk)
+		return -1;
+	rd_kafka_NewTopic_t *nt = rd_kafka_NewTopic_new(topic, parts, -1, err, sizeof err);
+	rd_kafka_NewTopic_set_config(nt, "cleanup.policy", "compact");
+	rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
+	rd_kafka_CreateTopics(rk, &nt, 1, NULL, q);
+	rd_kafka_event_t *ev = rd_kafka_queue_poll(q, 60000);
+	int rc = ev && !rd_kafka_event_error(ev) ? 0 : -1;
+	if (ev)
+		rd_kafka_event_destroy(ev);
+	rd_kafka_queue_destroy(q);
+	rd_kafka_NewTopic_destroy(nt);
+	for (double give_up = seconds() + 60; rc == 0;) {
+		const struct rd_kafka_metadata *md = NULL;
+		rd_kafka_topic_t *t = rd_kafka_topic_new(rk, topic, NULL);
+		bool ready = false;
+		if (rd_kafka_metadata(rk, 0, t, &md, 2000) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+			ready = md->topic_cnt == 1 && !md->topics[0].err &&
+			        md->topics[0].partition_cnt == parts;
+			for (int p = 0; ready && p < parts; p++)
+				ready = md->topics[0].partitions[p].leader >= 0;
+			rd_kafka_metadata_destroy(md);
+		}
+		rd_kafka_topic_destroy(t);
+		if (ready)
+			break;
+		if (seconds() > give_up)
+			rc = -1;
+	}
+	rd_kafka_destroy(rk);
+	if (rc)
+		fprintf(stderr, "cannot create %s\n", topic);
+	return rc;
+}
+
+/* The ceiling: a plain consumer reading every partition from the beginning,
+ * counting records. */
+static double plain_read(const char *bootstrap, const char *topic, int parts, size_t n)
+{
+	char err[512];
+	rd_kafka_conf_t *c = rd_kafka_conf_new();
+	rd_kafka_conf_set(c, "bootstrap.servers", bootstrap, err, sizeof err);
+	rd_kafka_conf_set(c, "group.id", "bench.restore.plain", err, sizeof err);
+	rd_kafka_conf_set(c, "enable.auto.commit", "false", err, sizeof err);
+	rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, c, err, sizeof err);
+	rd_kafka_poll_set_consumer(rk);
+	rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(parts);
+	for (int p = 0; p < parts; p++)
+		rd_kafka_topic_partition_list_add(l, topic, p)->offset = RD_KAFKA_OFFSET_BEGINNING;
+	rd_kafka_assign(rk, l);
+	rd_kafka_topic_partition_list_destroy(l);
+	size_t got = 0;
+	double t0 = seconds(), give_up = t0 + 600;
+	while (got < n && seconds() < give_up) {
+		rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 100);
+		if (!m)
+			continue;
+		got += m->err == 0;
+		rd_kafka_message_destroy(m);
+	}
+	double dt = seconds() - t0;
+	rd_kafka_consumer_close(rk);
+	rd_kafka_destroy(rk);
+	return got == n ? (double)got / dt : 0;
 }
 
 typedef struct rec {
@@ -133,12 +212,22 @@ int main(int argc, char **argv)
 		fd_engine_free(e);
 	}
 
-	/* 3. through the mock cluster */
-	rd_kafka_conf_t *mconf = rd_kafka_conf_new();
-	rd_kafka_t *mrk = rd_kafka_new(RD_KAFKA_PRODUCER, mconf, err, sizeof err);
-	rd_kafka_mock_cluster_t *mc = rd_kafka_mock_cluster_new(mrk, 1);
-	const char *bootstrap = rd_kafka_mock_cluster_bootstraps(mc);
-	rd_kafka_mock_topic_create(mc, "funneld.changelog", parts, 1);
+	/* 3. through the mock cluster, or Apache Kafka with BENCH_KAFKA=BOOTSTRAP */
+	const char *real = getenv("BENCH_KAFKA");
+	rd_kafka_t *mrk = NULL;
+	rd_kafka_mock_cluster_t *mc = NULL;
+	const char *bootstrap = real;
+	char topic[64];
+	snprintf(topic, sizeof topic, "bench-restore-%d.changelog", (int)getpid());
+	if (real) {
+		if (create_changelog(real, topic, parts) != 0)
+			return 1;
+	} else {
+		mrk = rd_kafka_new(RD_KAFKA_PRODUCER, rd_kafka_conf_new(), err, sizeof err);
+		mc = rd_kafka_mock_cluster_new(mrk, 1);
+		bootstrap = rd_kafka_mock_cluster_bootstraps(mc);
+		rd_kafka_mock_topic_create(mc, topic, parts, 1);
+	}
 	rd_kafka_conf_t *pconf = rd_kafka_conf_new();
 	rd_kafka_conf_set(pconf, "bootstrap.servers", bootstrap, err, sizeof err);
 	rd_kafka_conf_set(pconf, "linger.ms", "50", err, sizeof err);
@@ -146,7 +235,7 @@ int main(int argc, char **argv)
 	rd_kafka_conf_set(pconf, "queue.buffering.max.kbytes", "2000000", err, sizeof err);
 	rd_kafka_t *prod = rd_kafka_new(RD_KAFKA_PRODUCER, pconf, err, sizeof err);
 	for (size_t i = 0; i < n; i++) {
-		while (rd_kafka_producev(prod, RD_KAFKA_V_TOPIC("funneld.changelog"),
+		while (rd_kafka_producev(prod, RD_KAFKA_V_TOPIC(topic),
 		                         RD_KAFKA_V_PARTITION(recs[i].partition),
 		                         RD_KAFKA_V_KEY(recs[i].id, strlen(recs[i].id)),
 		                         RD_KAFKA_V_VALUE(recs[i].buf, recs[i].len),
@@ -162,7 +251,8 @@ int main(int argc, char **argv)
 	rd_kafka_conf_set(rconf, "bootstrap.servers", bootstrap, err, sizeof err);
 	rd_kafka_conf_set(rconf, "group.id", "bench.restore", err, sizeof err);
 	rd_kafka_conf_set(rconf, "fetch.wait.max.ms", "10", err, sizeof err);
-	fd_restore *cl = fd_restore_new("funneld.changelog", rconf, err, sizeof err);
+	double plain = real ? plain_read(real, topic, parts, n) : 0;
+	fd_restore *cl = fd_restore_new(topic, rconf, err, sizeof err);
 	if (!cl) {
 		fprintf(stderr, "%s\n", err);
 		return 1;
@@ -184,8 +274,12 @@ int main(int argc, char **argv)
 	fd_engine_stats s;
 	fd_engine_stats_get(e, &s);
 	long rss1 = rss_kb();
-	printf("  through the mock cluster: %.0f leads/s (%llu leads from %llu records in %.2f s)\n",
-	       (double)restored / dt, (unsigned long long)restored, (unsigned long long)records, dt);
+	printf("  through %s: %.0f leads/s (%llu leads from %llu records in %.2f s)\n",
+	       real ? "Apache Kafka" : "the mock cluster", (double)restored / dt,
+	       (unsigned long long)restored, (unsigned long long)records, dt);
+	if (plain > 0)
+		printf("  plain read of the same topic: %.0f records/s; restore / plain read: %.2f\n", plain,
+		       ((double)restored / dt) / plain);
 	printf("  restored engine at %llu leads: core %.0f B/lead (record %zu B + slot + header/id), "
 	       "context %.0f B/lead, RSS growth %.0f B/lead\n",
 	       (unsigned long long)s.leads, (double)s.bytes_core / (double)s.leads,
@@ -193,8 +287,10 @@ int main(int argc, char **argv)
 	       (double)(rss1 - rss0) * 1024.0 / (double)s.leads);
 	fd_engine_free(e);
 	fd_restore_free(cl);
-	rd_kafka_mock_cluster_destroy(mc);
-	rd_kafka_destroy(mrk);
+	if (mc) {
+		rd_kafka_mock_cluster_destroy(mc);
+		rd_kafka_destroy(mrk);
+	}
 	for (size_t i = 0; i < n; i++)
 		free(recs[i].buf);
 	free(recs);

@@ -22,27 +22,6 @@ static void init(void)
 
 TestSuite(kafka_brokers, .init = init, .fini = it_teardown, .timeout = 300);
 
-static void lead_name(char *out, size_t size, int i)
-{
-	snprintf(out, size, "rf3-%04d", i);
-}
-
-static void produce_leads(const char *topic, int from, int to)
-{
-	const int64_t at = it_now_ms() - 10 * 60000;
-	for (int i = from; i < to; i++) {
-		char lead[32], id[48];
-		lead_name(lead, sizeof lead, i);
-		snprintf(id, sizeof id, "ev-%s", lead);
-		fd_engagement ev = { .event_id = id, .lead_id = lead, .occurred_at_ms = at + i,
-			                 .type = "demo_request", .channel = "web", .content_id = "demo-form" };
-		it_bytes b = it_pb_engagement(&ev);
-		it_produce_async(topic, IT_PARTITION_BY_KEY, lead, b.data, b.len);
-		free(b.data);
-	}
-	it_flush(IT_WAIT_MS);
-}
-
 static void expect_each_once(it_reader *r, const char *T, int n, const char *when)
 {
 	IT_WAIT_UNTIL(r, 60000, it_reader_count_of(r, T, NULL) >= (size_t)n,
@@ -50,7 +29,7 @@ static void expect_each_once(it_reader *r, const char *T, int n, const char *whe
 	it_reader_poll(r, 1000);
 	for (int i = 0; i < n; i++) {
 		char lead[32];
-		lead_name(lead, sizeof lead, i);
+		it_lead_name(lead, sizeof lead, "rf3", i);
 		cr_assert_eq(it_reader_count_of(r, T, lead), 1, "%s: %s has %zu transitions, want 1",
 		             when, lead, it_reader_count_of(r, T, lead));
 	}
@@ -60,27 +39,24 @@ Test(kafka_brokers, one_of_three_nodes_killed_and_restarted_changes_nothing_visi
 {
 	fd_config cfg;
 	it_load_config(&cfg);
-	const char *E = cfg.settings.topics.engagement, *T = cfg.settings.topics.transitions;
+	const char *T = cfg.settings.topics.transitions;
 	it_proc *d = it_daemon_start(NULL);
 	it_reader *r = it_reader_outputs();
-	produce_leads(E, 0, PHASE);
+	it_send_hand_raises("rf3", 0, PHASE);
 	expect_each_once(r, T, PHASE, "three nodes");
 
 	it_broker_ok("down 2"); /* kill -9 */
-	produce_leads(E, PHASE, 2 * PHASE);
+	it_send_hand_raises("rf3", PHASE, 2 * PHASE);
 	expect_each_once(r, T, 2 * PHASE, "node 2 down");
 	it_assert_running(d, "with node 2 down");
 
 	it_broker_ok("up 2");
-	produce_leads(E, 2 * PHASE, 3 * PHASE);
+	it_send_hand_raises("rf3", 2 * PHASE, 3 * PHASE);
 	expect_each_once(r, T, 3 * PHASE, "node 2 back");
 	it_wait_committed_at_end(it_group(), 60000);
 	cr_assert_eq(it_distinct_header(r, T, "ce_id"), (size_t)(3 * PHASE));
 
-	int status = 0;
-	it_proc_signal(d, SIGTERM);
-	cr_assert(it_proc_wait_exit(d, IT_WAIT_MS, &status) && WIFEXITED(status) &&
-	          WEXITSTATUS(status) == 0, "the daemon did not stop cleanly (0x%x)", status);
+	it_stop_daemon(d);
 	it_reader_close(r);
 	fd_config_free(&cfg);
 }

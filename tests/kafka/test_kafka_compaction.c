@@ -141,14 +141,6 @@ static long restored_leads(it_proc *d)
 	}
 }
 
-static void stop(it_proc *d)
-{
-	int status = 0;
-	it_proc_signal(d, SIGTERM);
-	cr_assert(it_proc_wait_exit(d, IT_WAIT_MS, &status) && WIFEXITED(status) &&
-	          WEXITSTATUS(status) == 0, "the daemon did not stop cleanly (0x%x)", status);
-}
-
 Test(kafka_compaction, restore_from_the_compacted_changelog_and_ttl_tombstones)
 {
 	fd_config cfg;
@@ -166,7 +158,7 @@ Test(kafka_compaction, restore_from_the_compacted_changelog_and_ttl_tombstones)
 		 * writes a record per lead of its own */
 		it_wait_committed_at_end(it_group(), IT_WAIT_MS);
 	}
-	stop(a);
+	it_stop_daemon(a);
 	size_t written = read_changelog(before, before_len);
 	for (int i = 0; i < LEADS; i++)
 		cr_assert_not_null(before[i], "lead %d has no state record", i);
@@ -184,7 +176,7 @@ Test(kafka_compaction, restore_from_the_compacted_changelog_and_ttl_tombstones)
 	/* 3. a restart restores every lead from it */
 	it_proc *b = it_daemon_start(NULL);
 	cr_assert_eq(restored_leads(b), LEADS, "restored from the compacted changelog");
-	stop(b);
+	it_stop_daemon(b);
 
 	/* 4. TTL eviction (the events are ten minutes old) writes a tombstone
 	 * per lead; once the cleaner removed them, nothing is restored */
@@ -202,11 +194,11 @@ Test(kafka_compaction, restore_from_the_compacted_changelog_and_ttl_tombstones)
 		cr_assert_lt(it_now_ms(), deadline, "%d leads still without a tombstone", live);
 		sleep_ms(500);
 	}
-	stop(c);
+	it_stop_daemon(c);
 	wait_compacted(8, "after the tombstones", after, after_len);
 	it_proc *d = it_daemon_start(NULL);
 	cr_assert_eq(restored_leads(d), 0, "leads came back after their tombstones were compacted");
-	stop(d);
+	it_stop_daemon(d);
 	for (int i = 0; i < LEADS; i++) {
 		free(before[i]);
 		free(after[i]);

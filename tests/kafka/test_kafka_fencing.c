@@ -32,26 +32,6 @@ static void init(void)
 
 TestSuite(kafka_fencing, .init = init, .fini = it_teardown, .timeout = 240);
 
-static void lead_name(char *out, size_t size, int i)
-{
-	snprintf(out, size, "fence-%03d", i);
-}
-
-static void produce_leads(const char *topic, int from, int to)
-{
-	const int64_t at = it_now_ms() - 10 * 60000;
-	for (int i = from; i < to; i++) {
-		char lead[32], id[48];
-		lead_name(lead, sizeof lead, i);
-		snprintf(id, sizeof id, "ev-%s", lead);
-		fd_engagement ev = { .event_id = id, .lead_id = lead, .occurred_at_ms = at + i,
-			                 .type = "demo_request", .channel = "web", .content_id = "demo-form" };
-		it_bytes b = it_pb_engagement(&ev);
-		it_produce(topic, IT_PARTITION_BY_KEY, lead, b.data, b.len, NULL, 0, NULL);
-		free(b.data);
-	}
-}
-
 static bool log_has(const it_proc *p, const char *needle)
 {
 	char *log = it_proc_log(p);
@@ -64,10 +44,10 @@ Test(kafka_fencing, second_instance_with_the_same_transactional_id_fences_the_fi
 {
 	fd_config cfg;
 	it_load_config(&cfg);
-	const char *E = cfg.settings.topics.engagement, *T = cfg.settings.topics.transitions;
+	const char *T = cfg.settings.topics.transitions;
 	it_proc *a = it_daemon_start(NULL);
 	it_reader *r = it_reader_outputs();
-	produce_leads(E, 0, N);
+	it_send_hand_raises("fence", 0, N);
 	IT_WAIT_UNTIL(r, IT_WAIT_MS, it_reader_count_of(r, T, NULL) == N, "%zu of %d transitions from the "
 	              "first instance", it_reader_count_of(r, T, NULL), N);
 
@@ -84,7 +64,7 @@ Test(kafka_fencing, second_instance_with_the_same_transactional_id_fences_the_fi
 		struct timespec ms100 = { 0, 100 * 1000 * 1000 };
 		nanosleep(&ms100, NULL);
 	}
-	produce_leads(E, N, 2 * N);
+	it_send_hand_raises("fence", N, 2 * N);
 
 	int status = 0;
 	cr_assert(it_proc_wait_exit(a, IT_WAIT_MS, &status),
@@ -105,7 +85,7 @@ Test(kafka_fencing, second_instance_with_the_same_transactional_id_fences_the_fi
 	it_reader_poll(r, 2000);
 	for (int i = 0; i < 2 * N; i++) {
 		char lead[32];
-		lead_name(lead, sizeof lead, i);
+		it_lead_name(lead, sizeof lead, "fence", i);
 		cr_assert_eq(it_reader_count_of(r, T, lead), 1, "%s: %zu transitions, want exactly 1",
 		             lead, it_reader_count_of(r, T, lead));
 	}
@@ -117,9 +97,7 @@ Test(kafka_fencing, second_instance_with_the_same_transactional_id_fences_the_fi
 	char gb[256];
 	snprintf(gb, sizeof gb, "%s-b", it_group());
 	it_wait_committed_at_end(gb, IT_WAIT_MS);
-	it_proc_signal(b, SIGTERM);
-	cr_assert(it_proc_wait_exit(b, IT_WAIT_MS, &status) && WIFEXITED(status) &&
-	          WEXITSTATUS(status) == 0, "the second instance did not stop cleanly (0x%x)", status);
+	it_stop_daemon(b);
 	it_reader_close(r);
 	fd_config_free(&cfg);
 }

@@ -32,33 +32,12 @@ static void init(void)
 
 TestSuite(kafka_group, .init = init, .fini = it_teardown, .timeout = 300);
 
-static void lead_name(char *out, size_t size, int i)
-{
-	snprintf(out, size, "grp-%04d", i);
-}
-
-static void produce_leads(const char *topic, int from, int to)
-{
-	const int64_t at = it_now_ms() - 10 * 60000;
-	for (int i = from; i < to; i++) {
-		char lead[32], id[48];
-		lead_name(lead, sizeof lead, i);
-		snprintf(id, sizeof id, "ev-%s", lead);
-		fd_engagement ev = { .event_id = id, .lead_id = lead, .occurred_at_ms = at + i,
-			                 .type = "demo_request", .channel = "web", .content_id = "demo-form" };
-		it_bytes b = it_pb_engagement(&ev);
-		it_produce_async(topic, IT_PARTITION_BY_KEY, lead, b.data, b.len);
-		free(b.data);
-	}
-	it_flush(IT_WAIT_MS);
-}
-
 static int leads_done(const it_reader *r, const char *T, int from, int to)
 {
 	int n = 0;
 	for (int i = from; i < to; i++) {
 		char lead[32];
-		lead_name(lead, sizeof lead, i);
+		it_lead_name(lead, sizeof lead, "grp", i);
 		n += it_reader_count_of(r, T, lead) > 0;
 	}
 	return n;
@@ -85,10 +64,10 @@ Test(kafka_group, joiner_takes_partitions_incrementally_and_a_silent_member_is_r
 {
 	fd_config cfg;
 	it_load_config(&cfg);
-	const char *E = cfg.settings.topics.engagement, *T = cfg.settings.topics.transitions;
+	const char *T = cfg.settings.topics.transitions;
 	it_reader *r = it_reader_outputs();
 	it_proc *a = it_daemon_start(NULL);
-	produce_leads(E, 0, BATCH);
+	it_send_hand_raises("grp", 0, BATCH);
 	IT_WAIT_UNTIL(r, IT_WAIT_MS, leads_done(r, T, 0, BATCH) == BATCH, "first instance: %d of %d",
 	              leads_done(r, T, 0, BATCH), BATCH);
 
@@ -112,7 +91,7 @@ Test(kafka_group, joiner_takes_partitions_incrementally_and_a_silent_member_is_r
 	cr_assert_gt(log_count(a, "revoked: "), 0, "the first member gave nothing up");
 	fprintf(stderr, "group: the first member reported %d lost assignment(s) during the join\n",
 	        log_count(a, "lost: "));
-	produce_leads(E, BATCH, 2 * BATCH);
+	it_send_hand_raises("grp", BATCH, 2 * BATCH);
 	IT_WAIT_UNTIL(r, IT_WAIT_MS, leads_done(r, T, BATCH, 2 * BATCH) == BATCH,
 	              "two members: %d of %d", leads_done(r, T, BATCH, 2 * BATCH), BATCH);
 	fprintf(stderr, "group: the second member processed %" PRId64 " ms after its start\n",
@@ -121,7 +100,7 @@ Test(kafka_group, joiner_takes_partitions_incrementally_and_a_silent_member_is_r
 	/* the first member goes silent: the survivor takes everything over */
 	int64_t t_stop = it_now_ms();
 	it_proc_signal(a, SIGSTOP);
-	produce_leads(E, 2 * BATCH, 3 * BATCH);
+	it_send_hand_raises("grp", 2 * BATCH, 3 * BATCH);
 	deadline = t_stop + TAKEOVER_MS;
 	while (leads_done(r, T, 2 * BATCH, 3 * BATCH) < BATCH) {
 		cr_assert_lt(it_now_ms(), deadline, "%d of %d leads processed %d ms after the first "
@@ -139,13 +118,11 @@ Test(kafka_group, joiner_takes_partitions_incrementally_and_a_silent_member_is_r
 	it_proc_signal(a, SIGTERM);
 	cr_assert(it_proc_wait_exit(a, IT_WAIT_MS, &status) && WIFEXITED(status),
 	          "the resumed member did not exit (0x%x)", status);
-	produce_leads(E, 3 * BATCH, 4 * BATCH);
+	it_send_hand_raises("grp", 3 * BATCH, 4 * BATCH);
 	IT_WAIT_UNTIL(r, IT_WAIT_MS, leads_done(r, T, 3 * BATCH, 4 * BATCH) == BATCH,
 	              "after the first member left: %d of %d", leads_done(r, T, 3 * BATCH, 4 * BATCH),
 	              BATCH);
-	it_proc_signal(b, SIGTERM);
-	cr_assert(it_proc_wait_exit(b, IT_WAIT_MS, &status) && WIFEXITED(status) &&
-	          WEXITSTATUS(status) == 0, "the survivor did not stop cleanly (0x%x)", status);
+	it_stop_daemon(b);
 	it_wait_committed_at_end(it_group(), IT_WAIT_MS);
 	it_reader_close(r);
 	fd_config_free(&cfg);

@@ -149,10 +149,7 @@ Test(kafka_readme, topic_commands_of_the_readme_run_as_written)
 	it_send_engagement(&ev);
 	IT_WAIT_UNTIL(r, IT_WAIT_MS, it_reader_count_of(r, t->transitions, "readme-lead") == 1,
 	              "no transition for the README's topics");
-	int status = 0;
-	it_proc_signal(d, SIGTERM);
-	cr_assert(it_proc_wait_exit(d, IT_WAIT_MS, &status) && WIFEXITED(status) &&
-	          WEXITSTATUS(status) == 0, "the daemon did not stop cleanly (0x%x)", status);
+	it_stop_daemon(d);
 	it_reader_close(r);
 	fd_config_free(&cfg);
 }

@@ -1039,6 +1039,38 @@ int64_t it_send_engagement(const fd_engagement *ev)
 	return it_send(it_cfg()->settings.topics.engagement, ev->lead_id, it_pb_engagement(ev));
 }
 
+void it_lead_name(char *out, size_t size, const char *prefix, int i)
+{
+	snprintf(out, size, "%s-%04d", prefix, i);
+}
+
+void it_send_hand_raises(const char *prefix, int from, int to)
+{
+	const char *topic = it_cfg()->settings.topics.engagement;
+	const int64_t at = it_now_ms() - 10 * 60000;
+	for (int i = from; i < to; i++) {
+		char lead[64], id[80];
+		it_lead_name(lead, sizeof lead, prefix, i);
+		snprintf(id, sizeof id, "ev-%s", lead);
+		fd_engagement ev = { .event_id = id, .lead_id = lead, .occurred_at_ms = at + i,
+			                 .type = "demo_request", .channel = "web", .content_id = "demo-form" };
+		it_bytes b = it_pb_engagement(&ev);
+		it_produce_async(topic, IT_PARTITION_BY_KEY, lead, b.data, b.len);
+		free(b.data);
+	}
+	it_flush(IT_WAIT_MS);
+}
+
+void it_stop_daemon(it_proc *p)
+{
+	int status = 0;
+	it_proc_signal(p, SIGTERM);
+	cr_assert(it_proc_wait_exit(p, IT_WAIT_MS, &status), "%s still runs %d ms after SIGTERM",
+	          p->name, IT_WAIT_MS);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	          "%s did not stop cleanly after SIGTERM (status 0x%x)", p->name, status);
+}
+
 int64_t it_send_profile(const fd_profile *p)
 {
 	return it_send(it_cfg()->settings.topics.profiles, p->lead_id, it_pb_profile(p));

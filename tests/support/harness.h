@@ -188,6 +188,16 @@ it_bytes it_pb_activity(const fd_activity *a);
  * by key); returns the offset. */
 int64_t it_send_engagement(const fd_engagement *ev);
 int64_t it_send_profile(const fd_profile *p);
+
+/* "PREFIX-0042": the lead names it_send_hand_raises uses. */
+void it_lead_name(char *out, size_t size, const char *prefix, int i);
+/* A demo request (a hand raise: LEAD -> MQL at once) for each lead
+ * PREFIX-from .. PREFIX-(to-1), ten minutes old, event id "ev-LEAD",
+ * produced by key to the engagement topic and flushed (bounded). */
+void it_send_hand_raises(const char *prefix, int from, int to);
+
+/* SIGTERM, then assert the daemon exits 0 within IT_WAIT_MS. */
+void it_stop_daemon(it_proc *p);
 int64_t it_send_activity(const fd_activity *a);
 
 /* ---- reading outputs -------------------------------------------------------- */
