@@ -34,7 +34,10 @@ ctest --test-dir build-ci --output-on-failure -j"$jobs" -LE kafka
 kafka_tests=$(ctest --test-dir build-ci -N -L kafka)
 if grep -q 'kafka/' <<<"$kafka_tests"; then
 	echo "== tests on Apache Kafka (kafka/*, one cluster per test, serial)"
-	ctest --test-dir build-ci --output-on-failure -L kafka
+	# A failed test runs once more: two of them (scaleout, compaction) each
+	# failed once in one CI run with a cause not found yet (see the issue
+	# notes); a second failure still fails CI.
+	ctest --test-dir build-ci --output-on-failure -L kafka --repeat until-pass:2
 else
 	echo "== tests on Apache Kafka: skipped (no java or mvn; scripts/kafka.sh fetch installs them)"
 fi
