@@ -24,6 +24,7 @@
 #include <time.h>
 
 #include "../tests/engine_fixture.h"
+#include "support/bench.h"
 
 typedef struct gen {
 	uint64_t s;
@@ -31,36 +32,12 @@ typedef struct gen {
 
 static uint64_t next(gen *g)
 {
-	g->s ^= g->s << 13;
-	g->s ^= g->s >> 7;
-	g->s ^= g->s << 17;
-	return g->s;
+	return bench_next(&g->s);
 }
 
 static double unit(gen *g)
 {
 	return (double)(next(g) >> 11) / 9007199254740992.0;
-}
-
-static double seconds(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static long rss_kb(void)
-{
-	FILE *f = fopen("/proc/self/status", "r");
-	if (!f)
-		return -1;
-	char line[256];
-	long kb = -1;
-	while (fgets(line, sizeof line, f))
-		if (sscanf(line, "VmRSS: %ld", &kb) == 1)
-			break;
-	fclose(f);
-	return kb;
 }
 
 static size_t n_transitions, n_sla;
@@ -83,7 +60,7 @@ static double pass(fd_engine *e, char (*ids)[16], const input *in, char (*evids)
 {
 	fd_sink sink = { on_tr, on_sla, NULL, NULL };
 	char err[256];
-	double t0 = seconds();
+	double t0 = bench_seconds();
 	for (size_t i = 0; i < n_events; i++) {
 		int64_t now = t_base + (int64_t)i * 10;
 		if (prefetch) {
@@ -106,7 +83,7 @@ static double pass(fd_engine *e, char (*ids)[16], const input *in, char (*evids)
 		if (i % 10000 == 0)
 			fd_engine_advance(e, now, &sink);
 	}
-	return seconds() - t0;
+	return bench_seconds() - t0;
 }
 
 /* Cold pass (creates the leads) then warm pass (same keys, one day later,
@@ -116,7 +93,7 @@ static void run_events(const fd_rules *cfg, char (*ids)[16], size_t n_leads,
                        bool prefetch)
 {
 	fd_engine *e = fd_engine_new(cfg, n_leads);
-	long rss0 = rss_kb();
+	long rss0 = bench_rss_kb();
 	n_transitions = n_sla = 0;
 	size_t accepted = 0;
 	double cold = pass(e, ids, in, evids, n_events, T0, prefetch, &accepted);
@@ -125,7 +102,7 @@ static void run_events(const fd_rules *cfg, char (*ids)[16], size_t n_leads,
 	double warm = pass(e, ids, in, evids, n_events, T0 + DAY, prefetch, &accepted);
 	fd_engine_stats st;
 	fd_engine_stats_get(e, &st);
-	long rss1 = rss_kb();
+	long rss1 = bench_rss_kb();
 	printf("%-30s cold %9.0f events/s, warm %9.0f events/s  (%zu events per pass; %llu leads, %zu transitions, %zu SLA events, %zu accepts)\n",
 	       label, (double)n_events / cold, (double)n_events / warm, n_events,
 	       (unsigned long long)st.leads, n_transitions, n_sla, accepted);
@@ -174,14 +151,14 @@ int main(int argc, char **argv)
 		char err[256];
 		static const char *sen[] = { "VP", "Director", "Manager", "Engineer" };
 		static const char *ind[] = { "Software", "Retail", "Software", "Banking" };
-		double t0 = seconds();
+		double t0 = bench_seconds();
 		for (size_t i = 0; i < n_leads; i++) {
 			fd_profile p = { .lead_id = ids[i], .updated_at_ms = T0, .seniority = sen[i % 4],
 			                 .industry = ind[(i / 4) % 4], .country = (i % 50) ? "US" : "BR",
 			                 .employee_count = (int64_t)(i % 3000), .email = "x@acme.com" };
 			fd_engine_profile(e, &p, T0, &sink, err, sizeof err);
 		}
-		double dt = seconds() - t0;
+		double dt = bench_seconds() - t0;
 		printf("%-28s %10.0f profiles/s\n", "profiles (1 per lead)", (double)n_leads / dt);
 		fd_engine_free(e);
 	}

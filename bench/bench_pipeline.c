@@ -21,16 +21,9 @@
 
 #include "daemon/daemon.h"
 #include "base/log.h"
-#include "funneld/v1/inputs.pb-c.h"
+#include "support/bench.h"
 
 extern const char fd_default_config[];
-
-static double seconds(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 typedef struct watch {
 	fd_daemon *d;
@@ -47,9 +40,9 @@ static void on_watch(evutil_socket_t fd, short what, void *arg)
 	fd_daemon_stats s;
 	fd_daemon_stats_get(w->d, &s);
 	if (s.consumed > 0 && w->first_at == 0)
-		w->first_at = seconds();
+		w->first_at = bench_seconds();
 	if (s.consumed >= w->target && s.delivered == s.produced) {
-		w->done_at = seconds();
+		w->done_at = bench_seconds();
 		fd_daemon_stop(w->d);
 		return;
 	}
@@ -89,45 +82,10 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < 8; i++)
 		rd_kafka_mock_topic_create(mc, topics[i], partitions, 1);
 
-	/* preload */
-	rd_kafka_conf_t *pconf = rd_kafka_conf_new();
-	rd_kafka_conf_set(pconf, "bootstrap.servers", bootstrap, err, sizeof err);
-	rd_kafka_conf_set(pconf, "linger.ms", "20", err, sizeof err);
-	rd_kafka_conf_set(pconf, "queue.buffering.max.messages", "1000000", err, sizeof err);
-	rd_kafka_t *prod = rd_kafka_new(RD_KAFKA_PRODUCER, pconf, err, sizeof err);
-	static const char *types[] = { "page_view", "email_open", "email_click", "content_download",
-		                           "webinar_attended", "pricing_view" };
-	int64_t t0 = (int64_t)time(NULL) * 1000 - 10LL * 86400 * 1000;
-	uint64_t s = 0x9e3779b97f4a7c15u;
-	double p0 = seconds();
-	for (long i = 0; i < n_events; i++) {
-		s ^= s << 13;
-		s ^= s >> 7;
-		s ^= s << 17;
-		char lead[32], id[32];
-		snprintf(lead, sizeof lead, "lead-%06ld", (long)(s % (uint64_t)n_leads));
-		snprintf(id, sizeof id, "ev-%ld", i);
-		Funneld__V1__EngagementEvent ev;
-		funneld__v1__engagement_event__init(&ev);
-		ev.event_id = id;
-		ev.lead_id = lead;
-		ev.occurred_at_ms = t0 + i * 5;
-		ev.type = (char *)(uintptr_t)types[(s >> 20) % 6];
-		ev.channel = (char *)(uintptr_t)"web";
-		size_t len = funneld__v1__engagement_event__get_packed_size(&ev);
-		uint8_t *buf = malloc(len);
-		funneld__v1__engagement_event__pack(&ev, buf);
-		int32_t part = (int32_t)((s >> 40) % (uint64_t)partitions);
-		while (rd_kafka_producev(prod, RD_KAFKA_V_TOPIC(cfg->settings.topics.engagement),
-		                         RD_KAFKA_V_PARTITION(part), RD_KAFKA_V_KEY(lead, strlen(lead)),
-		                         RD_KAFKA_V_VALUE(buf, len),
-		                         RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_FREE), RD_KAFKA_V_END) ==
-		       RD_KAFKA_RESP_ERR__QUEUE_FULL)
-			rd_kafka_poll(prod, 10);
-	}
-	rd_kafka_flush(prod, 60000);
-	rd_kafka_destroy(prod);
-	double preload = seconds() - p0;
+	/* preload: keyed by lead with murmur2, as funneld's contract requires */
+	double preload = bench_preload(bootstrap, cfg->settings.topics.engagement, n_events, n_leads);
+	if (preload < 0)
+		return 1;
 
 	struct event_base *base = event_base_new();
 	fd_daemon_options opt = { .cfg = cfg, .base = base, .clock = fd_clock_wall() };
@@ -140,7 +98,7 @@ int main(int argc, char **argv)
 	w.ev = evtimer_new(base, on_watch, &w);
 	struct timeval tv = { 0, 1000 };
 	evtimer_add(w.ev, &tv);
-	double start = seconds();
+	double start = bench_seconds();
 	event_base_dispatch(base);
 	fd_daemon_stats st;
 	fd_daemon_stats_get(d, &st);

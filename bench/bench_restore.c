@@ -35,99 +35,7 @@
 #include "base/table.h"
 #include "funneld/wire.h"
 #include "kafka/restore.h"
-
-static double seconds(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static long rss_kb(void)
-{
-	FILE *f = fopen("/proc/self/status", "r");
-	char line[256];
-	long kb = -1;
-	while (f && fgets(line, sizeof line, f))
-		if (sscanf(line, "VmRSS: %ld", &kb) == 1)
-			break;
-	if (f)
-		fclose(f);
-	return kb;
-}
-
-/* A compacted changelog topic on a real cluster, with leaders. */
-static int create_changelog(const char *bootstrap, const char *topic, int parts)
-{
-	char err[512];
-	rd_kafka_conf_t *c = rd_kafka_conf_new();
-	rd_kafka_conf_set(c, "bootstrap.servers", bootstrap, err, sizeof err);
-	rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, c, err, sizeof err);
-	if (!rk)
-		return -1;
-	rd_kafka_NewTopic_t *nt = rd_kafka_NewTopic_new(topic, parts, -1, err, sizeof err);
-	rd_kafka_NewTopic_set_config(nt, "cleanup.policy", "compact");
-	rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
-	rd_kafka_CreateTopics(rk, &nt, 1, NULL, q);
-	rd_kafka_event_t *ev = rd_kafka_queue_poll(q, 60000);
-	int rc = ev && !rd_kafka_event_error(ev) ? 0 : -1;
-	if (ev)
-		rd_kafka_event_destroy(ev);
-	rd_kafka_queue_destroy(q);
-	rd_kafka_NewTopic_destroy(nt);
-	for (double give_up = seconds() + 60; rc == 0;) {
-		const struct rd_kafka_metadata *md = NULL;
-		rd_kafka_topic_t *t = rd_kafka_topic_new(rk, topic, NULL);
-		bool ready = false;
-		if (rd_kafka_metadata(rk, 0, t, &md, 2000) == RD_KAFKA_RESP_ERR_NO_ERROR) {
-			ready = md->topic_cnt == 1 && !md->topics[0].err &&
-			        md->topics[0].partition_cnt == parts;
-			for (int p = 0; ready && p < parts; p++)
-				ready = md->topics[0].partitions[p].leader >= 0;
-			rd_kafka_metadata_destroy(md);
-		}
-		rd_kafka_topic_destroy(t);
-		if (ready)
-			break;
-		if (seconds() > give_up)
-			rc = -1;
-	}
-	rd_kafka_destroy(rk);
-	if (rc)
-		fprintf(stderr, "cannot create %s\n", topic);
-	return rc;
-}
-
-/* The ceiling: a plain consumer reading every partition from the beginning,
- * counting records. */
-static double plain_read(const char *bootstrap, const char *topic, int parts, size_t n)
-{
-	char err[512];
-	rd_kafka_conf_t *c = rd_kafka_conf_new();
-	rd_kafka_conf_set(c, "bootstrap.servers", bootstrap, err, sizeof err);
-	rd_kafka_conf_set(c, "group.id", "bench.restore.plain", err, sizeof err);
-	rd_kafka_conf_set(c, "enable.auto.commit", "false", err, sizeof err);
-	rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, c, err, sizeof err);
-	rd_kafka_poll_set_consumer(rk);
-	rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(parts);
-	for (int p = 0; p < parts; p++)
-		rd_kafka_topic_partition_list_add(l, topic, p)->offset = RD_KAFKA_OFFSET_BEGINNING;
-	rd_kafka_assign(rk, l);
-	rd_kafka_topic_partition_list_destroy(l);
-	size_t got = 0;
-	double t0 = seconds(), give_up = t0 + 600;
-	while (got < n && seconds() < give_up) {
-		rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 100);
-		if (!m)
-			continue;
-		got += m->err == 0;
-		rd_kafka_message_destroy(m);
-	}
-	double dt = seconds() - t0;
-	rd_kafka_consumer_close(rk);
-	rd_kafka_destroy(rk);
-	return got == n ? (double)got / dt : 0;
-}
+#include "support/bench.h"
 
 typedef struct rec {
 	char id[16];
@@ -187,10 +95,10 @@ int main(int argc, char **argv)
 
 	/* 2. decode + import only */
 	{
-		long rss0 = rss_kb();
+		long rss0 = bench_rss_kb();
 		fd_engine *e = fd_engine_new(&cfg, n);
 		fd_wire_arena *a = fd_wire_arena_new();
-		double t0 = seconds();
+		double t0 = bench_seconds();
 		for (size_t i = 0; i < n; i++) {
 			if (fd_wire_decode_lead_state(recs[i].buf, recs[i].len, a, st, err, sizeof err) != 0 ||
 			    fd_engine_import(e, st, err, sizeof err) != FD_OK) {
@@ -199,10 +107,10 @@ int main(int argc, char **argv)
 			}
 			fd_wire_arena_reset(a);
 		}
-		double dt = seconds() - t0;
+		double dt = bench_seconds() - t0;
 		fd_engine_stats s;
 		fd_engine_stats_get(e, &s);
-		long rss1 = rss_kb();
+		long rss1 = bench_rss_kb();
 		printf("  decode + import, in memory: %.0f leads/s (%.2f s); restored engine: core %.0f B/lead, "
 		       "context %.0f B/lead, RSS growth %.0f B/lead, %llu pending timers\n",
 		       (double)n / dt, dt, (double)s.bytes_core / (double)s.leads,
@@ -220,7 +128,8 @@ int main(int argc, char **argv)
 	char topic[64];
 	snprintf(topic, sizeof topic, "bench-restore-%d.changelog", (int)getpid());
 	if (real) {
-		if (create_changelog(real, topic, parts) != 0)
+		const char *names[] = { topic };
+		if (bench_create_topics(real, names, 1, parts, "compact") != 0)
 			return 1;
 	} else {
 		mrk = rd_kafka_new(RD_KAFKA_PRODUCER, rd_kafka_conf_new(), err, sizeof err);
@@ -251,15 +160,15 @@ int main(int argc, char **argv)
 	rd_kafka_conf_set(rconf, "bootstrap.servers", bootstrap, err, sizeof err);
 	rd_kafka_conf_set(rconf, "group.id", "bench.restore", err, sizeof err);
 	rd_kafka_conf_set(rconf, "fetch.wait.max.ms", "10", err, sizeof err);
-	double plain = real ? plain_read(real, topic, parts, n) : 0;
+	double plain = real ? bench_plain_read(real, topic, parts, (long)n).from_start : 0;
 	fd_restore *cl = fd_restore_new(topic, rconf, err, sizeof err);
 	if (!cl) {
 		fprintf(stderr, "%s\n", err);
 		return 1;
 	}
-	long rss0 = rss_kb();
+	long rss0 = bench_rss_kb();
 	fd_engine *e = fd_engine_new(&cfg, n);
-	double t0 = seconds();
+	double t0 = bench_seconds();
 	uint64_t restored = 0, records = 0;
 	for (int p = 0; p < parts; p++) {
 		fd_restore_stats rs;
@@ -270,10 +179,10 @@ int main(int argc, char **argv)
 		restored += rs.leads;
 		records += rs.records;
 	}
-	double dt = seconds() - t0;
+	double dt = bench_seconds() - t0;
 	fd_engine_stats s;
 	fd_engine_stats_get(e, &s);
-	long rss1 = rss_kb();
+	long rss1 = bench_rss_kb();
 	printf("  through %s: %.0f leads/s (%llu leads from %llu records in %.2f s)\n",
 	       real ? "Apache Kafka" : "the mock cluster", (double)restored / dt,
 	       (unsigned long long)restored, (unsigned long long)records, dt);

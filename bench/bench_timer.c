@@ -21,6 +21,7 @@
 
 #include "base/table.h"
 #include "engine/timer.h"
+#include "support/bench.h"
 
 #define ID_LEN 24
 #define RECORD_SIZE 256 /* stand-in for the engine's lead record */
@@ -33,13 +34,6 @@ static uint64_t rng_next(void)
 	z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
 	z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
 	return z ^ (z >> 31);
-}
-
-static double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
 static void *xmalloc(size_t n)
@@ -73,46 +67,46 @@ static void bench_timers(size_t n)
 	for (size_t i = 0; i < n; i++)
 		dues[i] = (int64_t)(rng_next() % (uint64_t)horizon);
 
-	double t0 = now_s();
+	double t0 = bench_seconds();
 	for (size_t i = 0; i < n; i++)
 		handles[i] = fd_timers_add(t, dues[i], i);
-	report("add (empty -> N, random due, pre-sized)", n, now_s() - t0);
+	report("add (empty -> N, random due, pre-sized)", n, bench_seconds() - t0);
 	printf("  %-44s %10.1f bytes/timer  (%zu bytes total)\n", "memory at N",
 	       (double)fd_timers_memory(t) / (double)fd_timers_count(t), fd_timers_memory(t));
 
 	/* Pop the earliest tenth, then put as many back: the queue stays at N. */
-	t0 = now_s();
+	t0 = bench_seconds();
 	int64_t due;
 	uint64_t key;
 	for (size_t i = 0; i < batch; i++) {
 		fd_timers_pop_due(t, INT64_MAX, &due, &key);
 		handles[key] = 0;
 	}
-	report("pop_due (N -> 0.9 N)", batch, now_s() - t0);
+	report("pop_due (N -> 0.9 N)", batch, bench_seconds() - t0);
 
 	size_t refill = 0;
-	t0 = now_s();
+	t0 = bench_seconds();
 	for (size_t i = 0; i < n && refill < batch; i++) {
 		if (handles[i] == 0) {
 			handles[i] = fd_timers_add(t, dues[i] + horizon, i);
 			refill++;
 		}
 	}
-	report("add (0.9 N -> N, later than all pending)", refill, now_s() - t0);
+	report("add (0.9 N -> N, later than all pending)", refill, bench_seconds() - t0);
 
 	/* Remove a tenth of the timers, chosen at random. */
 	size_t *victims = xmalloc(batch * sizeof *victims);
 	for (size_t i = 0; i < batch; i++)
 		victims[i] = (size_t)(rng_next() % n);
 	size_t removed = 0;
-	t0 = now_s();
+	t0 = bench_seconds();
 	for (size_t i = 0; i < batch; i++) {
 		if (fd_timers_remove(t, handles[victims[i]])) {
 			handles[victims[i]] = 0;
 			removed++;
 		}
 	}
-	report("remove (random handles, N -> 0.9 N)", batch, now_s() - t0);
+	report("remove (random handles, N -> 0.9 N)", batch, bench_seconds() - t0);
 	printf("  %-44s %10zu\n", "  of which were pending", removed);
 
 	refill = 0;
@@ -124,26 +118,26 @@ static void bench_timers(size_t n)
 	}
 
 	/* Push random timers a random amount later (an SLA extended). */
-	t0 = now_s();
+	t0 = bench_seconds();
 	for (size_t i = 0; i < batch; i++) {
 		size_t k = victims[i];
 		fd_timers_update(t, handles[k], dues[k] + (int64_t)(rng_next() % 86400000));
 	}
-	report("update (random handles, at N)", batch, now_s() - t0);
+	report("update (random handles, at N)", batch, bench_seconds() - t0);
 
 	/* Hold model: fire one, schedule one, the steady state of a busy day. */
-	t0 = now_s();
+	t0 = bench_seconds();
 	for (size_t i = 0; i < batch; i++) {
 		fd_timers_pop_due(t, INT64_MAX, &due, &key);
 		handles[key] = fd_timers_add(t, due + (int64_t)(rng_next() % horizon), key);
 	}
-	report("pop_due + add pairs (steady at N)", batch, now_s() - t0);
+	report("pop_due + add pairs (steady at N)", batch, bench_seconds() - t0);
 
 	size_t left = fd_timers_count(t);
-	t0 = now_s();
+	t0 = bench_seconds();
 	while (fd_timers_pop_due(t, INT64_MAX, NULL, NULL))
 		;
-	report("pop_due (drain N -> 0)", left, now_s() - t0);
+	report("pop_due (drain N -> 0)", left, bench_seconds() - t0);
 
 	free(victims);
 	free(dues);
@@ -197,27 +191,27 @@ static void bench_table(size_t n)
 
 	/* Pre-sized: no growth during the run. */
 	fd_table *t = fd_table_new(RECORD_SIZE, n);
-	double t0 = now_s();
+	double t0 = bench_seconds();
 	for (size_t i = 0; i < n; i++)
 		fd_table_put(t, ids + i * ID_LEN, ID_LEN, NULL);
-	report("insert (pre-sized for N)", n, now_s() - t0);
+	report("insert (pre-sized for N)", n, bench_seconds() - t0);
 	fd_table_free(t);
 
 	/* From empty, timing every insert to find the rehash pauses. */
 	t = fd_table_new(RECORD_SIZE, 0);
 	double worst = 0;
 	size_t worst_at = 0;
-	t0 = now_s();
+	t0 = bench_seconds();
 	for (size_t i = 0; i < n; i++) {
-		double a = now_s();
+		double a = bench_seconds();
 		fd_table_put(t, ids + i * ID_LEN, ID_LEN, NULL);
-		double d = now_s() - a;
+		double d = bench_seconds() - a;
 		if (d > worst) {
 			worst = d;
 			worst_at = i;
 		}
 	}
-	report("insert (from empty, growing)", n, now_s() - t0);
+	report("insert (from empty, growing)", n, bench_seconds() - t0);
 	printf("  %-44s %10.2f ms  (insert #%zu, at %zu leads)\n", "longest single insert (rehash)",
 	       worst * 1e3, worst_at + 1, worst_at);
 
@@ -245,10 +239,10 @@ static void bench_table(size_t n)
 	for (size_t i = 0; i < lookups; i++)
 		pick[i] = (uint32_t)(rng_next() % n);
 	size_t hits = 0;
-	t0 = now_s();
+	t0 = bench_seconds();
 	for (size_t i = 0; i < lookups; i++)
 		hits += fd_table_get(t, ids + (size_t)pick[i] * ID_LEN, ID_LEN) != NULL;
-	report("lookup hit, uniform", lookups, now_s() - t0);
+	report("lookup hit, uniform", lookups, bench_seconds() - t0);
 
 	/* Zipf over a random ranking of the leads: hot leads are scattered. */
 	uint32_t *rank_to_lead = xmalloc(n * sizeof *rank_to_lead);
@@ -261,30 +255,30 @@ static void bench_table(size_t n)
 		rank_to_lead[j] = tmp;
 	}
 	uint32_t *ranks = zipf_draws(n, lookups, 0.99);
-	t0 = now_s();
+	t0 = bench_seconds();
 	for (size_t i = 0; i < lookups; i++)
 		hits += fd_table_get(t, ids + (size_t)rank_to_lead[ranks[i]] * ID_LEN, ID_LEN) != NULL;
-	report("lookup hit, Zipf s=0.99", lookups, now_s() - t0);
+	report("lookup hit, Zipf s=0.99", lookups, bench_seconds() - t0);
 
 	char miss[ID_LEN];
 	size_t misses = n;
-	t0 = now_s();
+	t0 = bench_seconds();
 	for (size_t i = 0; i < misses; i++) {
 		memcpy(miss, ids + (size_t)pick[i] * ID_LEN, ID_LEN);
 		miss[0] = '#'; /* not in the alphabet: never present */
 		hits += fd_table_get(t, miss, ID_LEN) != NULL;
 	}
-	report("lookup miss", misses, now_s() - t0);
+	report("lookup miss", misses, bench_seconds() - t0);
 	printf("  %-44s %10zu (of %zu)\n", "hits", hits, 2 * lookups);
 
-	t0 = now_s();
+	t0 = bench_seconds();
 	for (size_t i = 0; i < n; i += 2)
 		fd_table_remove(t, ids + i * ID_LEN, ID_LEN);
-	report("remove (every other lead)", n / 2, now_s() - t0);
-	t0 = now_s();
+	report("remove (every other lead)", n / 2, bench_seconds() - t0);
+	t0 = bench_seconds();
 	for (size_t i = 0; i < n; i += 2)
 		fd_table_put(t, ids + i * ID_LEN, ID_LEN, NULL);
-	report("re-insert (reusing freed records and keys)", n / 2, now_s() - t0);
+	report("re-insert (reusing freed records and keys)", n / 2, bench_seconds() - t0);
 	printf("  %-44s %10.1f bytes/lead (unchanged: nothing leaked)\n", "memory after churn",
 	       (double)fd_table_memory(t) / (double)fd_table_count(t));
 
@@ -299,11 +293,11 @@ int main(int argc, char **argv)
 {
 	size_t timers = argc > 1 ? strtoull(argv[1], NULL, 10) : 10000000;
 	size_t leads = argc > 2 ? strtoull(argv[2], NULL, 10) : 1000000;
-	double t0 = now_s();
+	double t0 = bench_seconds();
 	if (timers > 0)
 		bench_timers(timers);
 	if (leads > 0)
 		bench_table(leads);
-	printf("\ntotal %.1f s\n", now_s() - t0);
+	printf("\ntotal %.1f s\n", bench_seconds() - t0);
 	return 0;
 }

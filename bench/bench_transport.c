@@ -47,17 +47,11 @@
 #include "daemon/daemon.h"
 #include "funneld/v1/inputs.pb-c.h"
 #include "funneld/wire.h"
+#include "support/bench.h"
 
 extern char **environ;
 
 extern const char fd_default_config[];
-
-static double seconds(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static rd_kafka_conf_t *conf_for(const char *bootstrap)
 {
@@ -67,139 +61,28 @@ static rd_kafka_conf_t *conf_for(const char *bootstrap)
 	return c;
 }
 
-static int create_topics(const char *bootstrap, const char *const *names, size_t n,
-                         int partitions, const char *cleanup)
-{
-	char err[512];
-	rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf_for(bootstrap), err, sizeof err);
-	if (!rk) {
-		fprintf(stderr, "admin: %s\n", err);
-		return -1;
-	}
-	rd_kafka_NewTopic_t *nt[16];
-	for (size_t i = 0; i < n; i++) {
-		nt[i] = rd_kafka_NewTopic_new(names[i], partitions, -1, err, sizeof err);
-		if (cleanup)
-			rd_kafka_NewTopic_set_config(nt[i], "cleanup.policy", cleanup);
-	}
-	rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
-	rd_kafka_CreateTopics(rk, nt, n, NULL, q);
-	rd_kafka_event_t *ev = rd_kafka_queue_poll(q, 60000);
-	int rc = ev && !rd_kafka_event_error(ev) ? 0 : -1;
-	if (rc)
-		fprintf(stderr, "CreateTopics: %s\n", ev ? rd_kafka_event_error_string(ev) : "timeout");
-	if (ev)
-		rd_kafka_event_destroy(ev);
-	rd_kafka_queue_destroy(q);
-	for (size_t i = 0; i < n; i++)
-		rd_kafka_NewTopic_destroy(nt[i]);
-	/* until every partition has a leader: a changelog created a moment
-	 * before the daemon starts is otherwise not yet in its reader's
-	 * metadata (see BENCHMARKS.md) */
-	for (size_t i = 0; rc == 0 && i < n; i++) {
-		double give_up = seconds() + 60;
-		for (;;) {
-			const struct rd_kafka_metadata *md = NULL;
-			rd_kafka_topic_t *t = rd_kafka_topic_new(rk, names[i], NULL);
-			bool ready = false;
-			if (rd_kafka_metadata(rk, 0, t, &md, 2000) == RD_KAFKA_RESP_ERR_NO_ERROR) {
-				ready = md->topic_cnt == 1 && !md->topics[0].err &&
-				        md->topics[0].partition_cnt == partitions;
-				for (int p = 0; ready && p < md->topics[0].partition_cnt; p++)
-					ready = md->topics[0].partitions[p].leader >= 0;
-				rd_kafka_metadata_destroy(md);
-			}
-			rd_kafka_topic_destroy(t);
-			if (ready)
-				break;
-			if (seconds() > give_up) {
-				fprintf(stderr, "topic %s has no leaders after 60 s\n", names[i]);
-				rc = -1;
-				break;
-			}
-			struct timespec ms = { 0, 100 * 1000000 };
-			nanosleep(&ms, NULL);
-		}
-	}
-	rd_kafka_destroy(rk);
-	return rc;
-}
+static const char *const all_topics[] = { "engagement", "profiles", "activities", "transitions",
+	                                        "sla", "scores", "dead_letters", "changelog" };
 
-/* The same generator as bench_pipeline: xorshift over leads and types. */
-static double preload(const char *bootstrap, const char *topic, long n_events, long n_leads,
-                      int partitions)
+/* The overrides of one run: its own group, transactional id and topics
+ * PREFIX.RUN.*; the inputs are PREFIX.* (shared by the runs) unless
+ * `own_inputs`. Returns how many were written to o. */
+#define MAX_OVERRIDES 16
+static int run_overrides(char o[][300], const char *bootstrap, const char *prefix, const char *run,
+                         bool eos, bool own_inputs)
 {
-	char err[512];
-	rd_kafka_conf_t *c = conf_for(bootstrap);
-	rd_kafka_conf_set(c, "linger.ms", "20", err, sizeof err);
-	rd_kafka_conf_set(c, "queue.buffering.max.messages", "1000000", err, sizeof err);
-	rd_kafka_conf_set(c, "partitioner", "murmur2_random", err, sizeof err);
-	rd_kafka_t *prod = rd_kafka_new(RD_KAFKA_PRODUCER, c, err, sizeof err);
-	static const char *types[] = { "page_view", "email_open", "email_click", "content_download",
-		                           "webinar_attended", "pricing_view" };
-	int64_t t0 = (int64_t)time(NULL) * 1000 - 10LL * 86400 * 1000;
-	uint64_t s = 0x9e3779b97f4a7c15u;
-	double p0 = seconds();
-	(void)partitions;
-	for (long i = 0; i < n_events; i++) {
-		s ^= s << 13;
-		s ^= s >> 7;
-		s ^= s << 17;
-		char lead[32], id[32];
-		snprintf(lead, sizeof lead, "lead-%07ld", (long)(s % (uint64_t)n_leads));
-		snprintf(id, sizeof id, "ev-%ld", i);
-		Funneld__V1__EngagementEvent ev;
-		funneld__v1__engagement_event__init(&ev);
-		ev.event_id = id;
-		ev.lead_id = lead;
-		ev.occurred_at_ms = t0 + i * 5;
-		ev.type = (char *)(uintptr_t)types[(s >> 20) % 6];
-		ev.channel = (char *)(uintptr_t)"web";
-		size_t len = funneld__v1__engagement_event__get_packed_size(&ev);
-		uint8_t *buf = malloc(len);
-		funneld__v1__engagement_event__pack(&ev, buf);
-		while (rd_kafka_producev(prod, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_KEY(lead, strlen(lead)),
-		                         RD_KAFKA_V_VALUE(buf, len),
-		                         RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_FREE), RD_KAFKA_V_END) ==
-		       RD_KAFKA_RESP_ERR__QUEUE_FULL)
-			rd_kafka_poll(prod, 10);
-	}
-	rd_kafka_flush(prod, 300000);
-	rd_kafka_destroy(prod);
-	return seconds() - p0;
-}
-
-/* A plain consumer: every partition from the beginning, count messages. */
-static double ceiling(const char *bootstrap, const char *topic, int partitions, long n_events)
-{
-	char err[512], gid[64];
-	rd_kafka_conf_t *c = conf_for(bootstrap);
-	snprintf(gid, sizeof gid, "bench-ceiling-%d", (int)getpid());
-	rd_kafka_conf_set(c, "group.id", gid, err, sizeof err);
-	rd_kafka_conf_set(c, "enable.auto.commit", "false", err, sizeof err);
-	rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, c, err, sizeof err);
-	rd_kafka_poll_set_consumer(rk);
-	rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(partitions);
-	for (int p = 0; p < partitions; p++)
-		rd_kafka_topic_partition_list_add(l, topic, p)->offset = RD_KAFKA_OFFSET_BEGINNING;
-	rd_kafka_assign(rk, l);
-	rd_kafka_topic_partition_list_destroy(l);
-	long got = 0;
-	double first = 0, last = 0, give_up = seconds() + 600;
-	while (got < n_events && seconds() < give_up) {
-		rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 100);
-		if (!m)
-			continue;
-		if (!m->err) {
-			if (got++ == 0)
-				first = seconds();
-			last = seconds();
-		}
-		rd_kafka_message_destroy(m);
-	}
-	rd_kafka_consumer_close(rk);
-	rd_kafka_destroy(rk);
-	return got == n_events && last > first ? (double)got / (last - first) : 0;
+	int k = 0;
+	snprintf(o[k++], 300, "kafka.bootstrap.servers=%s", bootstrap);
+	snprintf(o[k++], 300, "kafka.group.id=%s-%s", prefix, run);
+	snprintf(o[k++], 300, "processing.guarantee=%s", eos ? "exactly_once" : "at_least_once");
+	snprintf(o[k++], 300, "processing.transactional_id=%s-%s", prefix, run);
+	snprintf(o[k++], 300, "admin.address=");
+	for (int i = 0; i < 8; i++)
+		if (i < 3 && !own_inputs)
+			snprintf(o[k++], 300, "topics.%s=%s.%s", all_topics[i], prefix, all_topics[i]);
+		else
+			snprintf(o[k++], 300, "topics.%s=%s.%s.%s", all_topics[i], prefix, run, all_topics[i]);
+	return k;
 }
 
 typedef struct watch {
@@ -218,9 +101,9 @@ static void on_watch(evutil_socket_t fd, short what, void *arg)
 	fd_daemon_stats s;
 	fd_daemon_stats_get(w->d, &s);
 	if (s.consumed > 0 && w->first_at == 0)
-		w->first_at = seconds();
+		w->first_at = bench_seconds();
 	if (s.consumed >= w->target && s.delivered == s.produced) {
-		w->done_at = seconds();
+		w->done_at = bench_seconds();
 		fd_daemon_stop(w->d); /* drains: exactly_once commits the last transaction */
 		return;
 	}
@@ -233,28 +116,18 @@ static void on_watch(evutil_socket_t fd, short what, void *arg)
 static double daemon_run(const char *bootstrap, const char *prefix, const char *run, bool eos,
                          long n_events, int partitions)
 {
-	char err[1024], o[16][300];
-	int k = 0;
-	snprintf(o[k++], sizeof o[0], "kafka.bootstrap.servers=%s", bootstrap);
-	snprintf(o[k++], sizeof o[0], "kafka.group.id=%s-%s", prefix, run);
-	snprintf(o[k++], sizeof o[0], "processing.guarantee=%s", eos ? "exactly_once" : "at_least_once");
-	snprintf(o[k++], sizeof o[0], "processing.transactional_id=%s-%s", prefix, run);
-	snprintf(o[k++], sizeof o[0], "admin.address=");
-	static const char *const in[] = { "engagement", "profiles", "activities" };
-	for (int i = 0; i < 3; i++)
-		snprintf(o[k++], sizeof o[0], "topics.%s=%s.%s", in[i], prefix, in[i]);
-	static const char *const out[] = { "transitions", "sla", "scores", "dead_letters", "changelog" };
+	char err[1024], o[MAX_OVERRIDES][300];
+	int k = run_overrides(o, bootstrap, prefix, run, eos, false);
 	const char *names[5];
 	char full[5][256];
 	for (int i = 0; i < 5; i++) {
-		snprintf(full[i], sizeof full[i], "%s.%s.%s", prefix, run, out[i]);
+		snprintf(full[i], sizeof full[i], "%s.%s.%s", prefix, run, all_topics[3 + i]);
 		names[i] = full[i];
-		snprintf(o[k++], sizeof o[0], "topics.%s=%s", out[i], full[i]);
 	}
-	if (create_topics(bootstrap, names, 4, partitions, NULL) != 0 ||
-	    create_topics(bootstrap, names + 4, 1, partitions, "compact") != 0)
+	if (bench_create_topics(bootstrap, names, 4, partitions, NULL) != 0 ||
+	    bench_create_topics(bootstrap, names + 4, 1, partitions, "compact") != 0)
 		return 0;
-	const char *ovr[16];
+	const char *ovr[MAX_OVERRIDES];
 	for (int i = 0; i < k; i++)
 		ovr[i] = o[i];
 	fd_config *cfg = calloc(1, sizeof *cfg);
@@ -275,7 +148,7 @@ static double daemon_run(const char *bootstrap, const char *prefix, const char *
 	struct timeval tv = { 0, 1000 };
 	evtimer_add(w.ev, &tv);
 	event_base_dispatch(base);
-	double end = seconds();
+	double end = bench_seconds();
 	fd_daemon_stats st;
 	fd_daemon_stats_get(d, &st);
 	double steady = end - w.first_at;
@@ -371,18 +244,9 @@ static pid_t spawn_daemon(const char *bootstrap, const char *prefix, const char 
 	snprintf(conf, sizeof conf, "%s/../config/funneld.conf", self);
 	if (access(conf, R_OK) != 0) /* build trees outside the source tree */
 		snprintf(conf, sizeof conf, "%s/config/funneld.conf", FUNNELD_SOURCE_DIR);
-	static char o[16][300];
-	int k = 0;
-	snprintf(o[k++], sizeof o[0], "kafka.bootstrap.servers=%s", bootstrap);
-	snprintf(o[k++], sizeof o[0], "kafka.group.id=%s-%s", prefix, run);
-	snprintf(o[k++], sizeof o[0], "processing.guarantee=%s", eos ? "exactly_once" : "at_least_once");
-	snprintf(o[k++], sizeof o[0], "processing.transactional_id=%s-%s", prefix, run);
-	snprintf(o[k++], sizeof o[0], "admin.address=");
-	static const char *const all[] = { "engagement", "profiles", "activities", "transitions", "sla",
-		                               "scores", "dead_letters", "changelog" };
-	for (int i = 0; i < 8; i++)
-		snprintf(o[k++], sizeof o[0], "topics.%s=%s.%s.%s", all[i], prefix, run, all[i]);
-	char *argv[2 * 16 + 5];
+	static char o[MAX_OVERRIDES][300];
+	int k = run_overrides(o, bootstrap, prefix, run, eos, true);
+	char *argv[2 * MAX_OVERRIDES + 5];
 	int a = 0;
 	argv[a++] = bin;
 	argv[a++] = (char *)(uintptr_t)"run";
@@ -407,14 +271,12 @@ static void latency_run(const char *bootstrap, const char *prefix, const char *r
 {
 	char names[8][256];
 	const char *n8[8];
-	static const char *const all[] = { "engagement", "profiles", "activities", "transitions", "sla",
-		                               "scores", "dead_letters", "changelog" };
 	for (int i = 0; i < 8; i++) {
-		snprintf(names[i], sizeof names[i], "%s.%s.%s", prefix, run, all[i]);
+		snprintf(names[i], sizeof names[i], "%s.%s.%s", prefix, run, all_topics[i]);
 		n8[i] = names[i];
 	}
-	if (create_topics(bootstrap, n8, 7, partitions, NULL) != 0 ||
-	    create_topics(bootstrap, n8 + 7, 1, partitions, "compact") != 0)
+	if (bench_create_topics(bootstrap, n8, 7, partitions, NULL) != 0 ||
+	    bench_create_topics(bootstrap, n8 + 7, 1, partitions, "compact") != 0)
 		return;
 	probes *p = calloc(1, sizeof *p);
 	p->bootstrap = bootstrap;
@@ -434,8 +296,8 @@ static void latency_run(const char *bootstrap, const char *prefix, const char *r
 	/* warm-up: until a first probe comes back (group joined, partitions
 	 * restored) */
 	long sent = 0, probes_sent = 0;
-	double warm_until = seconds() + 60;
-	for (int i = 0; p->n == 0 && seconds() < warm_until; i++) {
+	double warm_until = bench_seconds() + 60;
+	for (int i = 0; p->n == 0 && bench_seconds() < warm_until; i++) {
 		char lead[48];
 		snprintf(lead, sizeof lead, "probe-warm-%d", i);
 		Funneld__V1__EngagementEvent ev;
@@ -455,9 +317,9 @@ static void latency_run(const char *bootstrap, const char *prefix, const char *r
 	p->n = 0;
 	/* the measured phase: RATE events/s, paced per millisecond */
 	static const char *types[] = { "page_view", "email_open", "email_click", "pricing_view" };
-	double t0 = seconds(), end = t0 + secs;
-	while (seconds() < end) {
-		long due = (long)((seconds() - t0) * (double)rate);
+	double t0 = bench_seconds(), end = t0 + secs;
+	while (bench_seconds() < end) {
+		long due = (long)((bench_seconds() - t0) * (double)rate);
 		while (sent < due) {
 			char lead[48], id[48];
 			bool probe = sent % PROBE_EVERY == 0;
@@ -487,10 +349,10 @@ static void latency_run(const char *bootstrap, const char *prefix, const char *r
 		struct timespec ms = { 0, 1000000 };
 		nanosleep(&ms, NULL);
 	}
-	double produced_s = seconds() - t0;
+	double produced_s = bench_seconds() - t0;
 	rd_kafka_flush(prod, 30000);
-	double wait_until = seconds() + 30;
-	while (p->n < (size_t)probes_sent && seconds() < wait_until) {
+	double wait_until = bench_seconds() + 30;
+	while (p->n < (size_t)probes_sent && bench_seconds() < wait_until) {
 		struct timespec ms = { 0, 50 * 1000000 };
 		nanosleep(&ms, NULL);
 	}
@@ -535,12 +397,12 @@ int main(int argc, char **argv)
 		snprintf(in[i], sizeof in[i], "%s.%s", prefix, kinds[i]);
 		inputs[i] = in[i];
 	}
-	if (create_topics(bootstrap, inputs, 3, partitions, NULL) != 0)
+	if (bench_create_topics(bootstrap, inputs, 3, partitions, NULL) != 0)
 		return 1;
-	double pre = preload(bootstrap, inputs[0], n_events, n_leads, partitions);
+	double pre = bench_preload(bootstrap, inputs[0], n_events, n_leads);
 	printf("transport: %ld events over %ld leads, %d partitions, Apache Kafka at %s "
 	       "(preloaded in %.1f s)\n", n_events, n_leads, partitions, bootstrap, pre);
-	double top = ceiling(bootstrap, inputs[0], partitions, n_events);
+	double top = bench_plain_read(bootstrap, inputs[0], partitions, n_events).from_first;
 	printf("  plain consumer  %8.0f records/s (the transport ceiling)\n", top);
 	double alo = daemon_run(bootstrap, prefix, "alo", false, n_events, partitions);
 	double eos = daemon_run(bootstrap, prefix, "eos", true, n_events, partitions);

@@ -75,6 +75,16 @@ fetch() {
 	mv "$cache.tmp" "$cache"
 }
 
+# Is process $1 running? A killed process whose parent has not reaped it yet
+# (a zombie) answers kill -0 but is gone.
+alive() {
+	kill -0 "$1" 2>/dev/null || return 1
+	local stat
+	stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+	stat=${stat##*) }
+	[ "${stat%% *}" != Z ]
+}
+
 java_run() { # CLASS ARGS...
 	java -Xms64m -Xmx256m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 \
 		-Dlog4j2.configurationFile="$cache/log4j2.properties" -Dkafka.logs.dir="${KAFKA_LOG_DIR:-/tmp}" \
@@ -123,7 +133,7 @@ wait_started() { # I...
 	local deadline=$((SECONDS + 90)) i
 	for i in "$@"; do
 		until grep -qs 'Kafka Server started' "$dir/node$i/server.log"; do
-			if ! kill -0 "$(cat "$dir/node$i/pid")" 2>/dev/null; then
+			if ! alive "$(cat "$dir/node$i/pid")"; then
 				tail -n 30 "$dir/node$i/stdout.log" "$dir/node$i/server.log" >&2 || true
 				die "node $i exited during start-up (logs in $dir/node$i)"
 			fi
@@ -150,7 +160,7 @@ cmd_start() {
 		dir=$FUNNELD_KAFKA_DIR
 		local pidfile
 		for pidfile in "$dir"/node*/pid; do
-			[ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null &&
+			[ -f "$pidfile" ] && alive "$(cat "$pidfile")" &&
 				die "a cluster already runs in $dir (stop it first)"
 		done
 		rm -rf "$dir"
@@ -225,10 +235,14 @@ cmd_start() {
 		die "the cluster did not start (logs in $dir)"
 	fi
 	if [ -n "$owner" ]; then
-		# stop the cluster when the owner dies (a crashed test cleans up too)
-		setsid bash -c 'while kill -0 "$1" 2>/dev/null && [ -f "$2/bootstrap" ]; do sleep 1; done
-			FUNNELD_KAFKA_DIR="$2" "$3" stop >/dev/null 2>&1' _ "$owner" "$dir" "$0" \
-			</dev/null >/dev/null 2>&1 &
+		# stop the cluster when the owner dies (a crashed test cleans up too);
+		# only this cluster: once it was stopped, the directory may already
+		# hold the next one (a test run again at once), which is not ours
+		echo "$cluster_id" >"$dir/cluster"
+		setsid bash -c 'ours() { [ "$(cat "$2/cluster" 2>/dev/null)" = "$4" ] && [ -f "$2/bootstrap" ]; }
+			while kill -0 "$1" 2>/dev/null && ours "$@"; do sleep 1; done
+			if ours "$@"; then FUNNELD_KAFKA_DIR="$2" "$3" stop >/dev/null 2>&1; fi' \
+			_ "$owner" "$dir" "$0" "$cluster_id" </dev/null >/dev/null 2>&1 &
 	fi
 	say "$n node(s) in $dir"
 	bootstrap
@@ -247,8 +261,9 @@ cmd_stop() {
 	for i in $(ls -d "$dir"/node* 2>/dev/null | sed 's/.*node//'); do
 		pid=$(node_pid "$i")
 		[ -n "$pid" ] || continue
-		for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+		for _ in $(seq 1 100); do alive "$pid" || break; sleep 0.1; done
 		kill -9 "$pid" 2>/dev/null || true
+		while alive "$pid"; do sleep 0.05; done
 	done
 	rm -f "$dir/bootstrap"
 	if [ -z "${FUNNELD_KAFKA_DIR:-}" ]; then
@@ -263,7 +278,7 @@ cmd_kill() {
 	pid=$(node_pid "$1")
 	[ -n "$pid" ] || die "kill: no node $1 in $dir"
 	kill -9 "$pid" 2>/dev/null || true
-	while kill -0 "$pid" 2>/dev/null; do sleep 0.05; done
+	while alive "$pid"; do sleep 0.05; done
 }
 
 cmd_restart() {
@@ -271,7 +286,7 @@ cmd_restart() {
 	[ -f "$dir/node$1/server.properties" ] || die "restart: no node $1 in $dir"
 	local pid
 	pid=$(node_pid "$1")
-	if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then die "restart: node $1 is running"; fi
+	if [ -n "$pid" ] && alive "$pid"; then die "restart: node $1 is running"; fi
 	mv "$dir/node$1/server.log" "$dir/node$1/server.log.$(date +%s%N)" 2>/dev/null || true
 	fetch
 	start_node "$1"

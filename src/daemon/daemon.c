@@ -67,7 +67,7 @@ struct fd_daemon {
 
 	int cq_pipe[2], pq_pipe[2];
 	rd_kafka_queue_t *cq, *pq;
-	struct event *cq_ev, *pq_ev, *tick_ev, *deadline_ev, *restore_ev;
+	struct event *cq_ev, *more_ev, *pq_ev, *tick_ev, *deadline_ev, *restore_ev;
 	struct event *sig_ev[3];
 	fd_admin *admin;
 
@@ -308,8 +308,22 @@ static void consume(fd_daemon *d)
 			return;
 		}
 	}
-	/* more may be waiting: come back after other events had their turn */
-	event_active(d->cq_ev, EV_READ, 0);
+	/* more may be waiting: come back after other events had their turn.
+	 * Not event_active(): libevent runs an event activated from a callback
+	 * in the same pass, before it polls again, so timers, signals and the
+	 * admin server would wait until the queue is empty. A zero timeout is
+	 * taken after the next poll. */
+	static const struct timeval now = { 0, 0 };
+	evtimer_add(d->more_ev, &now);
+}
+
+static void on_more(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	fd_daemon *d = arg;
+	if (!d->stopping)
+		consume(d);
 }
 
 static void drain_pipe(int fd)
@@ -600,7 +614,8 @@ fd_daemon *fd_daemon_new(const fd_daemon_options *opt, char *errstr, size_t errs
 	d->tick_ev = event_new(d->base, -1, EV_PERSIST, on_tick, d);
 	d->deadline_ev = evtimer_new(d->base, on_deadline, d);
 	d->restore_ev = evtimer_new(d->base, on_restore, d);
-	if (!d->tick_ev || !d->deadline_ev || !d->restore_ev) {
+	d->more_ev = evtimer_new(d->base, on_more, d);
+	if (!d->tick_ev || !d->deadline_ev || !d->restore_ev || !d->more_ev) {
 		snprintf(errstr, errstr_size, "libevent: cannot create timers");
 		goto fail;
 	}
@@ -676,6 +691,8 @@ void fd_daemon_stop(fd_daemon *d)
 	sd_notify(0, "STOPPING=1");
 	if (d->cq_ev)
 		event_del(d->cq_ev);
+	if (d->more_ev)
+		event_del(d->more_ev);
 	if (d->started && !d->k->failed)
 		drain(d);
 	if (d->started)
@@ -726,7 +743,7 @@ void fd_daemon_free(fd_daemon *d)
 	for (int i = 0; i < 3; i++)
 		if (d->sig_ev[i])
 			event_free(d->sig_ev[i]);
-	struct event *evs[] = { d->cq_ev, d->pq_ev, d->tick_ev, d->deadline_ev, d->restore_ev };
+	struct event *evs[] = { d->cq_ev, d->more_ev, d->pq_ev, d->tick_ev, d->deadline_ev, d->restore_ev };
 	for (size_t i = 0; i < sizeof evs / sizeof evs[0]; i++)
 		if (evs[i])
 			event_free(evs[i]);

@@ -15,6 +15,7 @@
 #include "base/table.h"
 #include "funneld/wire.h"
 #include "kafka/producer.h"
+#include "kafka/topic.h"
 #include "kafka/txn.h"
 
 #define METADATA_TIMEOUT_MS 10000
@@ -70,26 +71,12 @@ void fd_changelog_free(fd_changelog *cl)
 
 /* ---- the topic ------------------------------------------------------------------- */
 
-static int partition_count(rd_kafka_t *rk, const char *topic, int *count)
-{
-	const struct rd_kafka_metadata *md = NULL;
-	rd_kafka_resp_err_t err = rd_kafka_metadata(rk, 1, NULL, &md, METADATA_TIMEOUT_MS);
-	if (err)
-		return -1;
-	*count = -1;
-	for (int i = 0; i < md->topic_cnt; i++)
-		if (strcmp(md->topics[i].topic, topic) == 0 && !md->topics[i].err)
-			*count = md->topics[i].partition_cnt;
-	rd_kafka_metadata_destroy(md);
-	return 0;
-}
-
 int fd_changelog_ensure(fd_changelog *cl, int partitions, char *errstr, size_t errstr_size)
 {
 	rd_kafka_t *admin = cl->k->producer;
 	const char *topic = cl->k->cfg->topics.changelog;
-	int have;
-	if (partition_count(admin, topic, &have) != 0) {
+	int have = fd_topic_partitions(admin, topic, METADATA_TIMEOUT_MS);
+	if (have == -2) {
 		snprintf(errstr, errstr_size, "changelog %s: metadata unavailable", topic);
 		return -1;
 	}
@@ -101,40 +88,13 @@ int fd_changelog_ensure(fd_changelog *cl, int partitions, char *errstr, size_t e
 		         partitions);
 		return -1;
 	}
-	char e[512];
-	rd_kafka_NewTopic_t *nt = rd_kafka_NewTopic_new(topic, partitions, -1, e, sizeof e);
-	if (!nt) {
-		snprintf(errstr, errstr_size, "changelog %s: %s", topic, e);
+	static const char *const compacted[] = { "cleanup.policy", "compact", NULL };
+	if (fd_topic_create(admin, topic, partitions, compacted, CREATE_TOPIC_TIMEOUT_MS, errstr,
+	                    errstr_size) != 0)
 		return -1;
-	}
-	rd_kafka_NewTopic_set_config(nt, "cleanup.policy", "compact");
-	rd_kafka_queue_t *q = rd_kafka_queue_new(admin);
-	rd_kafka_CreateTopics(admin, &nt, 1, NULL, q);
-	rd_kafka_event_t *ev = rd_kafka_queue_poll(q, CREATE_TOPIC_TIMEOUT_MS);
-	int rc = -1;
-	if (!ev) {
-		snprintf(errstr, errstr_size, "changelog %s: CreateTopics timed out", topic);
-	} else if (rd_kafka_event_error(ev)) {
-		snprintf(errstr, errstr_size, "changelog %s: %s", topic, rd_kafka_event_error_string(ev));
-	} else {
-		size_t n;
-		const rd_kafka_topic_result_t **res =
-			rd_kafka_CreateTopics_result_topics(rd_kafka_event_CreateTopics_result(ev), &n);
-		rd_kafka_resp_err_t terr = n ? rd_kafka_topic_result_error(res[0]) : RD_KAFKA_RESP_ERR_NO_ERROR;
-		if (terr && terr != RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS) {
-			snprintf(errstr, errstr_size, "changelog %s: %s", topic,
-			         rd_kafka_topic_result_error_string(res[0]));
-		} else {
-			fd_log(FD_LOG_NOTICE, "created changelog topic %s (%d partitions, compacted)", topic,
-			       partitions);
-			rc = 0;
-		}
-	}
-	if (ev)
-		rd_kafka_event_destroy(ev);
-	rd_kafka_queue_destroy(q);
-	rd_kafka_NewTopic_destroy(nt);
-	return rc;
+	fd_log(FD_LOG_NOTICE, "created changelog topic %s (%d partitions, compacted)", topic,
+	       partitions);
+	return 0;
 }
 
 /* ---- changed leads ---------------------------------------------------------------- */

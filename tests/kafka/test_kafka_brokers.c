@@ -26,7 +26,7 @@ static void expect_each_once(it_reader *r, const char *T, int n, const char *whe
 {
 	IT_WAIT_UNTIL(r, 60000, it_reader_count_of(r, T, NULL) >= (size_t)n,
 	              "%s: %zu of %d transitions", when, it_reader_count_of(r, T, NULL), n);
-	it_reader_poll(r, 1000);
+	it_reader_poll_to_end(r, IT_WAIT_MS);
 	for (int i = 0; i < n; i++) {
 		char lead[32];
 		it_lead_name(lead, sizeof lead, "rf3", i);

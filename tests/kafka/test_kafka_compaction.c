@@ -76,7 +76,7 @@ static size_t read_changelog(uint8_t **last, size_t *len)
 {
 	const char *topics[] = { changelog_topic(), NULL };
 	it_reader *r = it_reader_open(topics);
-	it_reader_poll(r, 3000);
+	it_reader_poll_to_end(r, IT_WAIT_MS);
 	size_t n = it_reader_count_of(r, topics[0], NULL);
 	for (int i = 0; i < LEADS; i++) {
 		char lead[32];
@@ -159,11 +159,15 @@ Test(kafka_compaction, restore_from_the_compacted_changelog_and_ttl_tombstones)
 		it_wait_committed_at_end(it_group(), IT_WAIT_MS);
 	}
 	it_stop_daemon(a);
-	size_t written = read_changelog(before, before_len);
+	/* the cleaner may have run already (its settings are aggressive): count
+	 * what was written by the end offsets, which compaction leaves alone */
+	int64_t written = it_end_offsets(changelog_topic());
+	read_changelog(before, before_len);
 	for (int i = 0; i < LEADS; i++)
 		cr_assert_not_null(before[i], "lead %d has no state record", i);
-	cr_assert_gt(written, (size_t)LEADS * 2, "only %zu changelog records for %d leads: nothing "
-	             "to compact", written, LEADS);
+	cr_assert_eq(written, (int64_t)LEADS * UPDATES, "%" PRId64 " changelog records written for %d "
+	             "leads in %d committed rounds, want one per lead and round", written, LEADS,
+	             UPDATES);
 
 	/* 2. compacted: one record per lead (plus the probes), the last one */
 	wait_compacted(LEADS + 8, "after the first run", after, after_len);
@@ -171,7 +175,7 @@ Test(kafka_compaction, restore_from_the_compacted_changelog_and_ttl_tombstones)
 		cr_assert(after[i] && after_len[i] == before_len[i] &&
 		          memcmp(after[i], before[i], before_len[i]) == 0,
 		          "lead %d: compaction kept another record than the last", i);
-	fprintf(stderr, "compaction: %zu records compacted to one per lead\n", written);
+	fprintf(stderr, "compaction: %" PRId64 " records compacted to one per lead\n", written);
 
 	/* 3. a restart restores every lead from it */
 	it_proc *b = it_daemon_start(NULL);

@@ -82,7 +82,7 @@ Test(kafka_fencing, second_instance_with_the_same_transactional_id_fences_the_fi
 	 * first instance's were in a fenced transaction, never visible) */
 	IT_WAIT_UNTIL(r, IT_WAIT_MS, it_reader_count_of(r, T, NULL) >= 2 * N,
 	              "%zu transitions, want %d", it_reader_count_of(r, T, NULL), 2 * N);
-	it_reader_poll(r, 2000);
+	it_reader_poll_to_end(r, IT_WAIT_MS);
 	for (int i = 0; i < 2 * N; i++) {
 		char lead[32];
 		it_lead_name(lead, sizeof lead, "fence", i);

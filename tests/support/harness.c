@@ -31,6 +31,7 @@
 #include <criterion/hooks.h>
 
 #include "funneld/v1/inputs.pb-c.h"
+#include "kafka/topic.h"
 
 extern char **environ;
 
@@ -581,47 +582,9 @@ void it_create_topic(const char *name, int partitions, const char *const *config
 	char err[512];
 	rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, c, err, sizeof err);
 	cr_assert_not_null(rk, "admin client: %s", err);
-	rd_kafka_NewTopic_t *nt = rd_kafka_NewTopic_new(name, partitions, -1, err, sizeof err);
-	cr_assert_not_null(nt, "topic %s: %s", name, err);
-	for (size_t i = 0; configs && configs[i] && configs[i + 1]; i += 2)
-		rd_kafka_NewTopic_set_config(nt, configs[i], configs[i + 1]);
-	rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
-	rd_kafka_CreateTopics(rk, &nt, 1, NULL, q);
-	rd_kafka_event_t *ev = rd_kafka_queue_poll(q, IT_WAIT_MS);
-	cr_assert_not_null(ev, "CreateTopics %s: no answer", name);
-	cr_assert_eq(rd_kafka_event_error(ev), RD_KAFKA_RESP_ERR_NO_ERROR, "CreateTopics %s: %s",
-	             name, rd_kafka_event_error_string(ev));
-	size_t n;
-	const rd_kafka_topic_result_t **res =
-		rd_kafka_CreateTopics_result_topics(rd_kafka_event_CreateTopics_result(ev), &n);
-	cr_assert_eq(n, 1);
-	rd_kafka_resp_err_t terr = rd_kafka_topic_result_error(res[0]);
-	cr_assert(terr == RD_KAFKA_RESP_ERR_NO_ERROR || terr == RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS,
-	          "CreateTopics %s: %s", name, rd_kafka_topic_result_error_string(res[0]));
-	rd_kafka_event_destroy(ev);
-	rd_kafka_queue_destroy(q);
-	rd_kafka_NewTopic_destroy(nt);
-	/* wait until every partition has a leader (metadata propagates) */
-	int64_t deadline = it_mono_ms() + IT_WAIT_MS;
-	for (;;) {
-		const struct rd_kafka_metadata *md = NULL;
-		rd_kafka_topic_t *t = rd_kafka_topic_new(rk, name, NULL);
-		bool ready = false;
-		if (rd_kafka_metadata(rk, 0, t, &md, 2000) == RD_KAFKA_RESP_ERR_NO_ERROR) {
-			ready = md->topic_cnt == 1 && !md->topics[0].err &&
-			        md->topics[0].partition_cnt == partitions;
-			for (int i = 0; ready && i < md->topics[0].partition_cnt; i++)
-				ready = md->topics[0].partitions[i].leader >= 0;
-			rd_kafka_metadata_destroy(md);
-		}
-		rd_kafka_topic_destroy(t);
-		if (ready)
-			break;
-		cr_assert_lt(it_mono_ms(), deadline, "topic %s has no leaders after %d ms", name,
-		             IT_WAIT_MS);
-		it_sleep_ms(100);
-	}
+	int rc = fd_topic_create(rk, name, partitions, configs, IT_WAIT_MS, err, sizeof err);
 	rd_kafka_destroy(rk);
+	cr_assert_eq(rc, 0, "%s", err);
 }
 
 /* A cluster of its own, then the topics dev-broker would create: the three
@@ -1220,6 +1183,39 @@ void it_reader_poll(it_reader *r, int ms)
 	}
 }
 
+void it_reader_poll_to_end(it_reader *r, int timeout_ms)
+{
+	rd_kafka_topic_partition_list_t *a = NULL;
+	rd_kafka_resp_err_t e = rd_kafka_assignment(r->rk, &a);
+	cr_assert_eq(e, RD_KAFKA_RESP_ERR_NO_ERROR, "assignment: %s", rd_kafka_err2str(e));
+	int64_t *lo = calloc((size_t)a->cnt + 1, sizeof *lo), *hi = calloc((size_t)a->cnt + 1, sizeof *hi);
+	cr_assert(lo && hi);
+	for (int i = 0; i < a->cnt; i++) {
+		e = rd_kafka_query_watermark_offsets(r->rk, a->elems[i].topic, a->elems[i].partition,
+		                                     &lo[i], &hi[i], IT_WAIT_MS);
+		cr_assert_eq(e, RD_KAFKA_RESP_ERR_NO_ERROR, "end offset of %s[%d]: %s", a->elems[i].topic,
+		             (int)a->elems[i].partition, rd_kafka_err2str(e));
+	}
+	int64_t deadline = it_mono_ms() + timeout_ms;
+	for (;;) {
+		it_reader_poll(r, 100);
+		rd_kafka_position(r->rk, a);
+		int behind = -1;
+		for (int i = 0; i < a->cnt && behind < 0; i++)
+			if (hi[i] > lo[i] && a->elems[i].offset < hi[i])
+				behind = i;
+		if (behind < 0)
+			break;
+		cr_assert_lt(it_mono_ms(), deadline, "the reader is at %" PRId64 " of %s[%d], the end "
+		             "was %" PRId64 ", after %d ms", a->elems[behind].offset,
+		             a->elems[behind].topic, (int)a->elems[behind].partition, hi[behind],
+		             timeout_ms);
+	}
+	free(lo);
+	free(hi);
+	rd_kafka_topic_partition_list_destroy(a);
+}
+
 size_t it_reader_count(const it_reader *r) { return r->n; }
 const it_msg *it_reader_at(const it_reader *r, size_t i) { return i < r->n ? &r->msgs[i] : NULL; }
 
@@ -1326,6 +1322,24 @@ static rd_kafka_t *it_offsets_client(const char *group)
 	rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, c, err, sizeof err);
 	cr_assert_not_null(rk, "cannot create the offsets client: %s", err);
 	return rk;
+}
+
+int64_t it_end_offsets(const char *topic)
+{
+	char group[64];
+	snprintf(group, sizeof group, "it-offsets-%d", (int)getpid());
+	rd_kafka_t *rk = it_offsets_client(group);
+	int n = it_partition_count(rk, topic, IT_WAIT_MS);
+	int64_t sum = 0;
+	for (int p = 0; p < n; p++) {
+		int64_t lo = 0, hi = 0;
+		rd_kafka_resp_err_t e = rd_kafka_query_watermark_offsets(rk, topic, p, &lo, &hi, IT_WAIT_MS);
+		cr_assert_eq(e, RD_KAFKA_RESP_ERR_NO_ERROR, "end offset of %s[%d]: %s", topic, p,
+		             rd_kafka_err2str(e));
+		sum += hi;
+	}
+	rd_kafka_destroy(rk);
+	return sum;
 }
 
 static bool it_committed_check(rd_kafka_t *rk, char *diag, size_t diag_size)

@@ -224,6 +224,10 @@ it_reader *it_reader_open(const char *const *topics);
 it_reader *it_reader_outputs(void);
 /* Read for about `ms` milliseconds, appending what arrives. */
 void it_reader_poll(it_reader *r, int ms);
+/* Read until every partition is at the end offset it had when called (fails
+ * after `timeout_ms`): everything written before the call, however slow the
+ * broker is to serve it. */
+void it_reader_poll_to_end(it_reader *r, int timeout_ms);
 size_t it_reader_count(const it_reader *r);
 const it_msg *it_reader_at(const it_reader *r, size_t i);
 /* Records of `topic` (and of lead `key` unless NULL) read so far. */
@@ -255,6 +259,11 @@ const char *it_header_str(const it_msg *m, const char *name, int *count);
 size_t it_distinct_header(const it_reader *r, const char *topic, const char *name);
 
 /* ---- offsets ----------------------------------------------------------------- */
+
+/* The sum of the end offsets of every partition of `topic`: how many
+ * records were ever written to it (with transactions: and their markers),
+ * which compaction does not change. */
+int64_t it_end_offsets(const char *topic);
 
 /* Do the committed offsets of `group` equal the end offsets on every
  * partition of the three input topics? (A partition with no record and no
