@@ -59,6 +59,7 @@ typedef struct fd_settings {
 	int64_t commit_interval_ms;
 	char ce_source[FD_NAME_MAX * 2]; /* CloudEvents ce_source header */
 	char transactional_id[FD_NAME_MAX * 2]; /* exactly_once; "": group id + host */
+	int64_t dead_letter_max_payload; /* bytes of a too-large record kept in its dead letter */
 
 	/* state */
 	int64_t lead_ttl_ms;           /* 0: never evict */
@@ -66,7 +67,9 @@ typedef struct fd_settings {
 
 	/* admin HTTP; empty address disables it */
 	char admin_address[FD_NAME_MAX];
-	int admin_port;
+	int admin_port;                /* 0: an ephemeral port (logged) */
+	int admin_max_connections;     /* open connections at most; more wait in the backlog */
+	int64_t admin_request_timeout_ms; /* whole request, first byte to last byte sent */
 
 	/* logging: syslog priorities 0..7 */
 	int log_level;

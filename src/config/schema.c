@@ -283,6 +283,11 @@ const fd_config_def fd_config_table[] = {
 	  .size = sizeof(((fd_config *)0)->settings.transactional_id),
 	  .doc = "exactly_once: the producer's transactional.id; \"\": group id + host name" },
 
+	{ .path = "processing.dead_letter_max_payload", .type = FD_CFG_INT64, .def = "65536",
+	  .min = 0, .max = 900000, .offset = FD_CFG_OFF(dead_letter_max_payload),
+	  .doc = "a record no broker takes (too large) becomes a dead letter with the first this "
+	         "many bytes of its value" },
+
 	/* state */
 	{ .path = "state.lead_ttl", .type = FD_CFG_DURATION, .def = "180d", .min = 0,
 	  .max = FD_CFG_DAYS(3650), .offset = FD_CFG_OFF(lead_ttl_ms),
@@ -294,8 +299,15 @@ const fd_config_def fd_config_table[] = {
 	{ .path = "admin.address", .type = FD_CFG_STRING, .def = "127.0.0.1",
 	  .offset = FD_CFG_OFF(admin_address), .size = FD_NAME_MAX,
 	  .doc = "admin HTTP listen address; \"\" disables it" },
-	{ .path = "admin.port", .type = FD_CFG_INT, .def = "8080", .min = 1, .max = 65535,
-	  .offset = FD_CFG_OFF(admin_port), .doc = "admin HTTP port" },
+	{ .path = "admin.port", .type = FD_CFG_INT, .def = "8080", .min = 0, .max = 65535,
+	  .offset = FD_CFG_OFF(admin_port), .doc = "admin HTTP port; 0: an ephemeral port (logged)" },
+	{ .path = "admin.max_connections", .type = FD_CFG_INT, .def = "64", .min = 1, .max = 10000,
+	  .offset = FD_CFG_OFF(admin_max_connections),
+	  .doc = "admin HTTP connections open at once; more wait in the listen backlog" },
+	{ .path = "admin.request_timeout", .type = FD_CFG_DURATION, .def = "5s", .min = 100,
+	  .max = (double)FD_MS_HOUR, .offset = FD_CFG_OFF(admin_request_timeout_ms),
+	  .doc = "admin HTTP: a request must arrive and be answered within this, or the "
+	         "connection is closed" },
 
 	/* log */
 	{ .path = "log.level", .type = FD_CFG_ENUM, .flags = FD_CFG_F_INT_OK, .def = "info",

@@ -37,6 +37,8 @@
 #include "funneld/engine.h"
 #include "kafka/epochs.h"
 
+#define FD_KAFKA_OVERSIZE_MAX 64
+
 /* The input topics, by index (epochs and positions use the same numbers). */
 enum { FD_IN_ENGAGEMENT = 0, FD_IN_PROFILES = 1, FD_IN_ACTIVITIES = 2, FD_IN_TOPICS = 3 };
 
@@ -52,6 +54,8 @@ typedef struct fd_kafka_stats {
 	uint64_t restored_leads;
 	uint64_t evicted;
 	uint64_t refused_full;      /* new leads refused at the lead cap */
+	uint64_t cut;               /* records too large for any broker, written as
+	                               dead letters with their value cut (producer.c) */
 } fd_kafka_stats;
 
 /* What the layer asks of the daemon during a rebalance (called from inside
@@ -87,6 +91,10 @@ typedef struct fd_kafka {
 	fd_kafka_stats stats;
 	int64_t dl_log_at;          /* dead-letter log lines: one a second */
 	uint64_t dl_suppressed;
+	/* exactly_once: fingerprints of records a broker refused as too large
+	 * (the transaction aborted); their replay is cut at once (producer.c) */
+	uint64_t oversize[FD_KAFKA_OVERSIZE_MAX];
+	size_t n_oversize;
 	fd_consumer *input;
 	fd_changelog *changelog;
 	fd_txn *txn;

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "base/log.h"
+#include "base/table.h"
 #include "funneld/wire.h"
 
 #define QUEUE_FULL_POLL_MS 100   /* serve delivery reports, then retry */
@@ -29,7 +30,43 @@ static bool txn_refused(fd_kafka *k, const char *topic, rd_kafka_resp_err_t err)
 	return true;
 }
 
-int fd_producer_send(fd_kafka *k, const fd_record *r)
+/* ---- records no broker takes ------------------------------------------------------ */
+
+/* A record too large for the producer (message.max.bytes) or for the topic
+ * (max.message.bytes on the broker) can never be written: it becomes a dead
+ * letter that can, with its value cut to processing.dead_letter_max_payload
+ * bytes, then to nothing. Its headers say so. */
+#define CUT_KEY_MAX 1024         /* bytes of the key a cut dead letter keeps */
+
+static bool refused_as_too_large(rd_kafka_resp_err_t err)
+{
+	return err == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE ||
+	       err == RD_KAFKA_RESP_ERR_RECORD_LIST_TOO_LARGE;
+}
+
+static uint64_t fingerprint(const char *topic, const void *key, size_t key_len, const void *value,
+                            size_t len)
+{
+	uint64_t h = fd_table_hash(topic, strlen(topic));
+	h = h * 0x9e3779b97f4a7c15u ^ (key ? fd_table_hash(key, key_len) : 0);
+	h = h * 0x9e3779b97f4a7c15u ^ (value ? fd_table_hash(value, len) : 0);
+	return h ^ len;
+}
+
+static bool known_oversize(const fd_kafka *k, uint64_t fp)
+{
+	for (size_t i = 0; i < k->n_oversize && i < FD_KAFKA_OVERSIZE_MAX; i++)
+		if (k->oversize[i] == fp)
+			return true;
+	return false;
+}
+
+static int send_cut(fd_kafka *k, const char *topic, const void *key, size_t key_len,
+                    const void *value, size_t len, const rd_kafka_headers_t *orig, uint64_t token,
+                    const char *why);
+
+/* Produce `r`; the queue being full waits (serving delivery reports). */
+static rd_kafka_resp_err_t produce(fd_kafka *k, const fd_record *r)
 {
 	rd_kafka_resp_err_t err;
 	/* RD_KAFKA_V_KEY itself casts the key to void *; it is only copied.
@@ -42,6 +79,16 @@ int fd_producer_send(fd_kafka *k, const fd_record *r)
 	       RD_KAFKA_RESP_ERR__QUEUE_FULL)
 		rd_kafka_poll(k->producer, QUEUE_FULL_POLL_MS);
 	/* NOLINTEND(clang-diagnostic-cast-qual) */
+	return err;
+}
+
+int fd_producer_send(fd_kafka *k, const fd_record *r)
+{
+	rd_kafka_resp_err_t err = RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE;
+	bool known = k->n_oversize > 0 &&
+	             known_oversize(k, fingerprint(r->topic, r->key, r->key_len, r->value, r->len));
+	if (!known)
+		err = produce(k, r);
 	if (!err) {
 		/* value is librdkafka's now (RD_KAFKA_MSG_F_FREE), but the analyzer
 		 * takes any function declared in a system header for one that never
@@ -49,13 +96,120 @@ int fd_producer_send(fd_kafka *k, const fd_record *r)
 		k->stats.produced++;
 		return 0;
 	}
+	int rc = -1;
+	if (refused_as_too_large(err)) {
+		char why[160];
+		snprintf(why, sizeof why, "%s%s (%zu bytes to %s)", rd_kafka_err2str(err),
+		         known ? ", in an aborted transaction" : "", r->len, r->topic);
+		rc = send_cut(k, r->topic, r->key, r->key_len, r->value, r->len, r->headers, r->token, why);
+	} else if (!txn_refused(k, r->topic, err)) {
+		fd_kafka_fail(k, FD_LOG_ERR, "produce to %s failed: %s; stopping without committing",
+		              r->topic, rd_kafka_err2str(err));
+	}
 	free(r->value);
 	if (r->headers)
 		rd_kafka_headers_destroy(r->headers);
-	if (!txn_refused(k, r->topic, err))
-		fd_kafka_fail(k, FD_LOG_ERR, "produce to %s failed: %s; stopping without committing",
-		              r->topic, rd_kafka_err2str(err));
-	return -1;
+	return rc;
+}
+
+/* Was `h` written by send_cut? Its last header is funneld.error.size, which
+ * no other record funneld writes ends with (a dead letter ends with
+ * funneld.error.offset, added after the input's own headers; an output
+ * with content-type), so an input cannot pass for one. */
+static bool was_cut(const rd_kafka_headers_t *h)
+{
+	const char *name, *last = NULL;
+	const void *v;
+	size_t n;
+	for (size_t i = 0; h && rd_kafka_header_get_all(h, i, &name, &v, &n) == 0; i++)
+		last = name;
+	return last && strcmp(last, "funneld.error.size") == 0;
+}
+
+/* The last header `name` of `h` as text into out (unchanged if absent). */
+static void header_text(const rd_kafka_headers_t *h, const char *name, char *out, size_t size)
+{
+	const void *v;
+	size_t n;
+	if (h && rd_kafka_header_get_last(h, name, &v, &n) == RD_KAFKA_RESP_ERR_NO_ERROR && v)
+		snprintf(out, size, "%.*s", (int)(n < size ? n : size - 1), (const char *)v);
+}
+
+/* The dead letter standing for a record no broker takes: the record's key
+ * (at most CUT_KEY_MAX bytes), the dead-letter headers funneld wrote on it
+ * (reason, topic, partition, offset: the last of each name, so an input's
+ * own headers of those names are not kept), the first
+ * dead_letter_max_payload bytes of its value (nothing if it is that small
+ * already: then the value itself is too large for the topic), and headers
+ * saying what was cut. In the same epoch as the record (`token`). Decided
+ * by sizes only, never by headers an input could carry. */
+static int send_cut(fd_kafka *k, const char *topic, const void *key, size_t key_len,
+                    const void *value, size_t len, const rd_kafka_headers_t *orig, uint64_t token,
+                    const char *why)
+{
+	size_t max = (size_t)k->cfg->dead_letter_max_payload;
+	if (len == 0 && key_len <= CUT_KEY_MAX) {
+		fd_kafka_fail(k, FD_LOG_ERR, "%s refuses even a record without value (%s); stopping "
+		              "without committing", topic, why);
+		return -1;
+	}
+	size_t keep = len > max ? max : 0;
+	rd_kafka_headers_t *h = rd_kafka_headers_new(8);
+	static const char *const kept[] = { "funneld.error.reason", "funneld.error.topic",
+		                                "funneld.error.partition", "funneld.error.offset",
+		                                "funneld.error.output_topic" };
+	bool dead_letter = false;
+	for (size_t i = 0; orig && i < sizeof kept / sizeof kept[0]; i++) {
+		const void *v;
+		size_t n;
+		if (rd_kafka_header_get_last(orig, kept[i], &v, &n) != RD_KAFKA_RESP_ERR_NO_ERROR)
+			continue;
+		dead_letter = true;
+		rd_kafka_header_add(h, kept[i], -1, v, (ssize_t)(n > FD_NAME_MAX * 4 ? FD_NAME_MAX * 4 : n));
+	}
+	if (!dead_letter) {
+		/* an output: which one, and why it is here */
+		char reason[256];
+		snprintf(reason, sizeof reason, "output too large for %s", topic);
+		rd_kafka_header_add(h, "funneld.error.reason", -1, reason, -1);
+		rd_kafka_header_add(h, "funneld.error.output_topic", -1, topic, -1);
+	}
+	/* a cut of a cut keeps what the first one said about the original */
+	char cut[512], size[32], key_size[32] = "";
+	snprintf(cut, sizeof cut, "%s", why);
+	snprintf(size, sizeof size, "%zu", len);
+	if (key_len > CUT_KEY_MAX)
+		snprintf(key_size, sizeof key_size, "%zu", key_len);
+	if (was_cut(orig)) {
+		header_text(orig, "funneld.error.size", size, sizeof size);
+		header_text(orig, "funneld.error.key_size", key_size, sizeof key_size);
+		char first[256] = "";
+		header_text(orig, "funneld.error.cut", first, sizeof first);
+		snprintf(cut, sizeof cut, "%s; then %s", first, why);
+	}
+	rd_kafka_header_add(h, "funneld.error.payload", -1, keep ? "truncated" : "omitted", -1);
+	rd_kafka_header_add(h, "funneld.error.cut", -1, cut, -1);
+	if (key_size[0])
+		rd_kafka_header_add(h, "funneld.error.key_size", -1, key_size, -1);
+	rd_kafka_header_add(h, "funneld.error.size", -1, size, -1); /* last: see was_cut */
+	void *copy = NULL;
+	if (keep) {
+		copy = malloc(keep);
+		if (!copy) {
+			rd_kafka_headers_destroy(h);
+			fd_kafka_fail(k, FD_LOG_CRIT, "out of memory cutting a record for %s", topic);
+			return -1;
+		}
+		memcpy(copy, value, keep);
+	}
+	fd_log(FD_LOG_WARNING, "a record for %s cannot be written: %s; it goes to %s with %zu of "
+	       "%zu bytes", topic, why, k->cfg->topics.dead_letters, keep, len);
+	k->stats.cut++;
+	if (!dead_letter)
+		k->stats.dead_letters++;
+	fd_record r = { k->cfg->topics.dead_letters, RD_KAFKA_PARTITION_UA, key,
+		            key_len > CUT_KEY_MAX ? CUT_KEY_MAX : key_len, copy, keep, h, token };
+	return fd_producer_send(k, &r);
 }
 
 static rd_kafka_headers_t *ce_headers(const fd_kafka *k, const char *type, const char *id,
@@ -153,6 +307,30 @@ void fd_producer_delivered(rd_kafka_t *rk, const rd_kafka_message_t *m, void *op
 {
 	(void)rk;
 	fd_kafka *k = opaque;
+	if (m->err && refused_as_too_large(m->err)) {
+		/* the broker's limit for the topic is below the producer's */
+		if (k->eos) {
+			/* the transaction aborts; its replay cuts this record at once */
+			k->oversize[k->n_oversize++ % FD_KAFKA_OVERSIZE_MAX] = fingerprint(
+				rd_kafka_topic_name(m->rkt), m->key, m->key_len, m->payload, m->len);
+			fd_log(FD_LOG_WARNING, "%s refused a record of %zu bytes in the open transaction: "
+			       "%s; it will be replayed as a cut dead letter", rd_kafka_topic_name(m->rkt),
+			       m->len, rd_kafka_err2str(m->err));
+			return;
+		}
+		rd_kafka_headers_t *h = NULL;
+		if (rd_kafka_message_headers(m, &h) != RD_KAFKA_RESP_ERR_NO_ERROR)
+			h = NULL;
+		uint64_t token = (uint64_t)(uintptr_t)m->_private;
+		char why[160];
+		snprintf(why, sizeof why, "%s (%zu bytes to %s)", rd_kafka_err2str(m->err), m->len,
+		         rd_kafka_topic_name(m->rkt));
+		/* the cut record joins the same epoch before this one leaves it */
+		send_cut(k, rd_kafka_topic_name(m->rkt), m->key, m->key_len, m->payload, m->len, h,
+		         fd_epochs_output_to(k->epochs, token), why);
+		fd_epochs_ack(k->epochs, token);
+		return;
+	}
 	if (m->err && k->eos) {
 		/* the transaction will not commit: commit_transaction reports it
 		 * as abortable and the abort path replays the input */

@@ -828,6 +828,8 @@ static rd_kafka_t *it_producer(void)
 	it_conf_set(c, "linger.ms", "5");
 	it_conf_set(c, "message.timeout.ms", "60000");
 	it_conf_set(c, "client.id", "it-producer");
+	/* tests send records of several MB (poison pills); the topics decide */
+	it_conf_set(c, "message.max.bytes", "16000000");
 	rd_kafka_conf_set_dr_msg_cb(c, it_dr);
 	char err[512];
 	it.producer = rd_kafka_new(RD_KAFKA_PRODUCER, c, err, sizeof err);
