@@ -198,7 +198,10 @@ fd_status fd_engine_activity(fd_engine *e, const fd_activity *a, int64_t now,
 void fd_engine_prefetch(const fd_engine *e, const char *lead_id, int stage);
 
 /* Fire every SLA warning/deadline and nurture review due at or before `now`,
- * in deadline order. Returns the number of timers fired. */
+ * in deadline order. Returns the number of timers fired. A `now` past
+ * FD_TIME_MAX counts as FD_TIME_MAX: what is due later never fires. Input
+ * times must lie in [1, FD_TIME_MAX] and at most max_future_skew past
+ * `now`; any int64 `now` is safe everywhere. */
 size_t fd_engine_advance(fd_engine *e, int64_t now, const fd_sink *out);
 
 /* Earliest pending deadline, or INT64_MAX when none. */

@@ -117,5 +117,9 @@ int fd_duration_parse(const char *text, int64_t *out_ms);
 #define FD_MS_MINUTE (60 * FD_MS_SECOND)
 #define FD_MS_HOUR (60 * FD_MS_MINUTE)
 #define FD_MS_DAY (24 * FD_MS_HOUR)
+/* The latest time an input may carry: 9999-12-31T23:59:59.999Z. Every
+ * input time is in [1, FD_TIME_MAX], so any difference of two and any sum
+ * with a configured duration (at most ten years) fits in an int64. */
+#define FD_TIME_MAX INT64_C(253402300799999)
 
 #endif /* FUNNELD_TYPES_H */

@@ -318,9 +318,10 @@ const fd_config_def fd_config_table[] = {
 	{ .path = "scoring.half_life", .type = FD_CFG_DURATION, .def = "30d", .min = FD_MS_SECOND,
 	  .max = FD_CFG_DAYS(3650), .offset = FD_ENG_OFF(half_life_ms),
 	  .doc = "engagement points halve every half_life" },
-	{ .path = "scoring.max_future_skew", .type = FD_CFG_DURATION, .def = "5m", .min = 0,
-	  .max = FD_CFG_DAYS(30), .offset = FD_ENG_OFF(max_future_skew_ms),
-	  .doc = "events further ahead of now are invalid" },
+	{ .path = "scoring.max_future_skew", .type = FD_CFG_DURATION, .def = "5m",
+	  .min = FD_MS_SECOND, .max = FD_CFG_DAYS(30), .offset = FD_ENG_OFF(max_future_skew_ms),
+	  .doc = "events further ahead of now are invalid (1s..30d: the check cannot be turned "
+	         "off)" },
 	{ .path = "scoring.unknown_types", .type = FD_CFG_ENUM, .def = "invalid",
 	  .names = &fd_config_unknown_types, .offset = FD_ENG_OFF(unknown_types_score_zero),
 	  .size = sizeof(bool), .doc = "invalid (dead letter) or zero (count, no points)" },

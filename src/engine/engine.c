@@ -750,7 +750,13 @@ static fd_status check_time(int64_t at, int64_t now, int64_t skew, const char *w
 		snprintf(errstr, errstr_size, "%s missing or not positive", what);
 		return FD_ERR_INVALID;
 	}
-	if (skew > 0 && at > now + skew) {
+	if (at > FD_TIME_MAX) {
+		snprintf(errstr, errstr_size, "%s %" PRId64 " is after the year 9999", what, at);
+		return FD_ERR_INVALID;
+	}
+	/* at - skew cannot overflow: at <= FD_TIME_MAX, skew clamped to 0..30 days */
+	skew = skew < 0 ? 0 : skew > 30 * FD_MS_DAY ? 30 * FD_MS_DAY : skew;
+	if (at - skew > now) {
 		snprintf(errstr, errstr_size, "%s %" PRId64 " is more than %" PRId64 " ms in the future",
 		         what, at, skew);
 		return FD_ERR_INVALID;
@@ -1052,6 +1058,11 @@ size_t fd_engine_advance(fd_engine *e, int64_t now, const fd_sink *out)
 	size_t n = 0;
 	int64_t due;
 	uint64_t key;
+	/* time ends with the year 9999 (FD_TIME_MAX): a clock beyond it would
+	 * run every recurring deadline (nurture review, SLA, review...) for
+	 * millions of years of virtual time */
+	if (now > FD_TIME_MAX)
+		now = FD_TIME_MAX;
 	while (fd_timers_pop_due(e->timers, now, &due, &key)) {
 		fire(e, due, key, out);
 		n++;

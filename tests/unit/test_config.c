@@ -480,7 +480,7 @@ Test(config, wrong_type_array_element)
 Test(config, integer_out_of_range)
 {
 	expect_error("admin = {\n  port = 70000;\n};\n", NULL, 0,
-	             "t.conf:2: admin.port: 70000 is out of range [1, 65535]");
+	             "t.conf:2: admin.port: 70000 is out of range [0, 65535]");
 }
 
 Test(config, duration_out_of_range)
@@ -859,8 +859,8 @@ Test(config, nurture_reason_days)
 Test(config, failed_load_frees_kafka_properties)
 {
 	/* properties are collected before the error further down */
-	expect_error("kafka = { properties = [ \"linger.ms=5\" ]; };\nadmin = { port = 0; };\n", NULL, 0,
-	             "t.conf:2: admin.port: 0 is out of range [1, 65535]");
+	expect_error("kafka = { properties = [ \"linger.ms=5\" ]; };\nadmin = { port = -1; };\n", NULL, 0,
+	             "t.conf:2: admin.port: -1 is out of range [0, 65535]");
 }
 
 Test(config, missing_file)
@@ -882,10 +882,10 @@ Test(config, include_is_relative_to_the_including_file_and_errors_name_it)
 	cr_expect_eq(cfg->settings.admin_port, 9000);
 	fd_config_free(cfg);
 
-	write_text(part_path, "admin = {\n  port = 0;\n};\n");
+	write_text(part_path, "admin = {\n  port = -1;\n};\n");
 	cr_expect_eq(fd_config_load(cfg, main_path, NULL, 0, err, sizeof err), -1);
 	char want[200];
-	snprintf(want, sizeof want, "%s/part.conf:2: admin.port: 0 is out of range [1, 65535]", dir);
+	snprintf(want, sizeof want, "%s/part.conf:2: admin.port: -1 is out of range [0, 65535]", dir);
 	cr_expect_str_eq(err, want);
 	unlink(part_path);
 	unlink(main_path);
@@ -1072,8 +1072,8 @@ Test(config, override_with_a_value_of_the_wrong_type)
 
 Test(config, override_with_a_value_out_of_range)
 {
-	const char *o[] = { "admin.port=0" };
-	expect_error("admin = { port = 8080; };\n", o, 1, "-o admin.port=0: admin.port: 0 is out of range [1, 65535]");
+	const char *o[] = { "admin.port=65536" };
+	expect_error("admin = { port = 8080; };\n", o, 1, "-o admin.port=65536: admin.port: 65536 is out of range [0, 65535]");
 }
 
 Test(config, override_with_a_bad_duration)
@@ -1231,10 +1231,10 @@ Test(config, check_config_applies_overrides)
 	cr_expect_eq(r.status, 0);
 	cr_expect_str_eq(r.out, "configuration OK\n");
 
-	const char *bad[] = { "check-config", "-o", "admin.port=0", SHIPPED, NULL };
+	const char *bad[] = { "check-config", "-o", "admin.port=65536", SHIPPED, NULL };
 	run_funneld(bad, &r);
 	cr_expect_eq(r.status, 78);
-	cr_expect_str_eq(r.err, "-o admin.port=0: admin.port: 0 is out of range [1, 65535]\n");
+	cr_expect_str_eq(r.err, "-o admin.port=65536: admin.port: 65536 is out of range [0, 65535]\n");
 }
 
 Test(config, check_config_without_a_file_is_a_usage_error)
@@ -1289,4 +1289,26 @@ Test(config, version_prints_name_and_version)
 	cr_expect_eq(r.status, 0);
 	cr_expect_eq(strncmp(r.out, "funneld ", 8), 0, "%s", r.out);
 	cr_expect_eq(r.out[strlen(r.out) - 1], '\n');
+}
+
+/* A value that would turn a safety check off is refused, in the file and
+ * on the command line. */
+Test(config, max_future_skew_cannot_disable_the_future_check)
+{
+	cr_assert_eq(load_o("scoring = { max_future_skew = \"0\"; };\n", NULL, 0), -1);
+	cr_expect(strstr(err, "t.conf:1:") == err && strstr(err, "scoring.max_future_skew") != NULL,
+	          "%s", err);
+	fd_config_free(cfg);
+	const char *o[] = { "scoring.max_future_skew=0" };
+	cr_assert_eq(load_o("", o, 1), -1);
+	cr_expect(strstr(err, "scoring.max_future_skew") != NULL, "%s", err);
+	fd_config_free(cfg);
+	expect_ok("scoring = { max_future_skew = \"1s\"; };\n", NULL, 0);
+}
+
+/* admin.port = 0 asks for an ephemeral port (the daemon logs the one it got) */
+Test(config, admin_port_zero_is_an_ephemeral_port)
+{
+	expect_ok("admin = { port = 0; };\n", NULL, 0);
+	cr_expect_eq(cfg->settings.admin_port, 0);
 }

@@ -6,6 +6,7 @@
  * handoff context and deterministic ids. Configuration: engine_fixture.h.
  */
 #include <criterion/criterion.h>
+#include <inttypes.h>
 #include <math.h>
 
 #include "engine_fixture.h"
@@ -955,4 +956,39 @@ Test(engine, stats_count_leads_per_stage)
 	cr_assert_eq(s.per_stage[FD_STAGE_SAL], 1);
 	cr_assert_eq(s.transitions, 3);
 	cr_assert_leq(fd_engine_lead_record_size(), 256);
+}
+
+/* Times at the ends of int64 are refused or handled without overflow (the
+ * ASan/UBSan run of this test fails on any signed overflow). */
+Test(engine, extreme_times_are_refused_or_safe)
+{
+	static const int64_t at[] = { INT64_MAX, INT64_MAX - 1, FD_TIME_MAX + 1, -1, INT64_MIN, 0 };
+	for (size_t i = 0; i < sizeof at / sizeof at[0]; i++) {
+		fd_engagement e = { .event_id = "x", .lead_id = "edge", .occurred_at_ms = at[i],
+		                    .type = "demo_request" };
+		cr_expect_eq(fd_engine_engagement(eng, &e, INT64_MAX, &sink, err, sizeof err),
+		             FD_ERR_INVALID, "occurred_at_ms %" PRId64 " accepted", at[i]);
+		cr_expect_eq(fd_engine_engagement(eng, &e, INT64_MIN, &sink, err, sizeof err),
+		             FD_ERR_INVALID, "occurred_at_ms %" PRId64 " accepted at now INT64_MIN", at[i]);
+	}
+	cr_assert_eq(out->n_tr, 0);
+	/* the latest valid time, seen at the latest possible now: applied, and
+	 * the lead reads back at any time */
+	fd_engagement e = { .event_id = "y", .lead_id = "edge", .occurred_at_ms = FD_TIME_MAX,
+	                    .type = "demo_request" };
+	cr_assert_eq(fd_engine_engagement(eng, &e, INT64_MAX, &sink, err, sizeof err), FD_OK, "%s",
+	             err);
+	/* a future beyond the skew is refused even when now + skew would overflow */
+	e.event_id = "z";
+	cr_assert_eq(fd_engine_engagement(eng, &e, FD_TIME_MAX - cfg.max_future_skew_ms - 1, &sink,
+	                                  err, sizeof err), FD_ERR_INVALID);
+	cr_assert(strstr(err, "in the future") != NULL, "%s", err);
+	static const int64_t now[] = { INT64_MIN, -1, 0, 1, FD_TIME_MAX, INT64_MAX };
+	for (size_t i = 0; i < sizeof now / sizeof now[0]; i++) {
+		fd_lead_view v;
+		cr_assert(fd_engine_lead(eng, "edge", now[i], &v));
+		cr_expect(isfinite(v.score.engagement) && isfinite(v.score.fit) &&
+		          isfinite(v.score.recency_days));
+		fd_engine_advance(eng, now[i], &sink);
+	}
 }
