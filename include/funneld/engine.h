@@ -210,7 +210,8 @@ int64_t fd_engine_next_deadline(const fd_engine *e);
 /* ---- persisted state (changelog) -------------------------------------------- */
 
 enum { FD_INPUT_ENGAGEMENT = 0, FD_INPUT_PROFILE, FD_INPUT_ACTIVITY, FD_INPUT_KINDS };
-#define FD_SEEN_MAX 8
+#define FD_SEEN_MAX 64     /* most recent input ids a lead can remember */
+#define FD_SEEN_DEFAULT 8  /* ... and does unless duplicate_ids says otherwise */
 
 typedef struct fd_state_sla {
 	const char *name;

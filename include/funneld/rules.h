@@ -166,6 +166,11 @@ typedef struct fd_rules {
 	int n_slas;
 	fd_sla_def slas[FD_MAX_SLAS];
 
+	/* duplicates: an event or activity id equal to one of the lead's last
+	 * `duplicate_ids` applied ids (1..FD_SEEN_MAX; 0: the default, 8)
+	 * counts once */
+	int duplicate_ids;
+
 	/* handoff context */
 	int recent_activities;  /* N last activities carried by a transition */
 	int top_interests;      /* K top content ids */

@@ -402,6 +402,11 @@ const fd_config_def fd_config_table[] = {
 	  .n_sub = sizeof fd_config_sla_rows / sizeof fd_config_sla_rows[0],
 	  .check = fd_config_check_sla, .doc = "service level agreements" },
 
+	{ .path = "scoring.duplicate_ids", .type = FD_CFG_INT, .def = "8", .min = 1,
+	  .max = FD_SEEN_MAX, .offset = FD_ENG_OFF(duplicate_ids),
+	  .doc = "an event or activity id equal to one of the lead's last this many ids counts "
+	         "once" },
+
 	/* context */
 	{ .path = "context.recent_activities", .type = FD_CFG_INT, .def = "10", .min = 1,
 	  .max = FD_MAX_CONTEXT, .offset = FD_ENG_OFF(recent_activities),

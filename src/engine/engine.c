@@ -48,7 +48,8 @@ struct fd_engine {
 
 	/* context block layout */
 	size_t ctx_size;
-	size_t off_slots, off_recent, off_caps, off_breakdown, off_interests;
+	size_t off_slots, off_recent, off_caps, off_breakdown, off_interests, off_seen;
+	int n_seen;        /* duplicate_ids, clamped to 1..FD_SEEN_MAX */
 	size_t hot_bytes;   /* record prefix touched by an engagement event */
 	int cap_index[FD_MAX_EVENT_TYPES]; /* event type -> cap slot, or -1 */
 	uint8_t type_slots[TYPE_SLOTS];    /* open addressing: event type index + 1 */
@@ -116,6 +117,10 @@ static void layout_ctx(fd_engine *e)
 	/* what every engagement event touches first, the SLA slots (touched
 	 * only by stage changes and timers) last: batches prefetch the hot
 	 * part only (fd_table_set_hot_bytes) */
+	e->n_seen = c->duplicate_ids <= 0 ? FD_SEEN_DEFAULT
+	            : c->duplicate_ids > FD_SEEN_MAX ? FD_SEEN_MAX : c->duplicate_ids;
+	e->off_seen = off;
+	off = align8(off + sizeof(uint64_t) * (size_t)e->n_seen);
 	e->off_caps = off;
 	off = align8(off + sizeof(fd_cap_state) * (size_t)e->n_capped);
 	e->off_breakdown = off;
@@ -298,18 +303,24 @@ static uint64_t seen_hash(unsigned kind, const char *id)
 	return h ? h : 1;
 }
 
-static bool seen_contains(const fd_lead *l, uint64_t h)
+static uint64_t *lead_seen(const fd_engine *e, const fd_lead *l)
 {
-	for (int i = 0; i < FD_SEEN_IDS; i++)
-		if (l->seen[i] == h)
+	return (uint64_t *)(void *)(lead_ctx(l) + e->off_seen);
+}
+
+static bool seen_contains(const fd_engine *e, const fd_lead *l, uint64_t h)
+{
+	const uint64_t *seen = lead_seen(e, l);
+	for (int i = 0; i < e->n_seen; i++)
+		if (seen[i] == h)
 			return true;
 	return false;
 }
 
-static void seen_add(fd_lead *l, uint64_t h)
+static void seen_add(const fd_engine *e, fd_lead *l, uint64_t h)
 {
-	l->seen[l->seen_next] = h;
-	l->seen_next = (uint8_t)((l->seen_next + 1) % FD_SEEN_IDS);
+	lead_seen(e, l)[l->seen_next] = h;
+	l->seen_next = (uint8_t)((l->seen_next + 1) % e->n_seen);
 }
 
 /* A replayed record (position not after the last applied one)? */
@@ -798,7 +809,7 @@ fd_status fd_engine_engagement(fd_engine *e, const fd_engagement *ev, int64_t no
 	uint64_t h = 0;
 	if (!empty(ev->event_id)) {
 		h = seen_hash(0, ev->event_id);
-		if (seen_contains(l, h)) {
+		if (seen_contains(e, l, h)) {
 			e->stats.events_duplicate++;
 			/* the position moved: persist it like any other change, so the
 			 * saved state never depends on where a commit fell */
@@ -806,7 +817,7 @@ fd_status fd_engine_engagement(fd_engine *e, const fd_engagement *ev, int64_t no
 			changed(out, lead_id_of(e, l));
 			return FD_DUPLICATE;
 		}
-		seen_add(l, h);
+		seen_add(e, l, h);
 	}
 	int64_t t = ev->occurred_at_ms;
 	note_input(l, FD_INPUT_ENGAGEMENT, ev->partition, ev->position, t);
@@ -950,7 +961,7 @@ fd_status fd_engine_activity(fd_engine *e, const fd_activity *a, int64_t now,
 		return FD_DUPLICATE;
 	}
 	uint64_t h = empty(a->activity_id) ? 0 : seen_hash(1, a->activity_id);
-	if (l && h && seen_contains(l, h)) {
+	if (l && h && seen_contains(e, l, h)) {
 		e->stats.activities_duplicate++;
 		return FD_DUPLICATE;
 	}
@@ -964,7 +975,7 @@ fd_status fd_engine_activity(fd_engine *e, const fd_activity *a, int64_t now,
 	if (!l && (st = create_lead(e, a->lead_id, &l, errstr, errstr_size)) != FD_OK)
 		return st;
 	if (h)
-		seen_add(l, h);
+		seen_add(e, l, h);
 	note_input(l, FD_INPUT_ACTIVITY, a->partition, a->position, a->occurred_at_ms);
 	cause why = { "activity", a->activity_id, a->occurred_at_ms, fd_activity_kind_name(a->kind) };
 	int64_t t = a->occurred_at_ms > l->stage_entered_ms ? a->occurred_at_ms : l->stage_entered_ms;
@@ -1123,8 +1134,9 @@ bool fd_engine_export(fd_engine *e, const char *lead_id, fd_lead_state *st)
 		if (st->n_freq == 0)
 			st->n_freq = 1; /* keep the head */
 	}
-	for (int i = 0; i < FD_SEEN_IDS; i++) {
-		uint64_t h = l->seen[(l->seen_next + i) % FD_SEEN_IDS];
+	const uint64_t *seen = lead_seen(e, l);
+	for (int i = 0; i < e->n_seen; i++) {
+		uint64_t h = seen[(l->seen_next + i) % e->n_seen];
 		if (h)
 			st->seen[st->n_seen++] = h;
 	}
@@ -1254,9 +1266,9 @@ fd_status fd_engine_import(fd_engine *e, const fd_lead_state *st, char *errstr, 
 					(uint16_t)(st->freq[i] > UINT16_MAX ? UINT16_MAX : st->freq[i]);
 		}
 	}
-	int first = st->n_seen > FD_SEEN_IDS ? st->n_seen - FD_SEEN_IDS : 0;
+	int first = st->n_seen > e->n_seen ? st->n_seen - e->n_seen : 0;
 	for (int i = first; i < st->n_seen; i++)
-		seen_add(l, st->seen[i]);
+		seen_add(e, l, st->seen[i]);
 	for (int i = 0; i < st->n_caps; i++) {
 		int t = type_by_name(e, st->caps[i].type);
 		if (t < 0 || e->cap_index[t] < 0)

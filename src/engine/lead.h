@@ -1,13 +1,14 @@
 /*
  * lead.h — the per-lead state the engine keeps, split in two:
  *
- *  - fd_lead, the core record (scores, stage, times, frequency buckets,
- *    recent ids for duplicate suppression), stored by value in the lead
+ *  - fd_lead, the core record (scores, stage, times, frequency buckets),
+ *    stored by value in the lead
  *    table, one per lead; its size is what "bytes of core state per lead"
  *    measures;
  *  - the lead's context block, stored right after the core record in the
  *    same table record, whose layout is computed from the config at engine
- *    creation (see layout_ctx in engine.c): open SLA slots,
+ *    creation (see layout_ctx in engine.c): the hashes of the last
+ *    duplicate_ids input ids (a ring; seen_next in the core), open SLA slots,
  *    per-type cap windows, score breakdown by event type, the last N
  *    activities and the top K interests.
  *
@@ -20,8 +21,6 @@
 #include <stdint.h>
 
 #include "funneld/rules.h"
-
-#define FD_SEEN_IDS 4 /* recent event/activity id hashes per lead */
 
 enum { FD_SLOT_FREE = 0, FD_SLOT_OPEN = 1, FD_SLOT_DONE = 2 };
 
@@ -63,7 +62,6 @@ typedef struct fd_lead {
 	int64_t freq_head;          /* newest frequency bucket, INT64_MIN: none */
 	int64_t positions[3];       /* last applied Kafka position per input kind */
 	int64_t last_input_ms;      /* newest input time of any kind (TTL) */
-	uint64_t seen[FD_SEEN_IDS]; /* hashes of recently applied input ids */
 	uint16_t freq[FD_FREQ_BUCKETS];
 	float fit;
 	uint32_t owner;             /* intern ids */

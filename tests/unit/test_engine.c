@@ -203,6 +203,59 @@ Test(engine, duplicate_event_id_counts_once)
 	cr_assert_eq(s.events_applied, 2);
 }
 
+/* The window is exact: an id among the lead's last duplicate_ids applied
+ * ids (events and activities together) counts once, one further back
+ * counts again; the window survives export and import. */
+static void window_case(int n)
+{
+	fd_engine_free(eng);
+	cfg.duplicate_ids = n;
+	eng = fd_engine_new(&cfg, 0);
+	char id[32];
+	/* e0 .. e(n-1): e0 is the oldest of the last n */
+	for (int i = 0; i < n; i++) {
+		snprintf(id, sizeof id, "e%d", i);
+		cr_assert_eq(ev("w", id, "page_view", T0 + i), FD_OK);
+	}
+	cr_assert_eq(ev("w", "e0", "page_view", T0 + n), FD_DUPLICATE,
+	             "window %d: the oldest of the last %d ids was not a duplicate", n, n);
+	/* one more id pushes e0 out */
+	cr_assert_eq(ev("w", "x", "page_view", T0 + n), FD_OK);
+	cr_assert_eq(ev("w", "e1", "page_view", T0 + n), n > 1 ? FD_DUPLICATE : FD_OK);
+	/* through the state record: the same window */
+	fd_lead_state *st = malloc(sizeof *st);
+	cr_assert(fd_engine_export(eng, "w", st));
+	cr_assert_eq(st->n_seen, n);
+	fd_engine *copy = fd_engine_new(&cfg, 0);
+	cr_assert_eq(fd_engine_import(copy, st, err, sizeof err), FD_OK, "%s", err);
+	/* the newest id: x, or e1 when the window holds one id */
+	fd_engagement e = { .event_id = n > 1 ? "x" : "e1", .lead_id = "w",
+		                .occurred_at_ms = T0 + n, .type = "page_view" };
+	cr_assert_eq(fd_engine_engagement(copy, &e, T0 + n, &sink, err, sizeof err), FD_DUPLICATE);
+	e.event_id = "e0";
+	cr_assert_eq(fd_engine_engagement(copy, &e, T0 + n, &sink, err, sizeof err), FD_OK,
+	             "window %d: e0 fell out before the import, not after", n);
+	fd_engine_free(copy);
+	free(st);
+}
+
+Test(engine, duplicate_window_boundary_default_and_configured)
+{
+	window_case(FD_SEEN_DEFAULT);
+	window_case(1);
+	window_case(3);
+	window_case(FD_SEEN_MAX);
+}
+
+/* e1..e5 then e1: once (the old fixed memory of 4 ids counted it twice) */
+Test(engine, duplicate_after_five_other_ids_counts_once)
+{
+	static const char *const ids[] = { "e1", "e2", "e3", "e4", "e5" };
+	for (int i = 0; i < 5; i++)
+		cr_assert_eq(ev("f", ids[i], "page_view", T0 + i), FD_OK);
+	cr_assert_eq(ev("f", "e1", "page_view", T0 + 5), FD_DUPLICATE);
+}
+
 Test(engine, negative_points_lower_the_score)
 {
 	cr_assert_eq(ev("a", "e1", "content_download", T0), FD_OK);

@@ -667,7 +667,7 @@ Test(wire_state, every_repeated_field_is_bounded)
 	minimal_message(&m);
 	m.n_recent_ids = FD_SEEN_MAX + 1;
 	m.recent_ids = ids;
-	assert_rejected(&m, "lead state: 9 recent_ids, at most 8");
+	assert_rejected(&m, "lead state: 65 recent_ids, at most 64");
 
 	minimal_message(&m);
 	m.n_caps = FD_MAX_EVENT_TYPES + 1;
