@@ -55,6 +55,8 @@ static int protobuf_engagement(fd_encoding enc, const void *buf, size_t len,
 	if (!m)
 		return PB_ERR("malformed EngagementEvent");
 	fd_wire_arena_hold_message(a, &m->base);
+	if (fd_wire_pb_text(&funneld__v1__engagement_event__descriptor, p, n, errstr, errstr_size) != 0)
+		return -1;
 
 	out->event_id = fd_wire_str_in(m->event_id);
 	out->lead_id = fd_wire_str_in(m->lead_id);
@@ -102,6 +104,8 @@ static int protobuf_profile(fd_encoding enc, const void *buf, size_t len,
 	if (!m)
 		return PB_ERR("malformed LeadProfile");
 	fd_wire_arena_hold_message(a, &m->base);
+	if (fd_wire_pb_text(&funneld__v1__lead_profile__descriptor, p, n, errstr, errstr_size) != 0)
+		return -1;
 
 	out->lead_id = fd_wire_str_in(m->lead_id);
 	out->updated_at_ms = m->updated_at_ms;
@@ -151,6 +155,8 @@ static int protobuf_activity(fd_encoding enc, const void *buf, size_t len,
 	if (!m)
 		return PB_ERR("malformed SalesActivity");
 	fd_wire_arena_hold_message(a, &m->base);
+	if (fd_wire_pb_text(&funneld__v1__sales_activity__descriptor, p, n, errstr, errstr_size) != 0)
+		return -1;
 
 	out->activity_id = fd_wire_str_in(m->activity_id);
 	out->lead_id = fd_wire_str_in(m->lead_id);

@@ -117,6 +117,10 @@ static int get_string(fd_wire_arena *a, json_object *v, const char *label, bool 
 		return 0;
 	if (json_object_is_type(v, json_type_string)) {
 		*out = json_object_get_string(v);
+		/* "\u0000" decodes to a NUL inside the string: as a C string it
+		 * would end there ("u\u0000evil" would be lead "u") */
+		if (strlen(*out) != (size_t)json_object_get_string_len(v))
+			return JSON_ERR("%s contains a NUL character", label);
 		return 0;
 	}
 	if (id_like && json_object_is_type(v, json_type_int)) {
@@ -192,6 +196,8 @@ static int get_timestamp(json_object *v, const char *label, int64_t *out,
 	const char *text = json_object_get_string(v);
 	if (fd_iso8601_parse(text, out) != 0)
 		return JSON_ERR("invalid %s \"%.64s\"", label, text);
+	if (*out <= 0) /* as the protobuf path: times are after the epoch */
+		return JSON_ERR("%s \"%.64s\" is not after 1970-01-01T00:00:00Z", label, text);
 	return 0;
 }
 
@@ -217,6 +223,9 @@ static int collect_properties(fd_wire_arena *a, json_object *props,
 		out[k].value = json_object_is_type(v, json_type_string)
 			? json_object_get_string(v)
 			: json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN);
+		if (json_object_is_type(v, json_type_string) &&
+		    strlen(out[k].value) != (size_t)json_object_get_string_len(v))
+			return JSON_ERR("properties.%.64s contains a NUL character", out[k].key);
 		k++;
 	}
 	fd_wire_arena_set_properties(a, out, k);

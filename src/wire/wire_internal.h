@@ -68,6 +68,13 @@ static inline char *fd_wire_str_out(const char *s)
 }
 
 /* An unpacked string field: never NULL. */
+/* Every string field of the protobuf message `d` in p[0..n) is valid UTF-8
+ * without NUL (pbtext.c): 0, or -1 with the field named in errstr. Call
+ * after a successful unpack (a malformed message passes: the unpacker
+ * refused it already). */
+int fd_wire_pb_text(const ProtobufCMessageDescriptor *d, const uint8_t *p, size_t n,
+                    char *errstr, size_t errstr_size);
+
 static inline const char *fd_wire_str_in(const char *s)
 {
 	return s ? s : "";

@@ -1344,3 +1344,99 @@ Test(wire, arena_grows_for_large_documents)
 	cr_assert_str_eq(props[1999].value, "1999");
 	free(json);
 }
+
+/* ---- identities are text ----------------------------------------------------- */
+
+/* An EngagementEvent written by hand: lead_id given as raw bytes (which
+ * protobuf-c's packer cannot write: it takes C strings), plus a property
+ * whose value is raw bytes too. */
+static bytes engagement_with_raw(const char *lead, size_t lead_len, const char *prop,
+                                 size_t prop_len)
+{
+	bytes b = { malloc(256 + lead_len + prop_len), 0 };
+	uint8_t *p = b.data;
+	size_t n = 0;
+	p[n++] = (2 << 3) | 2; /* lead_id */
+	p[n++] = (uint8_t)lead_len;
+	memcpy(p + n, lead, lead_len);
+	n += lead_len;
+	p[n++] = (4 << 3) | 0; /* occurred_at_ms = 1 */
+	p[n++] = 1;
+	p[n++] = (5 << 3) | 2; /* type */
+	p[n++] = 9;
+	memcpy(p + n, "page_view", 9);
+	n += 9;
+	/* properties { key: "k", value: prop } as a map entry message */
+	p[n++] = (10 << 3) | 2;
+	p[n++] = (uint8_t)(5 + prop_len);
+	p[n++] = (1 << 3) | 2;
+	p[n++] = 1;
+	p[n++] = 'k';
+	p[n++] = (2 << 3) | 2;
+	p[n++] = (uint8_t)prop_len;
+	memcpy(p + n, prop, prop_len);
+	n += prop_len;
+	b.len = n;
+	return b;
+}
+
+Test(wire, protobuf_strings_must_be_text_without_nul)
+{
+	fd_engagement ev;
+	bytes ok = engagement_with_raw("j\xc3\xbcrgen@\xe4\xbe\x8b.jp", 14, "v", 1);
+	cr_assert_eq(fd_wire_decode_engagement(FD_ENCODING_PROTOBUF, ok.data, ok.len, arena, &ev,
+	                                       err, sizeof err), 0, "%s", err);
+	cr_assert_str_eq(ev.lead_id, "j\xc3\xbcrgen@\xe4\xbe\x8b.jp");
+	free(ok.data);
+	fd_wire_arena_reset(arena);
+
+	static const struct {
+		const char *lead, *prop;
+		size_t lead_len, prop_len;
+		const char *want;
+	} bad[] = {
+		{ "u\0evil", "v", 6, 1, "protobuf: EngagementEvent.lead_id is not text: a NUL byte at byte 1" },
+		{ "u\xff", "v", 2, 1, "protobuf: EngagementEvent.lead_id is not text: invalid UTF-8 at byte 1" },
+		{ "\xc0\xaf", "v", 2, 1, "protobuf: EngagementEvent.lead_id is not text: invalid UTF-8 at byte 0" },
+		{ "\xed\xa0\x80", "v", 3, 1, "protobuf: EngagementEvent.lead_id is not text: invalid UTF-8 at byte 0" },
+		{ "ok", "a\xe2\x82", 2, 3, "protobuf: PropertiesEntry.value is not text: invalid UTF-8 at byte 1" },
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		bytes b = engagement_with_raw(bad[i].lead, bad[i].lead_len, bad[i].prop, bad[i].prop_len);
+		cr_expect_eq(fd_wire_decode_engagement(FD_ENCODING_PROTOBUF, b.data, b.len, arena, &ev,
+		                                       err, sizeof err), -1, "case %zu accepted", i);
+		cr_expect_str_eq(err, bad[i].want);
+		free(b.data);
+		fd_wire_arena_reset(arena);
+	}
+}
+
+Test(wire, json_strings_must_be_text_without_nul)
+{
+	fd_engagement ev;
+	const char *nul = "{\"type\":\"track\",\"event\":\"Demo Requested\",\"messageId\":\"m\","
+	                  "\"userId\":\"u\\u0000evil\",\"timestamp\":\"2026-01-02T03:04:05Z\"}";
+	cr_assert_eq(decode_json_engagement(nul, &ev), -1, "u\\u0000evil accepted as lead %s",
+	             ev.lead_id);
+	cr_assert(strstr(err, "userId contains a NUL character") != NULL, "%s", err);
+	const char *bad_utf8 = "{\"type\":\"track\",\"event\":\"Demo Requested\",\"messageId\":\"m\","
+	                       "\"userId\":\"u\xff\",\"timestamp\":\"2026-01-02T03:04:05Z\"}";
+	cr_assert_eq(decode_json_engagement(bad_utf8, &ev), -1);
+	const char *prop = "{\"type\":\"track\",\"event\":\"Demo Requested\",\"messageId\":\"m\","
+	                   "\"userId\":\"u\",\"timestamp\":\"2026-01-02T03:04:05Z\","
+	                   "\"properties\":{\"plan\":\"a\\u0000b\"}}";
+	cr_assert_eq(decode_json_engagement(prop, &ev), -1);
+	cr_assert(strstr(err, "properties.plan contains a NUL character") != NULL, "%s", err);
+}
+
+Test(wire, json_segment_times_before_1970_are_refused)
+{
+	fd_engagement ev;
+	const char *json = "{\"type\":\"track\",\"event\":\"Demo Requested\",\"messageId\":\"m\","
+	                   "\"userId\":\"u\",\"timestamp\":\"1969-12-31T23:59:59Z\"}";
+	cr_assert_eq(decode_json_engagement(json, &ev), -1, "a 1969 timestamp was accepted");
+	cr_assert(strstr(err, "is not after 1970-01-01T00:00:00Z") != NULL, "%s", err);
+	const char *epoch = "{\"type\":\"track\",\"event\":\"Demo Requested\",\"messageId\":\"m\","
+	                    "\"userId\":\"u\",\"timestamp\":\"1970-01-01T00:00:00Z\"}";
+	cr_assert_eq(decode_json_engagement(epoch, &ev), -1);
+}
