@@ -69,7 +69,7 @@ typedef struct fd_settings {
 	char admin_address[FD_NAME_MAX];
 	int admin_port;                /* 0: an ephemeral port (logged) */
 	int admin_max_connections;     /* open connections at most; more wait in the backlog */
-	int64_t admin_request_timeout_ms; /* whole request, first byte to last byte sent */
+	int64_t admin_request_timeout_ms; /* a connection lives this long at most, from accept */
 
 	/* logging: syslog priorities 0..7 */
 	int log_level;

@@ -306,8 +306,8 @@ const fd_config_def fd_config_table[] = {
 	  .doc = "admin HTTP connections open at once; more wait in the listen backlog" },
 	{ .path = "admin.request_timeout", .type = FD_CFG_DURATION, .def = "5s", .min = 100,
 	  .max = (double)FD_MS_HOUR, .offset = FD_CFG_OFF(admin_request_timeout_ms),
-	  .doc = "admin HTTP: a request must arrive and be answered within this, or the "
-	         "connection is closed" },
+	  .doc = "admin HTTP: a connection is closed this long after it was accepted, answered "
+	         "or not (keep-alive requests share it)" },
 
 	/* log */
 	{ .path = "log.level", .type = FD_CFG_ENUM, .flags = FD_CFG_F_INT_OK, .def = "info",

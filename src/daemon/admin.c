@@ -48,6 +48,20 @@
  * compliance is met / (met + breached), null before any SLA closed; warned
  * is reported beside it (a warned SLA can still be met).
  *
+ * Connections (the bounds are in admin.h). libevent 2.1 has no hook that
+ * sees a connection being accepted with the connection itself
+ * (evhttp_set_newreqcb is 2.2), so the server follows each one in two steps.
+ * At accept, evhttp asks us for the connection's bufferevent (on_accept, the
+ * evhttp_set_bevcb callback): that is where a connection is counted, the
+ * listener disabled at the cap, and a reference taken on the bufferevent.
+ * Later in the same loop turn (attach), the evhttp_connection is read back
+ * from the bufferevent's callback argument, which evhttp sets to it, and
+ * given a close callback and the deadline timer; if evhttp has already
+ * freed it, the callbacks are gone and the connection is only uncounted.
+ * From then on the close callback uncounts it and cancels its timer, whoever
+ * closes it (the client, libevent's timeouts, evhttp_free), and the timer,
+ * when it fires first, detaches the close callback and frees the connection.
+ *
  * What it is not: no routing table (five paths), no keep-alive tuning, no
  * access log beyond debug-level lines.
  */
@@ -55,6 +69,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <math.h>
 #include <netdb.h>
 #include <stdio.h>
@@ -62,26 +77,154 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
+#include <time.h>
 
 #include <event2/buffer.h>
+#include <event2/bufferevent.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
+#include <event2/listener.h>
+#include <event2/util.h>
 #include <json-c/json.h>
 
+#include "base/clock.h"
 #include "base/log.h"
+#include "base/utf8.h"
 
 #define ADMIN_MAX_HEADERS 8192     /* request line + headers */
 #define ADMIN_MAX_BODY 1024        /* nothing we serve takes a body */
-#define ADMIN_TIMEOUT_S 10
+#define ADMIN_IDLE_TIMEOUT_S 10    /* libevent's: no progress for this long */
 #define ADMIN_LEAD_ID_MAX 255      /* the engine's limit */
 #define LEADS_PREFIX "/v1/leads/"
+
+#define ADMIN_DEFAULT_MAX_CONNECTIONS 64     /* admin.max_connections */
+#define ADMIN_DEFAULT_REQUEST_TIMEOUT_MS 5000 /* admin.request_timeout */
+#define ADMIN_BACKOFF_MIN_MS 100   /* first pause after a failed accept */
+#define ADMIN_BACKOFF_MAX_MS 1000  /* doubling up to this */
+#define ADMIN_ACCEPT_LOG_EVERY_MS 10000 /* one log line at most per this */
+
+typedef struct admin_conn admin_conn;
+
+/* One accepted connection, from accept until it closes. Owned by the
+ * server's list; freed by conn_release. */
+struct admin_conn {
+	fd_admin *admin;
+	struct bufferevent *bev;         /* our reference until attached, then NULL */
+	struct evhttp_connection *evcon; /* NULL until attached */
+	struct event *timer;             /* the attach step, then the deadline */
+	admin_conn *prev, *next;
+};
 
 struct fd_admin {
 	struct evhttp *http;
 	struct evhttp_bound_socket *listener;
+	struct evconnlistener *lev;      /* the listener evhttp accepts on */
 	fd_admin_source src;
 	int port;
+	size_t max_connections;
+	struct timeval request_timeout;
+	int64_t request_timeout_ms;
+
+	size_t open;                     /* connections counted, see admin_conn */
+	admin_conn *conns;
+	bool accepting;                  /* the listener is enabled */
+	bool closing;                    /* fd_admin_free is under way */
+
+	struct event *backoff;           /* re-enables the listener after accept failed */
+	bool backing_off;
+	int backoff_ms;                  /* the last pause; 0 after an accept */
+	bool reported;                   /* an accept failure was logged ... */
+	int64_t reported_at_ms;          /* ... then (monotonic clock) */
+	unsigned long unreported;        /* failures not logged since */
+
+	fd_admin *next_server;           /* admin_servers */
 };
+
+/* libevent 2.1 calls a listener's error callback with the listener's user
+ * data, which evhttp sets to the evhttp itself, and offers no way from an
+ * evhttp back to anything of ours. So the live servers are listed here,
+ * for that callback alone (admin_of_http). Touched only in the loop's
+ * thread: by fd_admin_new, fd_admin_free and the callback. */
+static fd_admin *admin_servers;
+
+/* ---- UTF-8 ---------------------------------------------------------------- */
+
+static const char utf8_replacement[3] = { '\xEF', '\xBF', '\xBD' }; /* U+FFFD */
+
+/* The length of the well-formed UTF-8 sequence (RFC 3629) that starts
+ * s[0..n), n >= 1; or 0 with *bad set to the length of its maximal
+ * ill-formed subpart (1 or more), which the callers replace with one U+FFFD
+ * (Unicode's "substitution of maximal subparts"). base/utf8.h only says
+ * where the first bad byte is; replacing needs the subpart's length. */
+static size_t utf8_sequence(const unsigned char *s, size_t n, size_t *bad)
+{
+	unsigned char c = s[0], lo = 0x80, hi = 0xBF;
+	size_t len;
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xC2 && c <= 0xDF) {
+		len = 2;
+	} else if (c >= 0xE0 && c <= 0xEF) {
+		len = 3;
+		if (c == 0xE0)
+			lo = 0xA0; /* no overlong forms */
+		else if (c == 0xED)
+			hi = 0x9F; /* no surrogates */
+	} else if (c >= 0xF0 && c <= 0xF4) {
+		len = 4;
+		if (c == 0xF0)
+			lo = 0x90; /* no overlong forms */
+		else if (c == 0xF4)
+			hi = 0x8F; /* nothing past U+10FFFF */
+	} else {
+		*bad = 1; /* 80..C1 (continuation, overlong lead), F5..FF */
+		return 0;
+	}
+	for (size_t i = 1; i < len; i++) {
+		if (i >= n || s[i] < lo || s[i] > hi) {
+			*bad = i;
+			return 0;
+		}
+		lo = 0x80;
+		hi = 0xBF;
+	}
+	return len;
+}
+
+/* A JSON string of `s` (NULL: null) with every ill-formed UTF-8 subpart
+ * replaced by U+FFFD; json-c escapes the control characters. */
+static json_object *j_string(const char *s)
+{
+	if (!s)
+		return NULL;
+	size_t n = strlen(s), bad = 0;
+	if (n > INT_MAX / 3)
+		return NULL;
+	size_t i = fd_utf8_check(s, n); /* no NUL before n: strlen */
+	if (i == n) /* the usual case: nothing to replace */
+		return json_object_new_string_len(s, (int)n);
+
+	char *clean = malloc(3 * n + 1); /* a byte becomes at most 3 */
+	if (!clean)
+		return NULL;
+	memcpy(clean, s, i);
+	size_t out = i;
+	while (i < n) {
+		size_t len = utf8_sequence((const unsigned char *)s + i, n - i, &bad);
+		if (len) {
+			memcpy(clean + out, s + i, len);
+			out += len;
+			i += len;
+		} else {
+			memcpy(clean + out, utf8_replacement, sizeof utf8_replacement);
+			out += sizeof utf8_replacement;
+			i += bad;
+		}
+	}
+	json_object *o = json_object_new_string_len(clean, (int)out);
+	free(clean);
+	return o;
+}
 
 /* ---- replies ------------------------------------------------------------- */
 
@@ -140,7 +283,7 @@ static void send_error(struct evhttp_request *req, int code, const char *message
 {
 	json_object *o = json_object_new_object();
 	if (o)
-		json_object_object_add(o, "error", json_object_new_string(message));
+		json_object_object_add(o, "error", j_string(message));
 	send_json(req, code, o);
 }
 
@@ -149,7 +292,7 @@ static void send_error(struct evhttp_request *req, int code, const char *message
 /* null for NULL and "" */
 static json_object *j_str(const char *s)
 {
-	return s && *s ? json_object_new_string(s) : NULL;
+	return s && *s ? j_string(s) : NULL;
 }
 
 /* null for 0 (never set) */
@@ -189,8 +332,8 @@ static json_object *lead_json(const fd_lead_view *v, const fd_rules *cfg)
 	json_object *o = json_object_new_object();
 	if (!o)
 		return NULL;
-	json_object_object_add(o, "lead_id", json_object_new_string(v->lead_id));
-	json_object_object_add(o, "stage", json_object_new_string(fd_stage_name(v->stage)));
+	json_object_object_add(o, "lead_id", j_string(v->lead_id));
+	json_object_object_add(o, "stage", j_string(fd_stage_name(v->stage)));
 	json_object_object_add(o, "stage_entered_ms", j_time(v->stage_entered_ms));
 	json_object_object_add(o, "owner_id", j_str(v->owner_id));
 	json_object_object_add(o, "lead_source", j_str(v->lead_source));
@@ -224,7 +367,7 @@ static json_object *lead_json(const fd_lead_view *v, const fd_rules *cfg)
 	for (size_t i = 0; i < v->n_open_slas && i < FD_MAX_OPEN_SLAS; i++) {
 		const fd_open_sla *sla = &v->open_slas[i];
 		json_object *x = json_object_new_object();
-		json_object_object_add(x, "name", json_object_new_string(sla->name));
+		json_object_object_add(x, "name", j_string(sla->name));
 		json_object_object_add(x, "started_at_ms", json_object_new_int64(sla->started_at_ms));
 		json_object_object_add(x, "due_at_ms", json_object_new_int64(sla->due_at_ms));
 		json_object_object_add(x, "warned", json_object_new_boolean(sla->warned));
@@ -292,8 +435,8 @@ static void serve_lead(fd_admin *a, struct evhttp_request *req, const char *enco
 		} else {
 			json_object *o = json_object_new_object();
 			if (o) {
-				json_object_object_add(o, "error", json_object_new_string("unknown lead"));
-				json_object_object_add(o, "lead_id", json_object_new_string(id));
+				json_object_object_add(o, "error", j_string("unknown lead"));
+				json_object_object_add(o, "lead_id", j_string(id));
 			}
 			send_json(req, HTTP_NOTFOUND, o);
 		}
@@ -340,8 +483,8 @@ static void serve_funnel(fd_admin *a, struct evhttp_request *req)
 		uint64_t base = from == FD_STAGE_LEAD ? seen : s.entered[from];
 		uint64_t converted = s.entered[to];
 		json_object *x = json_object_new_object();
-		json_object_object_add(x, "from", json_object_new_string(fd_stage_name(from)));
-		json_object_object_add(x, "to", json_object_new_string(fd_stage_name(to)));
+		json_object_object_add(x, "from", j_string(fd_stage_name(from)));
+		json_object_object_add(x, "to", j_string(fd_stage_name(to)));
 		json_object_object_add(x, "converted", j_u64(converted));
 		json_object_object_add(x, "base", j_u64(base));
 		json_object_object_add(x, "rate", j_ratio(converted, base));
@@ -352,7 +495,7 @@ static void serve_funnel(fd_admin *a, struct evhttp_request *req)
 	json_object *slas = json_object_new_array();
 	for (int i = 0; i < cfg->n_slas && i < FD_MAX_SLAS; i++) {
 		json_object *x = json_object_new_object();
-		json_object_object_add(x, "name", json_object_new_string(cfg->slas[i].name));
+		json_object_object_add(x, "name", j_string(cfg->slas[i].name));
 		json_object_object_add(x, "met", j_u64(s.sla_met_by[i]));
 		json_object_object_add(x, "breached", j_u64(s.sla_breached_by[i]));
 		json_object_object_add(x, "warned", j_u64(s.sla_warned_by[i]));
@@ -378,16 +521,25 @@ static void metric(struct evbuffer *b, const char *name, const char *type, const
 	evbuffer_add_printf(b, "%s %" PRIu64 "\n", name, value);
 }
 
-/* A label value, escaped as the exposition format wants (\\, \", \n). */
+/* A label value, escaped as the exposition format wants (\\, \", \n),
+ * ill-formed UTF-8 replaced by U+FFFD. */
 static void label_value(struct evbuffer *b, const char *v)
 {
-	for (const char *p = v; *p; p++) {
-		switch (*p) {
+	size_t n = strlen(v), bad = 0;
+	for (size_t i = 0; i < n;) {
+		size_t len = utf8_sequence((const unsigned char *)v + i, n - i, &bad);
+		if (!len) { /* the format is UTF-8 */
+			evbuffer_add(b, utf8_replacement, sizeof utf8_replacement);
+			i += bad;
+			continue;
+		}
+		switch (v[i]) {
 		case '\\': evbuffer_add(b, "\\\\", 2); break;
 		case '"': evbuffer_add(b, "\\\"", 2); break;
 		case '\n': evbuffer_add(b, "\\n", 2); break;
-		default: evbuffer_add(b, p, 1); break;
+		default: evbuffer_add(b, v + i, len); break;
 		}
+		i += len;
 	}
 }
 
@@ -487,6 +639,9 @@ static void serve_metrics(fd_admin *a, struct evhttp_request *req)
 	       d.evicted);
 	metric(b, "funneld_leads_refused_total", "counter", "New leads refused at the lead cap.",
 	       d.refused_full);
+	metric(b, "funneld_records_cut_total", "counter",
+	       "Records no broker takes (too large), written as dead letters with their value cut.",
+	       d.cut);
 	metric(b, "funneld_ready", "gauge", "1 when /readyz answers 200.", source_ready(a) ? 1 : 0);
 	fd_engine *e = a->src.engine(a->src.ctx);
 	if (e)
@@ -512,7 +667,7 @@ static void serve_ready(fd_admin *a, struct evhttp_request *req)
 	const char *status = a->src.status ? a->src.status(a->src.ctx) : NULL;
 	json_object_object_add(o, "ready", json_object_new_boolean(0));
 	json_object_object_add(o, "status",
-	                       json_object_new_string(status && *status ? status : "not ready"));
+	                       j_string(status && *status ? status : "not ready"));
 	send_json(req, HTTP_SERVUNAVAIL, o);
 }
 
@@ -562,6 +717,174 @@ static void on_request(struct evhttp_request *req, void *arg)
 		                               "/v1/leads/{id} or /v1/funnel");
 }
 
+/* ---- connections: the cap and the deadline ------------------------------------ */
+
+/* Enable the listener when the server may accept, disable it otherwise:
+ * at the cap, and while backing off after a failed accept (left alone once
+ * closing). A disabled listener leaves new clients in the kernel's
+ * backlog. */
+static void listener_update(fd_admin *a)
+{
+	bool want = !a->backing_off && a->open < a->max_connections;
+	if (a->closing || !a->lev || want == a->accepting)
+		return;
+	if ((want ? evconnlistener_enable(a->lev) : evconnlistener_disable(a->lev)) != 0) {
+		fd_log(FD_LOG_ERR, "admin HTTP: cannot %s the listener", want ? "enable" : "disable");
+		return;
+	}
+	a->accepting = want;
+}
+
+/* Uncount `c` and free it (its timer too, even from the timer's own
+ * callback, which libevent allows). */
+static void conn_release(admin_conn *c)
+{
+	fd_admin *a = c->admin;
+	if (a->conns == c)
+		a->conns = c->next;
+	else
+		c->prev->next = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	a->open--;
+	event_free(c->timer);
+	if (c->bev)
+		bufferevent_decref(c->bev);
+	free(c);
+	listener_update(a);
+}
+
+/* evhttp_connection_set_closecb: the connection is going away, whoever
+ * closes it; the deadline must not fire on it any more. */
+static void on_conn_close(struct evhttp_connection *evcon, void *arg)
+{
+	conn_release(arg);
+}
+
+/* Second step after accept (see the top of the file): find the
+ * evhttp_connection, or learn that evhttp already let it go. */
+static void conn_attach(admin_conn *c)
+{
+	struct bufferevent *bev = c->bev;
+	void *evcon = NULL;
+	bufferevent_getcb(bev, NULL, NULL, NULL, &evcon);
+	if (!evcon) {
+		conn_release(c); /* drops our reference: the last one */
+		return;
+	}
+	c->bev = NULL;
+	c->evcon = evcon;
+	evhttp_connection_set_closecb(c->evcon, on_conn_close, c);
+	if (evtimer_add(c->timer, &c->admin->request_timeout) != 0)
+		fd_log(FD_LOG_ERR, "admin HTTP: cannot arm a connection's deadline");
+	bufferevent_decref(bev); /* the connection holds its own */
+}
+
+static void on_conn_timer(evutil_socket_t fd, short what, void *arg)
+{
+	admin_conn *c = arg;
+	if (c->bev) {
+		conn_attach(c);
+		return;
+	}
+	struct evhttp_connection *evcon = c->evcon;
+	fd_log(FD_LOG_DEBUG, "admin HTTP: closing a connection at its %" PRId64 " ms deadline",
+	       c->admin->request_timeout_ms);
+	evhttp_connection_set_closecb(evcon, NULL, NULL);
+	conn_release(c);
+	evhttp_connection_free(evcon);
+}
+
+/* evhttp_set_bevcb: evhttp has accepted a connection and wants its
+ * bufferevent. Count it here, where the listener's accept loop can still be
+ * stopped: a listener disabled from this callback accepts nothing more in
+ * this turn. NULL lets evhttp make its own (the connection then goes
+ * uncounted; only when memory runs out). */
+static struct bufferevent *on_accept(struct event_base *base, void *arg)
+{
+	fd_admin *a = arg;
+	a->backoff_ms = 0; /* accepting works (again) */
+	admin_conn *c = calloc(1, sizeof *c);
+	struct bufferevent *bev = c ? bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE) : NULL;
+	struct event *timer = bev ? evtimer_new(base, on_conn_timer, c) : NULL;
+	if (!timer) {
+		fd_log(FD_LOG_ERR, "admin HTTP: out of memory for a new connection");
+		if (bev)
+			bufferevent_free(bev);
+		free(c);
+		return NULL;
+	}
+	/* our reference keeps `bev` (and, closed on free, its fd) valid until
+	 * attach, whatever evhttp does with the connection meanwhile */
+	bufferevent_incref(bev);
+	*c = (admin_conn){ .admin = a, .bev = bev, .timer = timer, .next = a->conns };
+	if (a->conns)
+		a->conns->prev = c;
+	a->conns = c;
+	a->open++;
+	event_active(timer, EV_TIMEOUT, 1); /* attach, later in this turn */
+	listener_update(a);
+	return bev;
+}
+
+/* ---- accept failures ---------------------------------------------------------- */
+
+static fd_admin *admin_of_http(const struct evhttp *http)
+{
+	for (fd_admin *a = admin_servers; a; a = a->next_server)
+		if (a->http == http)
+			return a;
+	return NULL;
+}
+
+static void on_backoff_end(evutil_socket_t fd, short what, void *arg)
+{
+	fd_admin *a = arg;
+	a->backing_off = false;
+	listener_update(a);
+}
+
+/* evconnlistener_set_error_cb: accept() failed with something other than
+ * EAGAIN, EINTR or ECONNABORTED, typically EMFILE. The listening socket
+ * stays readable, so without a pause the loop would spin on it. */
+static void on_accept_error(struct evconnlistener *lev, void *http)
+{
+	int err = EVUTIL_SOCKET_ERROR();
+	fd_admin *a = admin_of_http(http);
+	if (!a) { /* cannot happen: the listener lives inside a live server */
+		evconnlistener_disable(lev);
+		return;
+	}
+	a->backoff_ms = a->backoff_ms ? a->backoff_ms * 2 : ADMIN_BACKOFF_MIN_MS;
+	if (a->backoff_ms > ADMIN_BACKOFF_MAX_MS)
+		a->backoff_ms = ADMIN_BACKOFF_MAX_MS;
+	struct timeval pause = { a->backoff_ms / 1000, (suseconds_t)(a->backoff_ms % 1000) * 1000 };
+	a->backing_off = true;
+	listener_update(a);
+	if (evtimer_add(a->backoff, &pause) != 0) { /* never leave it disabled */
+		a->backing_off = false;
+		listener_update(a);
+	}
+
+	int64_t now = fd_clock_monotonic_ms();
+	if (a->reported && now - a->reported_at_ms < ADMIN_ACCEPT_LOG_EVERY_MS) {
+		a->unreported++;
+		return;
+	}
+	if (a->unreported)
+		fd_log(FD_LOG_WARNING,
+		       "admin HTTP: cannot accept a connection: %s; pausing the listener for %d ms "
+		       "(%lu more failures since the last report)",
+		       evutil_socket_error_to_string(err), a->backoff_ms, a->unreported);
+	else
+		fd_log(FD_LOG_WARNING,
+		       "admin HTTP: cannot accept a connection: %s; pausing the listener for %d ms",
+		       evutil_socket_error_to_string(err), a->backoff_ms);
+	a->reported = true;
+	a->reported_at_ms = now;
+	a->unreported = 0;
+}
+
 /* ---- lifecycle --------------------------------------------------------------- */
 
 /* "127.0.0.1:8080", "[::1]:8080" */
@@ -588,10 +911,21 @@ static int bound_port(struct evhttp_bound_socket *listener)
 }
 
 fd_admin *fd_admin_new(struct event_base *base, const char *address, int port,
-                       const fd_admin_source *src, char *errstr, size_t errstr_size)
+                       const fd_admin_limits *limits, const fd_admin_source *src, char *errstr,
+                       size_t errstr_size)
 {
 	if (!base || !src || !src->engine || !src->now) {
 		snprintf(errstr, errstr_size, "admin HTTP: no event loop, engine or clock to serve");
+		return NULL;
+	}
+	fd_admin_limits lim = { ADMIN_DEFAULT_MAX_CONNECTIONS, ADMIN_DEFAULT_REQUEST_TIMEOUT_MS };
+	if (limits)
+		lim = *limits;
+	if (lim.max_connections < 1 || lim.request_timeout_ms < 1) {
+		snprintf(errstr, errstr_size,
+		         "admin HTTP: invalid limits: max_connections %d, request_timeout %" PRId64
+		         " ms (both must be positive)",
+		         lim.max_connections, lim.request_timeout_ms);
 		return NULL;
 	}
 	if (!address || !*address || port < 0 || port > 65535) {
@@ -622,14 +956,20 @@ fd_admin *fd_admin_new(struct event_base *base, const char *address, int port,
 		return NULL;
 	}
 	a->src = *src;
+	a->max_connections = (size_t)lim.max_connections;
+	a->request_timeout_ms = lim.request_timeout_ms;
+	a->request_timeout.tv_sec = (time_t)(lim.request_timeout_ms / 1000);
+	a->request_timeout.tv_usec = (suseconds_t)(lim.request_timeout_ms % 1000 * 1000);
+	a->backoff = evtimer_new(base, on_backoff_end, a);
 	a->http = evhttp_new(base);
-	if (!a->http) {
+	if (!a->backoff || !a->http) {
 		snprintf(errstr, errstr_size, "admin HTTP: cannot create the server");
 		goto fail;
 	}
 	evhttp_set_max_headers_size(a->http, ADMIN_MAX_HEADERS);
 	evhttp_set_max_body_size(a->http, ADMIN_MAX_BODY);
-	evhttp_set_timeout(a->http, ADMIN_TIMEOUT_S);
+	evhttp_set_timeout(a->http, ADMIN_IDLE_TIMEOUT_S);
+	evhttp_set_bevcb(a->http, on_accept, a);
 	/* let the usual write methods through so they get a proper 405 with
 	 * Allow; libevent answers the rest (TRACE, CONNECT) with 501 */
 	evhttp_set_allowed_methods(a->http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD | EVHTTP_REQ_POST |
@@ -645,6 +985,11 @@ fd_admin *fd_admin_new(struct event_base *base, const char *address, int port,
 		         err ? strerror(err) : "bind failed");
 		goto fail;
 	}
+	a->lev = evhttp_bound_socket_get_listener(a->listener);
+	a->accepting = true; /* evhttp leaves it enabled */
+	evconnlistener_set_error_cb(a->lev, on_accept_error);
+	a->next_server = admin_servers;
+	admin_servers = a;
 	a->port = bound_port(a->listener);
 	if (a->port < 0) {
 		snprintf(errstr, errstr_size, "admin HTTP: cannot read the bound port of %s: %s",
@@ -652,7 +997,9 @@ fd_admin *fd_admin_new(struct event_base *base, const char *address, int port,
 		goto fail;
 	}
 	endpoint_name(address, a->port, where, sizeof where);
-	fd_log(FD_LOG_INFO, "admin HTTP: listening on %s", where);
+	fd_log(FD_LOG_INFO, "admin HTTP: listening on %s (at most %d connections, %" PRId64
+	                    " ms per connection)",
+	       where, lim.max_connections, lim.request_timeout_ms);
 	return a;
 
 fail:
@@ -665,11 +1012,33 @@ int fd_admin_port(const fd_admin *a)
 	return a->port;
 }
 
+size_t fd_admin_connections(const fd_admin *a)
+{
+	return a->open;
+}
+
 void fd_admin_free(fd_admin *a)
 {
 	if (!a)
 		return;
+	a->closing = true; /* no listener_update from here on */
+	for (fd_admin **p = &admin_servers; *p; p = &(*p)->next_server) {
+		if (*p == a) {
+			*p = a->next_server;
+			break;
+		}
+	}
+	a->lev = NULL; /* evhttp_free frees it first */
+	/* closes the listener, then every connection: on_conn_close releases
+	 * the attached ones */
 	if (a->http)
-		evhttp_free(a->http); /* closes the listener and open connections */
+		evhttp_free(a->http);
+	/* what is left was accepted in the last turn and not attached yet */
+	for (admin_conn *c = a->conns, *next; c; c = next) {
+		next = c->next;
+		conn_release(c);
+	}
+	if (a->backoff)
+		event_free(a->backoff);
 	free(a);
 }

@@ -27,11 +27,39 @@
  *
  * JSON conventions: times are ms since the Unix epoch; a time or string
  * that is not set (0, "", recency -1) is null; a rate with a zero
- * denominator is null.
+ * denominator is null. Every JSON body is valid UTF-8 whatever the engine or
+ * the client put in a string: a byte that does not belong to a well-formed
+ * UTF-8 sequence (overlong forms, surrogates, code points past U+10FFFF,
+ * truncated sequences) is written as U+FFFD, one per maximal ill-formed
+ * subpart, and control characters are escaped (\u00XX, or \n, \t, \r,
+ * \b, \f). Prometheus label values get the same U+FFFD treatment.
  *
- * Bounds: request headers (request line included) 8 KiB, bodies 1 KiB
- * (larger: 413 from libevent), lead ids 255 bytes (the engine's limit),
- * 10 s read/write timeout per connection.
+ * Bounds (what one client can hold):
+ *   - connections: at most limits->max_connections open at once. At the cap
+ *     the server stops accepting (the listener is disabled) and further
+ *     clients wait in the kernel's listen backlog (128) until a connection
+ *     closes; it never accepts and then drops them. fd_admin_connections
+ *     tells how many are open.
+ *   - time: a connection is closed limits->request_timeout_ms after it was
+ *     accepted, whatever it is doing (a client sending a header byte now and
+ *     then, a slow reader of the reply). The deadline is per connection, not
+ *     per request: keep-alive requests share it, and a client that wants
+ *     more reconnects. libevent's own 10 s timeout without progress also
+ *     applies.
+ *   - size: request headers (request line included) 8 KiB, bodies 1 KiB.
+ *     Beyond them libevent answers by itself, with its small HTML error page
+ *     (not JSON): 400 for headers or a request line over 8 KiB, 413 for a
+ *     body; then it closes the connection. So does a malformed request line
+ *     (400) and TRACE or CONNECT (501).
+ *   - lead ids: 255 bytes once percent-decoded (the engine's limit); longer
+ *     ones get 404 with a JSON error, as long as the request line fits the
+ *     8 KiB above.
+ *   - accept errors: when accept() fails (EMFILE or ENFILE at the fd limit,
+ *     ENOBUFS, ENOMEM), the listener is paused for 100 ms, doubling up to
+ *     1 s while the failures go on (reset by the next accepted connection),
+ *     instead of spinning on a listening socket that stays readable; pending
+ *     clients wait in the backlog meanwhile. The failure is logged at most
+ *     once every 10 s, with a count of the ones not logged since.
  *
  * What it is not: no TLS, no authentication (bind it to loopback or a
  * management network), no writes.
@@ -70,16 +98,30 @@ typedef struct fd_admin_source {
 	void *ctx;
 } fd_admin_source;
 
+/* What a client may hold (config keys admin.*). Both must be positive. */
+typedef struct fd_admin_limits {
+	int max_connections;        /* open connections at most (admin.max_connections; 64) */
+	int64_t request_timeout_ms; /* from accept to the last byte of the reply
+	                             * (admin.request_timeout; 5000) */
+} fd_admin_limits;
+
 /* Listen on `address`:`port` (port 0: an ephemeral port, see
- * fd_admin_port) and serve requests on `base`. `*src` is copied; `base` and
- * whatever src->ctx points to must outlive the server. Returns NULL with
- * errstr on failure, e.g. "admin HTTP: cannot listen on 127.0.0.1:8080:
- * Address already in use". */
+ * fd_admin_port) and serve requests on `base` within `limits` (NULL: the
+ * defaults of the config keys; `*limits` is copied). `*src` is copied;
+ * `base` and whatever src->ctx points to must outlive the server. Call it,
+ * and fd_admin_free, in the loop's thread. Returns NULL with errstr on
+ * failure, e.g. "admin HTTP: cannot listen on 127.0.0.1:8080: Address
+ * already in use". */
 fd_admin *fd_admin_new(struct event_base *base, const char *address, int port,
-                       const fd_admin_source *src, char *errstr, size_t errstr_size);
+                       const fd_admin_limits *limits, const fd_admin_source *src, char *errstr,
+                       size_t errstr_size);
 
 /* The port actually bound. */
 int fd_admin_port(const fd_admin *a);
+
+/* Connections open now: accepted and not yet closed (never more than
+ * limits->max_connections). */
+size_t fd_admin_connections(const fd_admin *a);
 
 /* Close the listener and every open connection (requests in flight are
  * dropped). Call before event_base_free(). NULL is a no-op. */

@@ -626,7 +626,8 @@ fd_daemon *fd_daemon_new(const fd_daemon_options *opt, char *errstr, size_t errs
 	const fd_settings *s = &d->cfg.settings;
 	if (s->admin_address[0]) {
 		fd_admin_source src = { admin_engine, admin_stats, admin_ready, admin_status, admin_now, d };
-		d->admin = fd_admin_new(d->base, s->admin_address, s->admin_port, &src, errstr,
+		fd_admin_limits lim = { s->admin_max_connections, s->admin_request_timeout_ms };
+		d->admin = fd_admin_new(d->base, s->admin_address, s->admin_port, &lim, &src, errstr,
 		                        errstr_size);
 		if (!d->admin)
 			goto fail;

@@ -12,13 +12,27 @@
  *   "bob"                demo_request → MQL; ACCEPT at T0+1h → SAL;
  *                        QUALIFY at T0+2h → SQL
  *   "carl"               one page_view at T0-3d, stays LEAD
+ *
+ * The abusive-client tests (slowloris, thousands of idle connections, accept
+ * failing with EMFILE, ill-formed UTF-8 in ids) open raw sockets beside
+ * that client, restart the server under small limits where the defaults
+ * would make them slow, and bound every wait with a timer on the loop.
  */
 #include <criterion/criterion.h>
+#include <dirent.h>
+#include <errno.h>
+#include <inttypes.h>
 #include <math.h>
+#include <poll.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
+#include <signal.h>
+#include <stdio.h>
 #include <strings.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
@@ -79,12 +93,12 @@ static void setup(void)
 		.engine = eng,
 		.stats = { .consumed = 42, .dead_letters = 3, .produced = 17, .delivered = 16,
 		           .commits = 5, .scores = 7, .state_records = 9, .restoring = 0,
-		           .restored_leads = 11, .evicted = 4, .refused_full = 1 },
+		           .restored_leads = 11, .evicted = 4, .refused_full = 1, .cut = 2 },
 		.ready = true,
 		.now = T0,
 	};
 	source = (fd_admin_source){ src_engine, src_stats, src_ready, src_status, src_now, &fake };
-	admin = fd_admin_new(base, "127.0.0.1", 0, &source, err, sizeof err);
+	admin = fd_admin_new(base, "127.0.0.1", 0, NULL, &source, err, sizeof err);
 	cr_assert_not_null(admin, "%s", err);
 	cr_assert_gt(fd_admin_port(admin), 0);
 }
@@ -193,35 +207,39 @@ static void header(const char *h, const char *end, const char *name, char *outv,
 	}
 }
 
-/* Send `raw` as is on a new connection, read until the server closes it. */
-static reply request(const char *raw)
+static struct sockaddr_in server_address(void)
 {
-	client c = { .in = evbuffer_new() };
-	struct bufferevent *bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
-	cr_assert_not_null(bev);
-	bufferevent_setcb(bev, client_read, NULL, client_event, &c);
-	bufferevent_enable(bev, EV_READ | EV_WRITE);
 	struct sockaddr_in sin;
 	memset(&sin, 0, sizeof sin);
 	sin.sin_family = AF_INET;
 	sin.sin_port = htons((uint16_t)fd_admin_port(admin));
 	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	return sin;
+}
+
+/* Connect a client and send `raw` as is; the loop does the rest. */
+static struct bufferevent *client_start(client *c, const char *raw)
+{
+	*c = (client){ .in = evbuffer_new() };
+	struct bufferevent *bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
+	cr_assert_not_null(bev);
+	bufferevent_setcb(bev, client_read, NULL, client_event, c);
+	bufferevent_enable(bev, EV_READ | EV_WRITE);
+	struct sockaddr_in sin = server_address();
 	cr_assert_eq(bufferevent_socket_connect(bev, (struct sockaddr *)&sin, sizeof sin), 0);
 	bufferevent_write(bev, raw, strlen(raw));
-	struct event *timer = evtimer_new(base, client_timeout, &c);
-	struct timeval five = { 5, 0 };
-	evtimer_add(timer, &five);
-	while (!c.done && !c.timed_out)
-		event_base_loop(base, EVLOOP_ONCE);
-	event_free(timer);
-	bufferevent_free(bev);
-	cr_assert(!c.timed_out, "no complete response within 5 s");
+	return bev;
+}
 
-	size_t len = evbuffer_get_length(c.in);
+/* The response `c` read, parsed; frees c->in. */
+static reply client_reply(client *c)
+{
+	size_t len = evbuffer_get_length(c->in);
 	char *text = malloc(len + 1);
-	evbuffer_remove(c.in, text, len);
+	evbuffer_remove(c->in, text, len);
 	text[len] = '\0';
-	evbuffer_free(c.in);
+	evbuffer_free(c->in);
+	c->in = NULL;
 	cr_assert_lt(n_raw, POOL);
 	raw_pool[n_raw++] = text;
 
@@ -236,6 +254,22 @@ static reply request(const char *raw)
 	r.body = sep + 4;
 	r.body_len = len - (size_t)(r.body - text);
 	return r;
+}
+
+/* Send `raw` as is on a new connection, read until the server closes it. */
+static reply request(const char *raw)
+{
+	client c;
+	struct bufferevent *bev = client_start(&c, raw);
+	struct event *timer = evtimer_new(base, client_timeout, &c);
+	struct timeval five = { 5, 0 };
+	evtimer_add(timer, &five);
+	while (!c.done && !c.timed_out)
+		event_base_loop(base, EVLOOP_ONCE);
+	event_free(timer);
+	bufferevent_free(bev);
+	cr_assert(!c.timed_out, "no complete response within 5 s");
+	return client_reply(&c);
 }
 
 static reply call(const char *method, const char *target)
@@ -411,6 +445,8 @@ Test(admin, metrics_expose_daemon_and_engine_counters)
 		"funneld_leads_restored_total 11",
 		"funneld_leads_evicted_total 4",
 		"funneld_leads_refused_total 1",
+		"# TYPE funneld_records_cut_total counter",
+		"funneld_records_cut_total 2",
 		"funneld_ready 1",
 		"# TYPE funneld_leads gauge",
 		"funneld_leads 3",
@@ -693,12 +729,477 @@ Test(admin, malformed_and_oversized_requests_are_refused_and_the_server_lives_on
 	cr_assert_str_eq(r.body, "ok\n");
 }
 
+/* ---- abusive clients ----------------------------------------------------------------- */
+
+static void set_flag(evutil_socket_t fd, short what, void *arg)
+{
+	*(bool *)arg = true;
+}
+
+/* A timer that sets *fired after `ms`; the caller frees it. */
+static struct event *alarm_in(int ms, bool *fired)
+{
+	*fired = false;
+	struct event *ev = evtimer_new(base, set_flag, fired);
+	cr_assert_not_null(ev);
+	struct timeval tv = { ms / 1000, (suseconds_t)(ms % 1000) * 1000 };
+	evtimer_add(ev, &tv);
+	return ev;
+}
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Replace setup()'s server with one under these limits. */
+static void restart_admin(int max_connections, int64_t request_timeout_ms)
+{
+	fd_admin_free(admin);
+	fd_admin_limits lim = { .max_connections = max_connections,
+		                    .request_timeout_ms = request_timeout_ms };
+	admin = fd_admin_new(base, "127.0.0.1", 0, &lim, &source, err, sizeof err);
+	cr_assert_not_null(admin, "%s", err);
+}
+
+/* A non-blocking connection to the server that the loop knows nothing
+ * about; -1 with errno when no socket can be had. */
+static int connect_raw(void)
+{
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	struct sockaddr_in sin = server_address();
+	if (connect(fd, (struct sockaddr *)&sin, sizeof sin) != 0 && errno != EINPROGRESS) {
+		int e = errno;
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	return fd;
+}
+
+/* Sockets this process holds: the listener, the clients, and the server's
+ * side of every connection it has accepted and not closed. */
+static size_t open_sockets(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	cr_assert_not_null(d);
+	size_t n = 0;
+	for (struct dirent *e; (e = readdir(d));) {
+		char target[64];
+		ssize_t len = readlinkat(dirfd(d), e->d_name, target, sizeof target - 1);
+		if (len > 0 && strncmp(target, "socket:", 7) == 0)
+			n++;
+	}
+	closedir(d);
+	return n;
+}
+
+/* A slowloris: one byte of a request that never ends every DRIBBLE_MS. */
+#define SLOW_CAP 4
+#define SLOW_CLIENTS (SLOW_CAP + 4)
+#define SLOW_DEADLINE_MS 300
+#define DRIBBLE_MS 50
+
+typedef struct slow_client {
+	struct bufferevent *bev;
+	size_t sent;
+	int64_t closed_at; /* by the server (EOF or reset); 0 while open */
+} slow_client;
+
+static void slow_drain(struct bufferevent *bev, void *arg)
+{
+	evbuffer_drain(bufferevent_get_input(bev), evbuffer_get_length(bufferevent_get_input(bev)));
+}
+
+static void slow_event(struct bufferevent *bev, short what, void *arg)
+{
+	slow_client *s = arg;
+	if ((what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)) && !s->closed_at)
+		s->closed_at = now_ms();
+}
+
+static void dribble(evutil_socket_t fd, short what, void *arg)
+{
+	static const char start[] = "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: ";
+	slow_client *slow = arg;
+	for (int i = 0; i < SLOW_CLIENTS; i++) {
+		if (slow[i].closed_at)
+			continue;
+		char byte = slow[i].sent < sizeof start - 1 ? start[slow[i].sent] : 'a';
+		bufferevent_write(slow[i].bev, &byte, 1);
+		slow[i].sent++;
+	}
+}
+
+static int slow_open(const slow_client *slow)
+{
+	int n = 0;
+	for (int i = 0; i < SLOW_CLIENTS; i++)
+		n += !slow[i].closed_at;
+	return n;
+}
+
+Test(admin, slow_header_clients_are_cut_at_the_request_deadline_and_free_their_slots)
+{
+	/* A 300 ms deadline instead of the default 5 s (admin.request_timeout
+	 * allows 100 ms): the slow clients fill the cap twice over, so the
+	 * fresh client waits out two deadlines, and the test takes well under
+	 * a second instead of ten. */
+	restart_admin(SLOW_CAP, SLOW_DEADLINE_MS);
+	signal(SIGPIPE, SIG_IGN); /* the dribble may write into a closed connection */
+	slow_client slow[SLOW_CLIENTS];
+	memset(slow, 0, sizeof slow);
+	struct sockaddr_in sin = server_address();
+	int64_t start = now_ms();
+	for (int i = 0; i < SLOW_CLIENTS; i++) {
+		slow[i].bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
+		cr_assert_not_null(slow[i].bev);
+		bufferevent_setcb(slow[i].bev, slow_drain, NULL, slow_event, &slow[i]);
+		bufferevent_enable(slow[i].bev, EV_READ | EV_WRITE);
+		cr_assert_eq(bufferevent_socket_connect(slow[i].bev, (struct sockaddr *)&sin, sizeof sin),
+		             0);
+	}
+	struct event *drip = event_new(base, -1, EV_PERSIST, dribble, slow);
+	struct timeval every = { 0, (suseconds_t)DRIBBLE_MS * 1000 };
+	event_add(drip, &every);
+	bool late;
+	struct event *guard = alarm_in(3000, &late);
+
+	/* the server takes SLOW_CAP of them; the others wait in the backlog */
+	size_t most = 0;
+	while (!late && fd_admin_connections(admin) < SLOW_CAP) {
+		event_base_loop(base, EVLOOP_ONCE);
+		if (fd_admin_connections(admin) > most)
+			most = fd_admin_connections(admin);
+	}
+	cr_assert(!late, "the server never took %d slow clients", SLOW_CAP);
+
+	/* a fresh client behind them all gets in once deadlines free slots */
+	client fresh;
+	int64_t asked = now_ms(), answered = 0;
+	struct bufferevent *fresh_bev =
+		client_start(&fresh, "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+	while (!late && (!fresh.done || slow_open(slow) > 0)) {
+		event_base_loop(base, EVLOOP_ONCE);
+		if (fd_admin_connections(admin) > most)
+			most = fd_admin_connections(admin);
+		if (fresh.done && !answered)
+			answered = now_ms();
+	}
+	event_free(drip);
+	event_free(guard);
+	bufferevent_free(fresh_bev);
+	for (int i = 0; i < SLOW_CLIENTS; i++)
+		bufferevent_free(slow[i].bev);
+
+	cr_assert_eq(slow_open(slow), 0, "%d of %d slow clients still open after 3 s",
+	             slow_open(slow), SLOW_CLIENTS);
+	for (int i = 0; i < SLOW_CLIENTS; i++)
+		cr_assert_geq(slow[i].closed_at - start, SLOW_DEADLINE_MS - 20,
+		              "slow client %d closed after %" PRId64 " ms, before its deadline", i,
+		              slow[i].closed_at - start);
+	cr_assert(fresh.done, "the fresh client got no answer within 3 s");
+	reply r = client_reply(&fresh);
+	cr_assert_eq(r.status, 200);
+	cr_assert_str_eq(r.body, "ok\n");
+	cr_assert_lt(answered - asked, 2000, "answered after %" PRId64 " ms", answered - asked);
+	cr_assert_leq(most, SLOW_CAP, "%zu connections open at once", most);
+}
+
+#define MANY_CAP 16
+#define MANY_CLIENTS 2000
+
+Test(admin, connections_past_the_cap_wait_in_the_backlog)
+{
+	restart_admin(MANY_CAP, 5000); /* nothing may time out during the test */
+	/* room for the clients and 512 fds more (the soft limit is often 1024) */
+	const rlim_t want = MANY_CLIENTS + 512;
+	struct rlimit old, more;
+	cr_assert_eq(getrlimit(RLIMIT_NOFILE, &old), 0);
+	more = old;
+	if (more.rlim_cur < want)
+		more.rlim_cur = more.rlim_max < want ? more.rlim_max : want;
+	cr_assert_eq(setrlimit(RLIMIT_NOFILE, &more), 0);
+	cr_assert_gt(more.rlim_cur, 512 + (rlim_t)8 * MANY_CAP, "RLIMIT_NOFILE too low for this test");
+	size_t n = (size_t)(more.rlim_cur - 512);
+	if (n > MANY_CLIENTS)
+		n = MANY_CLIENTS;
+
+	size_t before = open_sockets();
+	int *fds = calloc(n, sizeof *fds);
+	for (size_t i = 0; i < n; i++) {
+		fds[i] = connect_raw();
+		cr_assert_geq(fds[i], 0, "client %zu: %s", i, strerror(errno));
+	}
+	bool late;
+	struct event *guard = alarm_in(300, &late);
+	size_t most = 0;
+	while (!late) {
+		event_base_loop(base, EVLOOP_ONCE);
+		if (fd_admin_connections(admin) > most)
+			most = fd_admin_connections(admin);
+	}
+	event_free(guard);
+	size_t held = open_sockets() - before - n; /* the server's side */
+	size_t counted = fd_admin_connections(admin);
+
+	for (size_t i = 0; i < n; i++)
+		close(fds[i]);
+	free(fds);
+	cr_assert_eq(held, MANY_CAP, "the server holds %zu connections (cap %d)", held, MANY_CAP);
+	cr_assert_eq(counted, MANY_CAP);
+	cr_assert_leq(most, MANY_CAP);
+
+	/* the clients went away: the server closes its sides and takes the
+	 * backlog in slices of MANY_CAP, /healthz included */
+	reply r = get("/healthz");
+	cr_assert_eq(r.status, 200);
+	cr_assert_str_eq(r.body, "ok\n");
+	cr_assert_leq(fd_admin_connections(admin), MANY_CAP);
+	cr_assert_eq(setrlimit(RLIMIT_NOFILE, &old), 0);
+}
+
+Test(admin, accept_failures_at_the_fd_limit_back_off_instead_of_spinning)
+{
+	/* stderr into a file to count the lines logged: fd_log's, and the
+	 * warnings libevent prints when nobody handles accept errors */
+	fflush(stderr);
+	FILE *log = tmpfile();
+	cr_assert_not_null(log);
+	int saved_stderr = dup(2);
+	cr_assert_geq(saved_stderr, 0);
+	cr_assert_geq(dup2(fileno(log), 2), 0);
+
+	/* leave 16 fds, take them all with connections waiting in the backlog:
+	 * the server's accept() then fails with EMFILE */
+	struct rlimit old;
+	cr_assert_eq(getrlimit(RLIMIT_NOFILE, &old), 0);
+	int lowest = dup(0);
+	close(lowest);
+	struct rlimit low = { .rlim_cur = (rlim_t)lowest + 16, .rlim_max = old.rlim_max };
+	int limit_set = setrlimit(RLIMIT_NOFILE, &low);
+	int fds[64], failure = 0;
+	size_t n = 0;
+	while (limit_set == 0 && n < 64) {
+		int fd = connect_raw();
+		if (fd < 0) {
+			failure = errno;
+			break;
+		}
+		fds[n++] = fd;
+	}
+
+	/* 600 ms of it: back-off pauses of 100, 200, then 400 ms mean three
+	 * accept attempts; a spinning listener makes thousands */
+	struct rusage r0, r1;
+	getrusage(RUSAGE_SELF, &r0);
+	bool late;
+	struct event *guard = alarm_in(600, &late);
+	unsigned turns = 0;
+	while (!late) {
+		event_base_loop(base, EVLOOP_ONCE);
+		turns++;
+	}
+	getrusage(RUSAGE_SELF, &r1);
+	event_free(guard);
+
+	for (size_t i = 0; i < n; i++)
+		close(fds[i]);
+	setrlimit(RLIMIT_NOFILE, &old);
+	fflush(stderr);
+	dup2(saved_stderr, 2);
+	close(saved_stderr);
+	rewind(log);
+	char line[512], first[512] = "";
+	size_t lines = 0;
+	while (fgets(line, sizeof line, log)) {
+		if (!lines++)
+			snprintf(first, sizeof first, "%s", line);
+	}
+	fclose(log);
+
+	cr_assert_eq(limit_set, 0, "setrlimit: %s", strerror(errno));
+	cr_assert_eq(failure, EMFILE, "the clients stopped on %s", strerror(failure));
+	cr_assert_gt(n, 0);
+	double cpu_ms = (double)(r1.ru_utime.tv_sec - r0.ru_utime.tv_sec) * 1e3 +
+	                (double)(r1.ru_utime.tv_usec - r0.ru_utime.tv_usec) / 1e3 +
+	                (double)(r1.ru_stime.tv_sec - r0.ru_stime.tv_sec) * 1e3 +
+	                (double)(r1.ru_stime.tv_usec - r0.ru_stime.tv_usec) / 1e3;
+	cr_assert_lt(turns, 40, "%u loop turns in 600 ms", turns);
+	cr_assert_lt(cpu_ms, 200.0, "%.0f ms of CPU in 600 ms", cpu_ms);
+	cr_assert_geq(lines, 1, "nothing logged");
+	cr_assert_leq(lines, 2, "%zu lines logged, the first: %s", lines, first);
+	cr_assert_not_null(strstr(first, "admin HTTP: cannot accept a connection: Too many open files"),
+	                   "%s", first);
+
+	/* the fds are back: the server takes the backlog, then this */
+	reply r = get("/healthz");
+	cr_assert_eq(r.status, 200);
+	cr_assert_str_eq(r.body, "ok\n");
+}
+
+static void break_loop(evutil_socket_t fd, short what, void *arg)
+{
+	event_base_loopbreak(base);
+}
+
+/* A blocking connection that is established when this returns. */
+static int connect_now(void)
+{
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	cr_assert_geq(fd, 0);
+	struct sockaddr_in sin = server_address();
+	cr_assert_eq(connect(fd, (struct sockaddr *)&sin, sizeof sin), 0, "%s", strerror(errno));
+	return fd;
+}
+
+static bool closed_by_peer(int fd)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	char byte;
+	return poll(&p, 1, 1000) == 1 && recv(fd, &byte, 1, 0) == 0;
+}
+
+Test(admin, freeing_the_server_closes_every_connection_even_one_accepted_this_turn)
+{
+	int idle = connect_now();
+	bool late;
+	struct event *guard = alarm_in(2000, &late);
+	while (!late && fd_admin_connections(admin) < 1)
+		event_base_loop(base, EVLOOP_ONCE);
+	event_free(guard);
+	cr_assert_eq(fd_admin_connections(admin), 1);
+
+	/* a timer due in the same turn runs after the accept and before the
+	 * step that attaches the new connection: break the loop there */
+	int fresh = connect_now();
+	struct event *brk = evtimer_new(base, break_loop, NULL);
+	struct timeval zero = { 0, 0 };
+	evtimer_add(brk, &zero);
+	event_base_loop(base, EVLOOP_ONCE);
+	event_free(brk);
+	cr_assert_eq(fd_admin_connections(admin), 2);
+	cr_assert_geq(event_base_get_num_events(base, EVENT_BASE_COUNT_ACTIVE), 1,
+	              "the attach step already ran");
+
+	fd_admin_free(admin);
+	admin = NULL;
+	cr_assert(closed_by_peer(idle));
+	cr_assert(closed_by_peer(fresh));
+	close(idle);
+	close(fresh);
+}
+
+/* Strict UTF-8 (RFC 3629), written apart from admin.c's: decode each code
+ * point, then refuse overlong forms, surrogates and anything past
+ * U+10FFFF. */
+static bool utf8_valid(const char *text, size_t len)
+{
+	const unsigned char *s = (const unsigned char *)text;
+	for (size_t i = 0; i < len;) {
+		unsigned c = s[i];
+		size_t n;
+		uint32_t cp, min;
+		if (c < 0x80) {
+			i++;
+			continue;
+		} else if ((c & 0xE0) == 0xC0) {
+			n = 2, cp = c & 0x1F, min = 0x80;
+		} else if ((c & 0xF0) == 0xE0) {
+			n = 3, cp = c & 0x0F, min = 0x800;
+		} else if ((c & 0xF8) == 0xF0) {
+			n = 4, cp = c & 0x07, min = 0x10000;
+		} else {
+			return false;
+		}
+		if (n > len - i)
+			return false;
+		for (size_t k = 1; k < n; k++) {
+			if ((s[i + k] & 0xC0) != 0x80)
+				return false;
+			cp = cp << 6 | (s[i + k] & 0x3F);
+		}
+		if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+			return false;
+		i += n;
+	}
+	return true;
+}
+
+/* A JSON reply whose body is valid UTF-8 with no raw control character
+ * (but the final newline). */
+static json_object *clean_json(reply r)
+{
+	cr_assert(utf8_valid(r.body, r.body_len), "not UTF-8: %s", r.body);
+	for (size_t i = 0; i + 1 < r.body_len; i++)
+		cr_assert_geq((unsigned char)r.body[i], 0x20, "raw control character at %zu: %s", i,
+		              r.body);
+	return json_of(r);
+}
+
+#define FFFD "\xEF\xBF\xBD"
+
+Test(admin, json_is_valid_utf8_whatever_bytes_the_lead_id_holds)
+{
+	leads();
+	static const struct {
+		const char *target, *id;
+	} cases[] = {
+		{ "/v1/leads/%FF%FE", FFFD FFFD },
+		{ "/v1/leads/%C0%AF", FFFD FFFD },                 /* an overlong '/' */
+		{ "/v1/leads/%ED%A0%80", FFFD FFFD FFFD },         /* a surrogate */
+		{ "/v1/leads/%F4%90%80%80", FFFD FFFD FFFD FFFD }, /* past U+10FFFF */
+		{ "/v1/leads/x%E2%82", "x" FFFD },                 /* a truncated euro sign */
+		{ "/v1/leads/%E2%82%ACx%F0%9F%98", "\xE2\x82\xAC" "x" FFFD },
+		{ "/v1/leads/caf%C3%A9", "caf\xC3\xA9" },          /* valid: as is */
+		{ "/v1/leads/a%01b%1Fc%0Ad%09e%7F", "a\x01" "b\x1F" "c\nd\te\x7F" },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		reply r = get(cases[i].target);
+		cr_assert_eq(r.status, 404, "%s", cases[i].target);
+		json_object *o = clean_json(r);
+		cr_assert_str_eq(str_at(o, "error"), "unknown lead");
+		cr_assert_str_eq(str_at(o, "lead_id"), cases[i].id, "%s", cases[i].target);
+	}
+	reply r = get("/v1/leads/a%01b%1Fc");
+	cr_assert_str_eq(r.body, "{\"error\":\"unknown lead\",\"lead_id\":\"a\\u0001b\\u001fc\"}\n");
+
+	/* over 255 bytes: a JSON 404, whatever the bytes */
+	char target[1024] = "/v1/leads/";
+	memset(target + strlen(target), 'x', 300);
+	r = get(target);
+	cr_assert_eq(r.status, 404);
+	cr_assert_str_eq(str_at(clean_json(r), "error"), "unknown lead (ids are at most 255 bytes)");
+	for (size_t i = 0, at = strlen("/v1/leads/"); i < 300; i++, at += 3)
+		memcpy(target + at, "%FF", 4);
+	r = get(target);
+	cr_assert_eq(r.status, 404);
+	clean_json(r);
+
+	/* a request line past the 8 KiB header limit never reaches us:
+	 * libevent answers 400 with its own HTML page (see admin.h) */
+	char *big = malloc(10000);
+	int n = snprintf(big, 10000, "GET /v1/leads/");
+	memset(big + n, 'x', 9000);
+	snprintf(big + n + 9000, 10000 - (size_t)n - 9000,
+	         " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+	r = request(big);
+	free(big);
+	cr_assert_eq(r.status, 400);
+	cr_assert_eq(strncmp(r.content_type, "text/html", 9), 0, "%s", r.content_type);
+	cr_assert_eq(get("/healthz").status, 200);
+}
+
 /* ---- lifecycle --------------------------------------------------------------------- */
 
 Test(admin, port_in_use_is_reported_in_errstr)
 {
 	char msg[256], want[256];
-	fd_admin *second = fd_admin_new(base, "127.0.0.1", fd_admin_port(admin), &source, msg,
+	fd_admin *second = fd_admin_new(base, "127.0.0.1", fd_admin_port(admin), NULL, &source, msg,
 	                                sizeof msg);
 	cr_assert_null(second);
 	snprintf(want, sizeof want, "admin HTTP: cannot listen on 127.0.0.1:%d: Address already in use",
@@ -710,6 +1211,6 @@ Test(admin, a_source_without_engine_or_clock_is_refused)
 {
 	char msg[256];
 	fd_admin_source none = { 0 };
-	cr_assert_null(fd_admin_new(base, "127.0.0.1", 0, &none, msg, sizeof msg));
+	cr_assert_null(fd_admin_new(base, "127.0.0.1", 0, NULL, &none, msg, sizeof msg));
 	cr_assert_str_eq(msg, "admin HTTP: no event loop, engine or clock to serve");
 }
