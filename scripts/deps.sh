@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   build-essential cmake pkg-config
   librdkafka-dev libevent-dev libprotobuf-c-dev protobuf-c-compiler protobuf-compiler
-  libconfig-dev libsystemd-dev libjson-c-dev libcriterion-dev
+  libconfig-dev libsystemd-dev libjson-c-dev libcriterion-dev libxxhash-dev
   clang-tidy valgrind
 )
 missing=()

@@ -28,12 +28,19 @@
  * 1 MiB), in 8-byte size classes; a removed key's bytes go on its class's
  * free list. Nothing is ever moved, so key pointers are stable too.
  *
- * The hash is our own: each 8-byte little-endian word is pre-mixed
- * (multiply, xor-shift) and folded into the state (xor, multiply,
- * xor-shift); the length seeds the state; a two-round multiply/xor-shift
- * finaliser spreads every input bit over the top bits used for placement.
+ * Placement uses XXH3 (Debian's libxxhash) seeded per table at random.
+ * fd_table_hash, the stable hash for what outlives the process, is our own:
+ * each 8-byte little-endian word is pre-mixed (multiply, xor-shift) and
+ * folded into the state (xor, multiply, xor-shift); the length seeds the
+ * state; a two-round multiply/xor-shift finaliser spreads every input bit.
  */
 #include "base/table.h"
+
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <xxhash.h>
 
 #include <stddef.h>
 #include <stdlib.h>
@@ -92,6 +99,7 @@ struct fd_table {
 
 	key_arena keys;
 	size_t hot;           /* bytes of header + record to prefetch */
+	uint64_t seed;        /* of the placement hash: per table, unpredictable */
 };
 
 /* ---- hash ---------------------------------------------------------------- */
@@ -144,6 +152,26 @@ uint64_t fd_table_hash(const char *key, size_t len)
 	h *= H_FIN2;
 	h ^= h >> 32;
 	return h;
+}
+
+/* Where a key lives: XXH3 with the table's own random seed, so ids crafted
+ * to collide cannot pile up in one probe chain (the stable fd_table_hash
+ * would let anyone who reads this file craft them). */
+static uint64_t place_hash(const fd_table *t, const char *key, size_t len)
+{
+	return XXH3_64bits_withSeed(key, len, t->seed);
+}
+
+static uint64_t random_seed(const void *salt)
+{
+	uint64_t seed;
+	if (getrandom(&seed, sizeof seed, GRND_NONBLOCK) == (ssize_t)sizeof seed)
+		return seed;
+	/* no entropy yet (early boot): still differs per process and table */
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return fd_table_hash((const char *)&ts, sizeof ts) ^ (uint64_t)(uintptr_t)salt ^
+	       ((uint64_t)getpid() << 32);
 }
 
 /* ---- key arena ----------------------------------------------------------- */
@@ -396,11 +424,17 @@ static bool over_load(size_t count, uint32_t bits)
 
 fd_table *fd_table_new(size_t record_size, size_t expected)
 {
+	return fd_table_new_seeded(record_size, expected, 0);
+}
+
+fd_table *fd_table_new_seeded(size_t record_size, size_t expected, uint64_t seed)
+{
 	if (record_size > FD_TABLE_RECORD_MAX)
 		return NULL;
 	fd_table *t = calloc(1, sizeof *t);
 	if (t == NULL)
 		return NULL;
+	t->seed = seed ? seed : random_seed(t);
 	t->record_size = record_size;
 	t->stride = sizeof(record_hdr) +
 	            (record_size + FD_TABLE_RECORD_ALIGN - 1) / FD_TABLE_RECORD_ALIGN *
@@ -433,7 +467,7 @@ void fd_table_free(fd_table *t)
 
 void fd_table_prefetch(const fd_table *t, const char *key, size_t len)
 {
-	uint32_t tag = (uint32_t)(fd_table_hash(key, len) >> 32);
+	uint32_t tag = (uint32_t)(place_hash(t, key, len) >> 32);
 	__builtin_prefetch(&t->slots[home_of(t, tag)]);
 }
 
@@ -447,7 +481,7 @@ void fd_table_set_hot_bytes(fd_table *t, size_t bytes)
 
 void fd_table_prefetch_record(const fd_table *t, const char *key, size_t len)
 {
-	uint32_t tag = (uint32_t)(fd_table_hash(key, len) >> 32);
+	uint32_t tag = (uint32_t)(place_hash(t, key, len) >> 32);
 	uint32_t mask = slot_mask(t);
 	uint32_t pos = home_of(t, tag);
 	for (int i = 0; i < 4; i++, pos = (pos + 1) & mask) {
@@ -468,7 +502,7 @@ void *fd_table_get(const fd_table *t, const char *key, size_t len)
 {
 	if (len > FD_TABLE_KEY_MAX)
 		return NULL;
-	uint32_t tag = (uint32_t)(fd_table_hash(key, len) >> 32);
+	uint32_t tag = (uint32_t)(place_hash(t, key, len) >> 32);
 	probe p = probe_key(t, tag, key, len);
 	if (!p.found)
 		return NULL;
@@ -481,7 +515,7 @@ void *fd_table_put(fd_table *t, const char *key, size_t len, bool *created)
 		*created = false;
 	if (len > FD_TABLE_KEY_MAX)
 		return NULL;
-	uint32_t tag = (uint32_t)(fd_table_hash(key, len) >> 32);
+	uint32_t tag = (uint32_t)(place_hash(t, key, len) >> 32);
 	probe p = probe_key(t, tag, key, len);
 	if (p.found)
 		return hdr_record(hdr_at(t, t->slots[p.pos].ref - 1));
@@ -532,7 +566,7 @@ bool fd_table_remove(fd_table *t, const char *key, size_t len)
 {
 	if (len > FD_TABLE_KEY_MAX)
 		return false;
-	uint32_t tag = (uint32_t)(fd_table_hash(key, len) >> 32);
+	uint32_t tag = (uint32_t)(place_hash(t, key, len) >> 32);
 	probe p = probe_key(t, tag, key, len);
 	if (!p.found)
 		return false;
@@ -544,7 +578,7 @@ void fd_table_remove_record(fd_table *t, void *record)
 {
 	const record_hdr *h = record_hdr_of(record);
 	uint32_t ref = h->index + 1;
-	uint32_t tag = (uint32_t)(fd_table_hash(h->key, h->aux) >> 32);
+	uint32_t tag = (uint32_t)(place_hash(t, h->key, h->aux) >> 32);
 	uint32_t mask = slot_mask(t);
 	uint32_t pos = home_of(t, tag);
 	while (t->slots[pos].ref != ref)
@@ -589,6 +623,15 @@ void *fd_table_next(const fd_table *t, uint32_t *cursor)
 	}
 	*cursor = t->n_records;
 	return NULL;
+}
+
+uint32_t fd_table_longest_probe(const fd_table *t)
+{
+	uint32_t longest = 0;
+	for (uint32_t pos = 0; pos < (UINT32_C(1) << t->bits) && t->bits < 32; pos++)
+		if (t->slots[pos].ref != 0 && distance_at(t, pos) > longest)
+			longest = distance_at(t, pos);
+	return longest;
 }
 
 size_t fd_table_memory(const fd_table *t)

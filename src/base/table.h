@@ -20,9 +20,11 @@
  * record, key and slot; records hold no pointers the table knows about, so
  * anything a record points to is the caller's to free first.
  *
- * It is not a general dictionary (one value type, byte-string keys only), not
- * thread-safe, and does no I/O; the hash is not keyed and makes no attempt to
- * resist crafted collisions (lead ids come from our own systems).
+ * It is not a general dictionary (one value type, byte-string keys only) and
+ * not thread-safe. Lead ids come from outside: where a key lives is decided
+ * by XXH3 with a random seed per table (getrandom), so crafted ids cannot
+ * flood one probe chain; nothing stored or sent depends on the seed (the
+ * iteration order is the insertion order of record indices).
  */
 #ifndef FD_BASE_TABLE_H
 #define FD_BASE_TABLE_H
@@ -42,6 +44,9 @@ typedef struct fd_table fd_table;
  * FD_TABLE_RECORD_MAX. expected: how many leads to size the slot array for
  * (0: small; it grows). NULL on allocation failure or a bad record_size. */
 fd_table *fd_table_new(size_t record_size, size_t expected);
+/* The same with a given placement seed (0: a random one), for tests and
+ * benchmarks that want the same layout every run. */
+fd_table *fd_table_new_seeded(size_t record_size, size_t expected, uint64_t seed);
 /* Release the table, every record and every key. NULL is a no-op. */
 void fd_table_free(fd_table *t);
 
@@ -88,12 +93,17 @@ size_t fd_table_count(const fd_table *t);
  * walk may or may not be visited. */
 void *fd_table_next(const fd_table *t, uint32_t *cursor);
 
+/* The longest distance of a key from its home slot (a full scan of the
+ * slots: for tests and diagnostics, not the hot path). */
+uint32_t fd_table_longest_probe(const fd_table *t);
+
 /* Bytes held: slots + record chunks (with their headers) + key storage +
  * bookkeeping. */
 size_t fd_table_memory(const fd_table *t);
 
-/* The table's 64-bit hash of a key (host-independent; exposed for sharding
- * and tests). */
+/* A stable 64-bit hash of a byte string: the same on every host, run and
+ * version, for what is stored or compared across processes (duplicate ids
+ * in a lead's state, fingerprints). Not where the table places keys. */
 uint64_t fd_table_hash(const char *key, size_t len);
 
 #endif

@@ -9,9 +9,12 @@
  */
 #include <criterion/criterion.h>
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <xxhash.h>
 
 #include "base/table.h"
 
@@ -463,4 +466,42 @@ Test(table, memory_accounts_for_slots_records_and_keys)
 	 * 16384 slots of 8 bytes. */
 	cr_assert_geq(full - empty, 10000 * (16 + 64) + 10000 * 16 + 16384 * 8 - 16 * 8);
 	fd_table_free(t);
+}
+
+/* Ids crafted to share one home slot under a known seed pile up in one
+ * probe chain there, and spread out in a table with another seed (every
+ * table draws its own at random): nobody can flood the lead table without
+ * knowing its seed. */
+Test(table, crafted_collisions_only_collide_under_their_own_seed)
+{
+	const uint64_t known = 0x5eed5eed5eed5eedu;
+	enum { EXPECTED = 1000, BITS = 11, N = 300 };   /* 2048 slots: no growth below 1536 */
+	static char keys[N][24];
+	int n = 0;
+	for (uint64_t i = 0; n < N; i++) {
+		char k[24];
+		int len = snprintf(k, sizeof k, "crafted-%" PRIu64, i);
+		if (XXH3_64bits_withSeed(k, (size_t)len, known) >> (64 - BITS) == 0)
+			memcpy(keys[n++], k, sizeof k);
+	}
+	fd_table *same = fd_table_new_seeded(sizeof(test_lead), EXPECTED, known);
+	fd_table *other = fd_table_new_seeded(sizeof(test_lead), EXPECTED, known ^ 1);
+	fd_table *random = fd_table_new(sizeof(test_lead), EXPECTED);
+	cr_assert(same && other && random);
+	for (int i = 0; i < N; i++) {
+		cr_assert_not_null(fd_table_put(same, keys[i], strlen(keys[i]), NULL));
+		cr_assert_not_null(fd_table_put(other, keys[i], strlen(keys[i]), NULL));
+		cr_assert_not_null(fd_table_put(random, keys[i], strlen(keys[i]), NULL));
+	}
+	cr_assert_geq(fd_table_longest_probe(same), N - 1, "the crafted keys did not collide: %u",
+	              fd_table_longest_probe(same));
+	cr_assert_lt(fd_table_longest_probe(other), 16, "another seed: a chain of %u",
+	             fd_table_longest_probe(other));
+	cr_assert_lt(fd_table_longest_probe(random), 16, "a random seed: a chain of %u",
+	             fd_table_longest_probe(random));
+	for (int i = 0; i < N; i++)
+		cr_assert_not_null(fd_table_get(random, keys[i], strlen(keys[i])));
+	fd_table_free(same);
+	fd_table_free(other);
+	fd_table_free(random);
 }
