@@ -204,6 +204,12 @@ void fd_engine_prefetch(const fd_engine *e, const char *lead_id, int stage);
  * `now`; any int64 `now` is safe everywhere. */
 size_t fd_engine_advance(fd_engine *e, int64_t now, const fd_sink *out);
 
+/* The engine's own consistency (for tests and fuzzing, O(leads + strings)):
+ * every interned string is referred to exactly as often as its count says,
+ * none is left without a reference, the leads per stage match the stats,
+ * and every pending timer belongs to a lead. 0, or -1 with what is wrong. */
+int fd_engine_check(const fd_engine *e, char *errstr, size_t errstr_size);
+
 /* Earliest pending deadline, or INT64_MAX when none. */
 int64_t fd_engine_next_deadline(const fd_engine *e);
 
@@ -345,7 +351,10 @@ typedef struct fd_engine_stats {
 	uint64_t sla_met_by[FD_MAX_SLAS];
 	uint64_t pending_timers;
 	size_t bytes_core;      /* lead records + table slots + ids */
-	size_t bytes_context;   /* activity history, interests, breakdown, SLAs */
+	size_t bytes_context;   /* activity history, interests, breakdown, SLAs, and
+	                           the strings they refer to */
+	uint64_t strings;       /* content ids, channels, owners, sources held: at most
+	                           leads x (2 x recent_activities + top_interests + 2) */
 } fd_engine_stats;
 
 void fd_engine_stats_get(const fd_engine *e, fd_engine_stats *s);

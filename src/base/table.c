@@ -625,6 +625,11 @@ void *fd_table_next(const fd_table *t, uint32_t *cursor)
 	return NULL;
 }
 
+uint32_t fd_table_indices(const fd_table *t)
+{
+	return t->n_records;
+}
+
 uint32_t fd_table_longest_probe(const fd_table *t)
 {
 	uint32_t longest = 0;

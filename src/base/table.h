@@ -93,6 +93,9 @@ size_t fd_table_count(const fd_table *t);
  * walk may or may not be visited. */
 void *fd_table_next(const fd_table *t, uint32_t *cursor);
 
+/* Record indices handed out so far: every live index is below it. */
+uint32_t fd_table_indices(const fd_table *t);
+
 /* The longest distance of a key from its home slot (a full scan of the
  * slots: for tests and diagnostics, not the hot path). */
 uint32_t fd_table_longest_probe(const fd_table *t);

@@ -20,6 +20,7 @@
 #include "funneld/engine.h"
 
 #include <inttypes.h>
+#include <stdarg.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -689,6 +690,14 @@ static void maybe_qualify(fd_engine *e, fd_lead *l, int64_t t, const cause *why,
 
 /* ---- engagement ------------------------------------------------------------ */
 
+/* *slot (an id the lead holds) becomes `s`. */
+static void set_string(fd_engine *e, uint32_t *slot, const char *s)
+{
+	uint32_t id = fd_intern_ref(e->strings, s);
+	fd_intern_drop(e->strings, *slot);
+	*slot = id;
+}
+
 static void add_recent(fd_engine *e, fd_lead *l, int type_plus1, uint32_t content,
                        uint32_t channel, int64_t t)
 {
@@ -704,11 +713,17 @@ static void add_recent(fd_engine *e, fd_lead *l, int type_plus1, uint32_t conten
 	if (pos >= cap)
 		return; /* older than everything kept */
 	int last = n < cap ? n : cap - 1;
+	if (n == cap) { /* the oldest goes, and its strings with it */
+		fd_intern_drop(e->strings, r[cap - 1].content);
+		fd_intern_drop(e->strings, r[cap - 1].channel);
+	}
 	for (int i = last; i > pos; i--)
 		r[i] = r[i - 1];
 	r[pos].at_ms = t;
 	r[pos].content = content;
 	r[pos].channel = channel;
+	fd_intern_hold(e->strings, content);
+	fd_intern_hold(e->strings, channel);
 	r[pos].type = (uint32_t)type_plus1;
 	if (n < cap)
 		l->n_recent++;
@@ -730,6 +745,7 @@ static void add_interest(fd_engine *e, fd_lead *l, uint32_t content, double pts)
 		in[l->n_interests].content = content;
 		in[l->n_interests].score = (float)pts;
 		l->n_interests++;
+		fd_intern_hold(e->strings, content);
 		return;
 	}
 	int min = 0;
@@ -737,8 +753,10 @@ static void add_interest(fd_engine *e, fd_lead *l, uint32_t content, double pts)
 		if (in[i].score < in[min].score)
 			min = i;
 	if ((float)pts > in[min].score) {
+		fd_intern_drop(e->strings, in[min].content);
 		in[min].content = content;
 		in[min].score = (float)pts;
+		fd_intern_hold(e->strings, content);
 	}
 }
 
@@ -834,8 +852,9 @@ fd_status fd_engine_engagement(fd_engine *e, const fd_engagement *ev, int64_t no
 	rescale_context(e, l, f);
 	if (type >= 0)
 		lead_breakdown(e, l)[type] += (float)(pts * late);
-	uint32_t content = fd_intern_id(e->strings, ev->content_id);
-	uint32_t channel = fd_intern_id(e->strings, ev->channel);
+	/* references for this call; what keeps a string holds its own */
+	uint32_t content = fd_intern_ref(e->strings, ev->content_id);
+	uint32_t channel = fd_intern_ref(e->strings, ev->channel);
 	add_interest(e, l, content, pts * late);
 	fd_freq_add(l->freq, &l->freq_head, fd_floor_div(t, c->bucket_ms));
 	if (t > l->last_event_ms)
@@ -843,8 +862,12 @@ fd_status fd_engine_engagement(fd_engine *e, const fd_engagement *ev, int64_t no
 	if (rule && rule->intent != FD_INTENT_LOW && t > l->last_high_intent_ms)
 		l->last_high_intent_ms = t;
 	add_recent(e, l, type + 1, content, channel, t);
-	if (l->source == 0 && channel)
+	if (l->source == 0 && channel) {
 		l->source = channel;
+		fd_intern_hold(e->strings, channel);
+	}
+	fd_intern_drop(e->strings, content);
+	fd_intern_drop(e->strings, channel);
 	e->stats.events_applied++;
 
 	int64_t when = l->engagement_as_of;
@@ -893,9 +916,9 @@ fd_status fd_engine_profile(fd_engine *e, const fd_profile *p, int64_t now,
 	l->grade = (uint8_t)fit.grade;
 	l->profile_updated_ms = p->updated_at_ms;
 	if (!empty(p->owner_id))
-		l->owner = fd_intern_id(e->strings, p->owner_id);
+		set_string(e, &l->owner, p->owner_id);
 	if (!empty(p->lead_source))
-		l->source = fd_intern_id(e->strings, p->lead_source);
+		set_string(e, &l->source, p->lead_source);
 	e->stats.profiles_applied++;
 
 	int64_t t = p->updated_at_ms;
@@ -982,7 +1005,7 @@ fd_status fd_engine_activity(fd_engine *e, const fd_activity *a, int64_t now,
 
 	/* the rep who assigns or accepts owns the lead; a touch claims an unowned one */
 	if (!empty(a->rep_id) && (a->kind == FD_ACT_ASSIGN || a->kind == FD_ACT_ACCEPT || l->owner == 0))
-		l->owner = fd_intern_id(e->strings, a->rep_id);
+		set_string(e, &l->owner, a->rep_id);
 	e->stats.activities_applied++;
 
 	uint32_t kbit = 1u << a->kind;
@@ -1192,9 +1215,28 @@ static void remove_timers(fd_engine *e, fd_lead *l)
 	}
 }
 
+/* Every string reference a lead holds (see intern.h). */
+static void drop_strings(fd_engine *e, fd_lead *l)
+{
+	fd_intern_drop(e->strings, l->owner);
+	fd_intern_drop(e->strings, l->source);
+	l->owner = l->source = 0;
+	fd_recent *r = lead_recent(e, l);
+	for (int i = 0; i < l->n_recent; i++) {
+		fd_intern_drop(e->strings, r[i].content);
+		fd_intern_drop(e->strings, r[i].channel);
+	}
+	l->n_recent = 0;
+	fd_interest_slot *in = lead_interests(e, l);
+	for (int i = 0; i < l->n_interests; i++)
+		fd_intern_drop(e->strings, in[i].content);
+	l->n_interests = 0;
+}
+
 static void remove_lead(fd_engine *e, fd_lead *l)
 {
 	remove_timers(e, l);
+	drop_strings(e, l);
 	e->stats.per_stage[l->stage]--;
 	fd_table_remove_record(e->leads, l);
 }
@@ -1232,12 +1274,36 @@ fd_status fd_engine_import(fd_engine *e, const fd_lead_state *st, char *errstr, 
 		snprintf(errstr, errstr_size, "lead state with unknown stage %d", (int)st->stage);
 		return FD_ERR_INVALID;
 	}
+	/* the strings first: `st` may point into this engine's own pool (an
+	 * export of the lead it replaces), which removing the lead may empty */
+	uint32_t owner = fd_intern_ref(e->strings, st->owner_id);
+	uint32_t source = fd_intern_ref(e->strings, st->lead_source);
+	uint32_t interests[FD_MAX_CONTEXT], contents[FD_MAX_CONTEXT], channels[FD_MAX_CONTEXT];
+	float scores[FD_MAX_CONTEXT];
+	int ni = 0, nr = 0;
+	for (int i = 0; i < st->n_interests && ni < c->top_interests && ni < FD_MAX_CONTEXT; i++) {
+		if ((interests[ni] = fd_intern_ref(e->strings, st->interests[i].content_id)) != 0)
+			scores[ni++] = (float)st->interests[i].score;
+	}
+	for (int i = 0; i < st->n_recent && nr < c->recent_activities && nr < FD_MAX_CONTEXT; i++, nr++) {
+		contents[nr] = fd_intern_ref(e->strings, st->recent[i].content_id);
+		channels[nr] = fd_intern_ref(e->strings, st->recent[i].channel);
+	}
 	fd_lead *l = find_lead(e, st->lead_id);
 	if (l)
 		remove_lead(e, l);
 	fd_status rc = create_lead(e, st->lead_id, &l, errstr, errstr_size);
-	if (rc != FD_OK)
+	if (rc != FD_OK) {
+		fd_intern_drop(e->strings, owner);
+		fd_intern_drop(e->strings, source);
+		for (int i = 0; i < ni; i++)
+			fd_intern_drop(e->strings, interests[i]);
+		for (int i = 0; i < nr; i++) {
+			fd_intern_drop(e->strings, contents[i]);
+			fd_intern_drop(e->strings, channels[i]);
+		}
 		return rc;
+	}
 	e->stats.per_stage[FD_STAGE_LEAD]--;
 	e->stats.entered[FD_STAGE_LEAD]--; /* restored, not new */
 	e->stats.per_stage[st->stage]++;
@@ -1251,8 +1317,8 @@ fd_status fd_engine_import(fd_engine *e, const fd_lead_state *st, char *errstr, 
 	l->last_event_ms = st->last_event_ms;
 	l->last_high_intent_ms = st->last_high_intent_ms;
 	l->profile_updated_ms = st->profile_updated_ms ? st->profile_updated_ms : INT64_MIN;
-	l->owner = fd_intern_id(e->strings, st->owner_id);
-	l->source = fd_intern_id(e->strings, st->lead_source);
+	l->owner = owner;   /* the references taken above pass to the lead */
+	l->source = source;
 	l->dq_rule = -1;
 	for (int i = 0; i < c->n_disqualifiers && !empty(st->disqualified_by); i++)
 		if (strcmp(c->disqualifiers[i].name, st->disqualified_by) == 0)
@@ -1284,20 +1350,17 @@ fd_status fd_engine_import(fd_engine *e, const fd_lead_state *st, char *errstr, 
 			b[t] = (float)st->breakdown[i].points;
 	}
 	fd_interest_slot *in = lead_interests(e, l);
-	for (int i = 0; i < st->n_interests && l->n_interests < c->top_interests; i++) {
-		uint32_t id = fd_intern_id(e->strings, st->interests[i].content_id);
-		if (!id)
-			continue;
-		in[l->n_interests].content = id;
-		in[l->n_interests].score = (float)st->interests[i].score;
-		l->n_interests++;
+	for (int k = 0; k < ni; k++) {
+		in[k].content = interests[k];
+		in[k].score = scores[k];
 	}
+	l->n_interests = (uint8_t)ni;
 	fd_recent *r = lead_recent(e, l);
-	for (int i = 0; i < st->n_recent && l->n_recent < c->recent_activities; i++) {
+	for (int i = 0; i < nr; i++) {
 		fd_recent *x = &r[l->n_recent++];
 		x->at_ms = st->recent[i].occurred_at_ms;
-		x->content = fd_intern_id(e->strings, st->recent[i].content_id);
-		x->channel = fd_intern_id(e->strings, st->recent[i].channel);
+		x->content = contents[i];
+		x->channel = channels[i];
 		int t = type_by_name(e, st->recent[i].type);
 		x->type = t >= 0 ? (uint32_t)(t + 1) : 0;
 	}
@@ -1406,6 +1469,7 @@ void fd_engine_stats_get(const fd_engine *e, fd_engine_stats *s)
 	s->bytes_core = fd_table_memory(e->leads) - s->leads * e->ctx_size;
 	s->bytes_context = s->leads * e->ctx_size + fd_intern_memory(e->strings) +
 	                   fd_timers_memory(e->timers);
+	s->strings = fd_intern_count(e->strings);
 }
 
 void fd_engine_score_id(const fd_lead_view *v, char out[FD_ID_HEX + 1])
@@ -1418,4 +1482,77 @@ void fd_engine_score_id(const fd_lead_view *v, char out[FD_ID_HEX + 1])
 	fd_ident_str(&id, "score");
 	fd_ident_str(&id, text);
 	fd_ident_hex(&id, out);
+}
+
+/* ---- self-check ------------------------------------------------------------------- */
+
+static int check_fail(char *errstr, size_t errstr_size, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int check_fail(char *errstr, size_t errstr_size, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(errstr, errstr_size, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+static void count_ref(uint32_t *counts, uint32_t n, uint32_t id)
+{
+	if (id && id <= n)
+		counts[id - 1]++;
+}
+
+int fd_engine_check(const fd_engine *e, char *errstr, size_t errstr_size)
+{
+	/* every string is referred to exactly as often as its count says */
+	uint32_t n = fd_intern_ids(e->strings);
+	uint32_t *counts = calloc((size_t)n + 1, sizeof *counts);
+	if (!counts)
+		return check_fail(errstr, errstr_size, "out of memory");
+	uint64_t per_stage[FD_STAGE_COUNT] = { 0 };
+	size_t timers = 0;
+	uint32_t cur = 0;
+	const fd_lead *l;
+	int rc = 0;
+	while ((l = fd_table_next(e->leads, &cur)) != NULL) {
+		per_stage[l->stage < FD_STAGE_COUNT ? l->stage : 0]++;
+		count_ref(counts, n, l->owner);
+		count_ref(counts, n, l->source);
+		const fd_recent *r = lead_recent(e, l);
+		for (int i = 0; i < l->n_recent; i++) {
+			count_ref(counts, n, r[i].content);
+			count_ref(counts, n, r[i].channel);
+		}
+		const fd_interest_slot *in = lead_interests(e, l);
+		for (int i = 0; i < l->n_interests; i++)
+			count_ref(counts, n, in[i].content);
+		const fd_sla_slot *slots = lead_slots(e, l);
+		for (int i = 0; i < e->cfg.n_slas; i++)
+			timers += slots[i].timer != 0;
+		timers += l->review_timer != 0;
+		if (l->stage >= FD_STAGE_COUNT && rc == 0)
+			rc = check_fail(errstr, errstr_size, "lead %s: stage %d", lead_id_of(e, l), l->stage);
+	}
+	size_t strings = 0;
+	for (uint32_t id = 1; rc == 0 && id <= n; id++) {
+		uint32_t refs = fd_intern_refs(e->strings, id);
+		strings += refs > 0;
+		if (refs != counts[id - 1] && refs != UINT32_MAX)
+			rc = check_fail(errstr, errstr_size, "string %u \"%s\": %u references counted, %u "
+			                "held", id, fd_intern_str(e->strings, id), refs, counts[id - 1]);
+	}
+	free(counts);
+	if (rc == 0 && strings != fd_intern_count(e->strings))
+		rc = check_fail(errstr, errstr_size, "%zu strings in the pool, %zu referred to",
+		                fd_intern_count(e->strings), strings);
+	for (int s = 0; rc == 0 && s < FD_STAGE_COUNT; s++)
+		if (per_stage[s] != e->stats.per_stage[s])
+			rc = check_fail(errstr, errstr_size, "%" PRIu64 " leads in %s, the count says %" PRIu64,
+			                per_stage[s], fd_stage_name((fd_stage)s), e->stats.per_stage[s]);
+	if (rc == 0 && timers != fd_timers_count(e->timers))
+		rc = check_fail(errstr, errstr_size, "%zu timers held by leads, %zu pending", timers,
+		                fd_timers_count(e->timers));
+	return rc;
 }

@@ -29,6 +29,9 @@ static void setup(void)
 
 static void teardown(void)
 {
+	/* whatever a test did, the engine is consistent after it */
+	char why[256];
+	cr_expect_eq(fd_engine_check(eng, why, sizeof why), 0, "engine inconsistent: %s", why);
 	fd_engine_free(eng);
 	free(out);
 }
@@ -1044,4 +1047,60 @@ Test(engine, extreme_times_are_refused_or_safe)
 		          isfinite(v.score.recency_days));
 		fd_engine_advance(eng, now[i], &sink);
 	}
+}
+
+/* Strings are held only while a lead's context shows them: one lead sending
+ * a million distinct content ids (and channels) keeps the last few, and the
+ * pool's memory stays where a few strings put it; 10,000 leads doing the
+ * same keep at most their own context's worth; removing the leads empties
+ * the pool. The engine's own accounting is the measure. */
+Test(engine, interned_strings_are_bounded_by_what_leads_show)
+{
+	const uint64_t per_lead = 2 * (uint64_t)cfg.recent_activities + (uint64_t)cfg.top_interests + 2;
+	char id[32], content[32], channel[32];
+	fd_engine_stats s;
+	size_t after_first = 0;
+	for (int i = 0; i < 1000000; i++) {
+		snprintf(id, sizeof id, "e%d", i);
+		snprintf(content, sizeof content, "asset-%d", i);
+		snprintf(channel, sizeof channel, "ch-%d", i % 1000);
+		cr_assert_eq(ev_full("one", id, i % 2 ? "page_view" : "content_download", T0 + i, channel,
+		                     content), FD_OK, "%s", err);
+		if (i == 999) {
+			fd_engine_stats_get(eng, &s);
+			after_first = s.bytes_context;
+		}
+	}
+	fd_engine_stats_get(eng, &s);
+	cr_assert_leq(s.strings, per_lead, "one lead holds %" PRIu64 " strings, bound %" PRIu64,
+	              s.strings, per_lead);
+	cr_assert_leq(s.bytes_context, after_first, "context memory grew from %zu to %zu bytes",
+	              after_first, s.bytes_context);
+	cr_assert_eq(fd_engine_check(eng, err, sizeof err), 0, "%s", err);
+
+	char lead[32];
+	for (int k = 0; k < 10000; k++) {
+		snprintf(lead, sizeof lead, "many-%d", k);
+		for (int i = 0; i < 20; i++) {
+			snprintf(id, sizeof id, "m%d", i);
+			snprintf(content, sizeof content, "doc-%d-%d", k, i);
+			cr_assert_eq(ev_full(lead, id, "content_download", T0 + i, "web", content), FD_OK);
+		}
+	}
+	fd_engine_stats_get(eng, &s);
+	cr_assert_leq(s.strings, per_lead * 10001, "%" PRIu64 " strings for 10,001 leads", s.strings);
+	/* each lead shows at most recent_activities + top_interests distinct
+	 * documents of its own, plus the shared channel "web" */
+	cr_assert_leq(s.strings, 10000u * (uint64_t)(cfg.recent_activities + cfg.top_interests) +
+	              per_lead + 1);
+	cr_assert_eq(fd_engine_check(eng, err, sizeof err), 0, "%s", err);
+
+	cr_assert(fd_engine_remove(eng, "one"));
+	for (int k = 0; k < 10000; k++) {
+		snprintf(lead, sizeof lead, "many-%d", k);
+		cr_assert(fd_engine_remove(eng, lead));
+	}
+	fd_engine_stats_get(eng, &s);
+	cr_assert_eq(s.strings, 0, "%" PRIu64 " strings left without leads", s.strings);
+	cr_assert_eq(fd_engine_check(eng, err, sizeof err), 0, "%s", err);
 }

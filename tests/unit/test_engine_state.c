@@ -27,6 +27,10 @@ static void setup(void)
 
 static void teardown(void)
 {
+	/* exports, imports and transplants leave both engines consistent */
+	char why[256];
+	cr_expect_eq(fd_engine_check(a, why, sizeof why), 0, "engine a inconsistent: %s", why);
+	cr_expect_eq(fd_engine_check(b, why, sizeof why), 0, "engine b inconsistent: %s", why);
 	fd_engine_free(a);
 	fd_engine_free(b);
 	free(out_a);
