@@ -249,6 +249,24 @@ void fd_changelog_release(fd_changelog *cl)
 	}
 }
 
+size_t fd_changelog_purge(fd_changelog *cl, int32_t partition)
+{
+	size_t kept = cl->head, purged = 0;
+	for (size_t i = cl->head; i < cl->n; i++) {
+		if (cl->q[i].partition == partition) {
+			free(cl->q[i].key);
+			free(cl->q[i].value);
+			purged++;
+		} else {
+			cl->q[kept++] = cl->q[i];
+		}
+	}
+	cl->n = kept;
+	if (cl->head == cl->n)
+		cl->head = cl->n = 0;
+	return purged;
+}
+
 size_t fd_changelog_deferred(const fd_changelog *cl)
 {
 	return cl->n - cl->head;

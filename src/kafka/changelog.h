@@ -54,5 +54,8 @@ void fd_changelog_release(fd_changelog *cl);
 
 /* Deferred records not yet released. */
 size_t fd_changelog_deferred(const fd_changelog *cl);
+/* Forget the state records of `partition` not handed to the producer yet
+ * (it was lost: its next owner writes its state now); returns how many. */
+size_t fd_changelog_purge(fd_changelog *cl, int32_t partition);
 
 #endif

@@ -25,8 +25,13 @@ void fd_commit_ready(fd_kafka *k, bool sync)
 		return;
 	rd_kafka_topic_partition_list_t *l = fd_commit_list(k, pos, n);
 	rd_kafka_resp_err_t err = rd_kafka_commit(k->consumer, l, sync ? 0 : 1);
-	if (err && err != RD_KAFKA_RESP_ERR__NO_OFFSET)
-		fd_log(FD_LOG_WARNING, "commit failed: %s (will retry with the next epoch)",
+	if (err && err != RD_KAFKA_RESP_ERR__NO_OFFSET && sync)
+		/* the last commit before a revoke or a stop: there is no next one */
+		fd_log(FD_LOG_WARNING, "final commit failed: %s; the inputs after the last committed "
+		       "offsets will be read again (by the partitions' next owner, or after a restart)",
+		       rd_kafka_err2str(err));
+	else if (err && err != RD_KAFKA_RESP_ERR__NO_OFFSET)
+		fd_log(FD_LOG_WARNING, "commit failed: %s (the next epoch's commit covers it)",
 		       rd_kafka_err2str(err));
 	else
 		k->stats.commits++;

@@ -146,5 +146,9 @@ void fd_kafka_drop_partition(fd_kafka *k, fd_engine *e, int32_t p)
 	free(l.ids);
 	for (int t = 0; t < FD_IN_TOPICS; t++)
 		fd_epochs_forget(k->epochs, t, p);
-	fd_log(FD_LOG_INFO, "partition %" PRId32 ": %zu leads dropped from memory", p, l.n);
+	/* after a revoke the drain released them all; after a loss, a state
+	 * record written now could land after the next owner's */
+	size_t purged = fd_changelog_purge(k->changelog, p);
+	fd_log(FD_LOG_INFO, "partition %" PRId32 ": %zu leads dropped from memory, %zu unwritten "
+	       "state records discarded", p, l.n, purged);
 }

@@ -115,7 +115,9 @@ static void apply_record(fd_restore *cl, const rd_kafka_message_t *m, fd_engine 
 	fd_lead_view v;
 	bool existed = fd_engine_lead(e, cl->state.lead_id, 0, &v);
 	fd_status rc = fd_engine_import(e, &cl->state, err, sizeof err);
-	if (rc != FD_OK) {
+	if (rc == FD_ERR_FULL) {
+		st->refused++; /* one line per partition, not per lead */
+	} else if (rc != FD_OK) {
 		st->bad++;
 		fd_log(FD_LOG_ERR, "changelog %s [%" PRId32 "] @%" PRId64 ": %s", cl->topic,
 		       m->partition, m->offset, err);
@@ -349,9 +351,11 @@ fd_restore_result fd_restore_work(fd_kafka *k, fd_engine *e)
 	if (rc == 0)
 		return st->records == before ? FD_RESTORE_IDLE : FD_RESTORE_MORE;
 	k->stats.restored_leads += st->leads;
-	fd_log(FD_LOG_NOTICE, "partition %" PRId32 ": restored %" PRIu64 " leads from %" PRIu64
-	       " records (%" PRIu64 " tombstones, %" PRIu64 " bad) in %.3f s (%.0f leads/s); resuming",
-	       p, st->leads, st->records, st->tombstones, st->bad, st->seconds,
+	k->stats.refused_full += st->refused;
+	fd_log(st->refused ? FD_LOG_WARNING : FD_LOG_NOTICE, "partition %" PRId32 ": restored %" PRIu64
+	       " leads from %" PRIu64 " records (%" PRIu64 " tombstones, %" PRIu64 " bad, %" PRIu64
+	       " over state.max_leads) in %.3f s (%.0f leads/s); resuming", p, st->leads, st->records,
+	       st->tombstones, st->bad, st->refused, st->seconds,
 	       st->seconds > 0 ? (double)st->leads / st->seconds : 0.0);
 	count(k);
 	if (fd_grow(&r->restored, &r->cap_restored, r->n_restored + 1, sizeof *r->restored, 64) != 0) {

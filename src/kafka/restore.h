@@ -39,6 +39,8 @@ typedef struct fd_restore_stats {
 	uint64_t leads;        /* leads imported (last record per lead wins) */
 	uint64_t tombstones;
 	uint64_t bad;          /* undecodable records skipped (logged) */
+	uint64_t refused;      /* new leads refused at state.max_leads (counted, in
+	                          the summary line only) */
 	double seconds;
 } fd_restore_stats;
 
