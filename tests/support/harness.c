@@ -654,6 +654,28 @@ static void it_kafka_stop(void)
 	it.kafka_dir[0] = '\0';
 }
 
+void it_setup_sized(int partitions, const char *input_max_bytes, const char *dl_max_bytes)
+{
+	if (!it_real_broker()) {
+		it_setup(partitions); /* the mock takes records of any size */
+		return;
+	}
+	it_setup(0);
+	fd_config cfg;
+	it_load_config(&cfg);
+	const fd_topics *t = &cfg.settings.topics;
+	const char *in[] = { "max.message.bytes", input_max_bytes, NULL };
+	const char *dl[] = { "max.message.bytes", dl_max_bytes, NULL };
+	const char *inputs[] = { t->engagement, t->profiles, t->activities };
+	for (int i = 0; i < 3; i++)
+		it_create_topic(inputs[i], partitions, input_max_bytes ? in : NULL);
+	it_create_topic(t->transitions, partitions, NULL);
+	it_create_topic(t->sla, partitions, NULL);
+	it_create_topic(t->scores, partitions, NULL);
+	it_create_topic(t->dead_letters, partitions, dl_max_bytes ? dl : NULL);
+	fd_config_free(&cfg);
+}
+
 void it_setup(int partitions)
 {
 	it_setup_brokers(partitions, 1);

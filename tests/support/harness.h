@@ -72,6 +72,11 @@ void it_setup(int partitions);
  * dev-broker whatever `brokers` says). On a real cluster, partitions 0
  * creates no topic at all (the test creates its own). */
 void it_setup_brokers(int partitions, int brokers);
+/* it_setup(partitions), except that on Apache Kafka the topics get the
+ * broker's max.message.bytes given (NULL: the broker's default, 1 MB) for
+ * the inputs and for the dead letters: for tests of records larger than a
+ * topic takes by default. The mock takes any size. */
+void it_setup_sized(int partitions, const char *input_max_bytes, const char *dl_max_bytes);
 
 /* Which broker this run uses: FUNNELD_IT_BROKER=kafka selects Apache Kafka
  * (a cluster of the test's own from scripts/kafka.sh, stopped at teardown
