@@ -60,6 +60,7 @@ typedef struct fd_settings {
 	char ce_source[FD_NAME_MAX * 2]; /* CloudEvents ce_source header */
 	char transactional_id[FD_NAME_MAX * 2]; /* exactly_once; "": group id + host */
 	int64_t dead_letter_max_payload; /* bytes of a too-large record kept in its dead letter */
+	int max_pending_intervals;     /* closed, unacknowledged commit intervals kept apart */
 
 	/* state */
 	int64_t lead_ttl_ms;           /* 0: never evict */

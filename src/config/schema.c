@@ -283,6 +283,10 @@ const fd_config_def fd_config_table[] = {
 	  .size = sizeof(((fd_config *)0)->settings.transactional_id),
 	  .doc = "exactly_once: the producer's transactional.id; \"\": group id + host name" },
 
+	{ .path = "processing.max_pending_intervals", .type = FD_CFG_INT, .def = "120", .min = 2,
+	  .max = 100000, .offset = FD_CFG_OFF(max_pending_intervals),
+	  .doc = "commit intervals whose outputs wait for the brokers kept apart; beyond, the "
+	         "next ones merge into one (memory stays bounded in an outage)" },
 	{ .path = "processing.dead_letter_max_payload", .type = FD_CFG_INT64, .def = "65536",
 	  .min = 0, .max = 900000, .offset = FD_CFG_OFF(dead_letter_max_payload),
 	  .doc = "a record no broker takes (too large) becomes a dead letter with the first this "

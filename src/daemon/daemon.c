@@ -170,7 +170,13 @@ static void on_deadline(evutil_socket_t fd, short what, void *arg)
 static void close_and_commit(fd_daemon *d)
 {
 	fd_kafka *k = d->k;
-	fd_changelog_close_epoch(k->changelog, d->engine, now_ms(d), d->cfg.settings.lead_ttl_ms);
+	/* while the brokers acknowledge nothing (an outage), intervals past
+	 * the bound stay in the open epoch: one more interval's positions and
+	 * a changed-lead set that cannot outgrow the leads, instead of a new
+	 * epoch and a queue of state records every tick */
+	if (fd_epochs_closed(k->epochs) < (size_t)d->cfg.settings.max_pending_intervals)
+		fd_changelog_close_epoch(k->changelog, d->engine, now_ms(d),
+		                         d->cfg.settings.lead_ttl_ms);
 	rd_kafka_poll(k->producer, 0);
 	fd_changelog_release(k->changelog);
 	fd_commit_ready(k, false);

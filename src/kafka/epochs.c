@@ -210,6 +210,14 @@ void fd_epochs_forget(fd_epochs *ep, int topic, int32_t partition)
 			drop(ep->epochs[i].positions, &ep->epochs[i].n_positions, topic, partition);
 }
 
+size_t fd_epochs_closed(const fd_epochs *ep)
+{
+	size_t n = 0;
+	for (size_t i = ep->head; i < ep->n; i++)
+		n += ep->epochs[i].closed;
+	return n;
+}
+
 uint64_t fd_epochs_pending(const fd_epochs *ep)
 {
 	return ep->pending;

@@ -79,6 +79,9 @@ size_t fd_epochs_positions(const fd_epochs *ep, const fd_position **out);
 /* Replace the live positions (an aborted transaction rewinds them). */
 int fd_epochs_set_positions(fd_epochs *ep, const fd_position *p, size_t n);
 
+/* Closed epochs not committed yet (their outputs or state records are not
+ * all acknowledged). */
+size_t fd_epochs_closed(const fd_epochs *ep);
 /* Outputs produced and not yet acknowledged, over all epochs. */
 uint64_t fd_epochs_pending(const fd_epochs *ep);
 

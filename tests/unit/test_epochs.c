@@ -170,3 +170,26 @@ Test(epochs, deferred_records_are_released_in_epoch_order)
 	fd_epochs_released(ep, e1);
 	cr_assert_eq(fd_epochs_deferred_ready(ep), e2);
 }
+
+/* What the daemon bounds during an outage: closed epochs waiting for their
+ * outputs, counted until they commit. */
+Test(epochs, closed_epochs_are_counted_until_committed)
+{
+	uint64_t tok[3];
+	for (int i = 0; i < 3; i++) {
+		fd_epochs_input(ep, 0, 0, i);
+		tok[i] = fd_epochs_output(ep);
+		fd_epochs_close(ep);
+		cr_assert_eq(fd_epochs_closed(ep), (size_t)i + 1);
+	}
+	const fd_position *pos;
+	fd_epochs_ack(ep, tok[1]);
+	release_ready();
+	cr_assert_eq(fd_epochs_committable(ep, &pos), 0, "epoch 2 committed before epoch 1");
+	cr_assert_eq(fd_epochs_closed(ep), 3);
+	fd_epochs_ack(ep, tok[0]);
+	fd_epochs_ack(ep, tok[2]);
+	release_ready();
+	cr_assert_gt(fd_epochs_committable(ep, &pos), 0);
+	cr_assert_eq(fd_epochs_closed(ep), 0);
+}
