@@ -80,38 +80,15 @@ static garbage send_garbage(const char *topic, const char *key, size_t len)
 	return g;
 }
 
-/* A valid demo request of ~2 MiB: 100,000 properties */
+/* A valid demo request of more than 2 MiB: 100,000 properties */
 static void send_giant(const char *topic, const char *lead)
 {
-	Funneld__V1__EngagementEvent ev;
-	funneld__v1__engagement_event__init(&ev);
 	char id[64];
 	snprintf(id, sizeof id, "ev-%s", lead);
-	ev.event_id = id;
-	ev.lead_id = (char *)(uintptr_t)lead;
-	ev.occurred_at_ms = it_now_ms() - 60000;
-	ev.type = (char *)(uintptr_t)"demo_request";
-	ev.channel = (char *)(uintptr_t)"web";
-	Funneld__V1__EngagementEvent__PropertiesEntry *entries = calloc(N_PROPERTIES, sizeof *entries);
-	Funneld__V1__EngagementEvent__PropertiesEntry **ptrs = calloc(N_PROPERTIES, sizeof *ptrs);
-	char (*keys)[16] = calloc(N_PROPERTIES, sizeof *keys);
-	cr_assert(entries && ptrs && keys);
-	for (size_t i = 0; i < N_PROPERTIES; i++) {
-		funneld__v1__engagement_event__properties_entry__init(&entries[i]);
-		snprintf(keys[i], sizeof keys[i], "utm_%06zu", i);
-		entries[i].key = keys[i];
-		entries[i].value = (char *)(uintptr_t)"campaign-value";
-		ptrs[i] = &entries[i];
-	}
-	ev.n_properties = N_PROPERTIES;
-	ev.properties = ptrs;
-	it_bytes b = it_pack(&ev.base);
+	it_bytes b = it_pb_giant(lead, id, it_now_ms() - 60000, N_PROPERTIES);
 	cr_assert_gt(b.len, (size_t)BIG, "the giant is only %zu bytes", b.len);
 	it_produce(topic, IT_PARTITION_BY_KEY, lead, b.data, b.len, NULL, 0, NULL);
 	free(b.data);
-	free(entries);
-	free(ptrs);
-	free(keys);
 }
 
 static const char *header(const it_msg *m, const char *name)

@@ -1021,6 +1021,35 @@ static int64_t it_send(const char *topic, const char *key, it_bytes b)
 	return off;
 }
 
+it_bytes it_pb_giant(const char *lead, const char *event_id, int64_t at, size_t n_properties)
+{
+	Funneld__V1__EngagementEvent ev;
+	funneld__v1__engagement_event__init(&ev);
+	ev.event_id = (char *)(uintptr_t)event_id;
+	ev.lead_id = (char *)(uintptr_t)lead;
+	ev.occurred_at_ms = at;
+	ev.type = (char *)(uintptr_t)"demo_request";
+	ev.channel = (char *)(uintptr_t)"web";
+	Funneld__V1__EngagementEvent__PropertiesEntry *e = calloc(n_properties, sizeof *e);
+	Funneld__V1__EngagementEvent__PropertiesEntry **ptr = calloc(n_properties, sizeof *ptr);
+	char (*keys)[24] = calloc(n_properties, sizeof *keys);
+	cr_assert(e && ptr && keys);
+	for (size_t i = 0; i < n_properties; i++) {
+		funneld__v1__engagement_event__properties_entry__init(&e[i]);
+		snprintf(keys[i], sizeof keys[i], "utm_%06zu", i);
+		e[i].key = keys[i];
+		e[i].value = (char *)(uintptr_t)"campaign-value";
+		ptr[i] = &e[i];
+	}
+	ev.n_properties = n_properties;
+	ev.properties = ptr;
+	it_bytes b = it_pack(&ev.base);
+	free(e);
+	free(ptr);
+	free(keys);
+	return b;
+}
+
 int64_t it_send_engagement(const fd_engagement *ev)
 {
 	return it_send(it_cfg()->settings.topics.engagement, ev->lead_id, it_pb_engagement(ev));

@@ -188,6 +188,9 @@ it_bytes it_pack(const ProtobufCMessage *m);
 it_bytes it_pb_engagement(const fd_engagement *ev);
 it_bytes it_pb_profile(const fd_profile *p);
 it_bytes it_pb_activity(const fd_activity *a);
+/* A valid demo request of `lead` carrying n_properties properties
+ * (utm_000000 .. = "campaign-value": about 26 bytes each). */
+it_bytes it_pb_giant(const char *lead, const char *event_id, int64_t at, size_t n_properties);
 
 /* Produce them keyed by lead id to the configured input topic (partition
  * by key); returns the offset. */
