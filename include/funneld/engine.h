@@ -177,6 +177,9 @@ void fd_engine_free(fd_engine *e);
 
 /* Refuse new leads beyond `max_leads` (0: unbounded). */
 void fd_engine_set_max_leads(fd_engine *e, size_t max_leads);
+/* fd_engine_evict looks at this many leads per call, going on from where
+ * the last call stopped (0, the default: all of them every call). */
+void fd_engine_set_evict_scan(fd_engine *e, size_t leads_per_call);
 
 /* ---- entry points -------------------------------------------------------- */
 
@@ -291,10 +294,12 @@ bool fd_engine_remove(fd_engine *e, const char *lead_id);
 void fd_engine_foreach(fd_engine *e, int32_t partition,
                        void (*fn)(void *ctx, const char *lead_id, int32_t partition), void *ctx);
 
-/* Evict up to `max` leads whose last input is older than now - ttl_ms and
- * that have nothing pending (no open SLA, no review date): `fn` is called
- * with each id before it is removed (to write a tombstone). Returns how many
- * were evicted. */
+/* Evict up to `max` leads whose last input is more than ttl_ms before
+ * `now` and that have nothing pending (no open SLA, no review date): `fn`
+ * is called with each id before it is removed (to write a tombstone).
+ * Returns how many were evicted. Looks at every lead, or, after
+ * fd_engine_set_evict_scan(e, n), at the next n leads from where the last
+ * call stopped (a sweep spread over calls: bounded work per call). */
 size_t fd_engine_evict(fd_engine *e, int64_t now, int64_t ttl_ms, size_t max,
                        void (*fn)(void *ctx, const char *lead_id, int32_t partition), void *ctx);
 

@@ -65,6 +65,7 @@ typedef struct fd_settings {
 	/* state */
 	int64_t lead_ttl_ms;           /* 0: never evict */
 	int64_t max_leads;             /* hard cap on leads in memory */
+	int64_t ttl_scan;              /* leads the TTL looks at per commit interval */
 
 	/* admin HTTP; empty address disables it */
 	char admin_address[FD_NAME_MAX];

@@ -296,6 +296,10 @@ const fd_config_def fd_config_table[] = {
 	{ .path = "state.lead_ttl", .type = FD_CFG_DURATION, .def = "180d", .min = 0,
 	  .max = FD_CFG_DAYS(3650), .offset = FD_CFG_OFF(lead_ttl_ms),
 	  .doc = "evict leads inactive this long with no open SLA; \"0\": never" },
+	{ .path = "state.ttl_scan", .type = FD_CFG_INT64, .def = "65536", .min = 1, .max = 2e9,
+	  .offset = FD_CFG_OFF(ttl_scan),
+	  .doc = "leads the TTL looks at per commit interval (a sweep of the table spread over "
+	         "intervals: bounded work per tick)" },
 	{ .path = "state.max_leads", .type = FD_CFG_INT64, .def = "5000000", .min = 0, .max = 2e9,
 	  .offset = FD_CFG_OFF(max_leads), .doc = "hard cap on leads in memory; 0: none" },
 

@@ -38,6 +38,7 @@ fd_engine *fd_reload_engine(fd_engine *cur, const fd_config *fresh, char *errstr
 	}
 	if (fresh->settings.max_leads > 0)
 		fd_engine_set_max_leads(next, (size_t)fresh->settings.max_leads);
+	fd_engine_set_evict_scan(next, (size_t)fresh->settings.ttl_scan);
 	fd_engine_foreach(cur, -1, migrate_lead, &m);
 	free(m.st);
 	if (m.failed) {

@@ -46,6 +46,8 @@ struct fd_engine {
 	fd_timers *timers;
 	fd_intern *strings;
 	size_t max_leads;
+	size_t evict_scan;      /* leads one fd_engine_evict call looks at; 0: all */
+	uint32_t evict_cursor;  /* where the next call goes on */
 
 	/* context block layout */
 	size_t ctx_size;
@@ -1401,14 +1403,42 @@ void fd_engine_foreach(fd_engine *e, int32_t partition,
 			fn(ctx, lead_id_of(e, l), l->partition);
 }
 
+void fd_engine_set_evict_scan(fd_engine *e, size_t leads_per_call)
+{
+	e->evict_scan = leads_per_call;
+}
+
+/* Idle for at least ttl_ms at `now`? Overflow-safe for any int64 now. */
+static bool idle_for(const fd_lead *l, int64_t now, int64_t ttl_ms)
+{
+	/* last_input_ms is in [0, FD_TIME_MAX]: now - last cannot overflow once
+	 * now is past it */
+	return now > l->last_input_ms && now - l->last_input_ms > ttl_ms;
+}
+
 size_t fd_engine_evict(fd_engine *e, int64_t now, int64_t ttl_ms, size_t max,
                        void (*fn)(void *ctx, const char *lead_id, int32_t partition), void *ctx)
 {
-	size_t n = 0;
-	uint32_t cur = 0;
+	size_t n = 0, scanned = 0;
+	size_t budget = e->evict_scan ? e->evict_scan : SIZE_MAX;
+	/* from where the last call stopped to the end, then from the start
+	 * back to there: each lead looked at once per sweep, a bounded slice
+	 * of them per call */
+	uint32_t start = e->evict_cursor, cur = start;
+	bool second = false;
 	fd_lead *l;
-	while (n < max && (l = fd_table_next(e->leads, &cur)) != NULL) {
-		if (l->last_input_ms >= now - ttl_ms || l->review_timer)
+	while (n < max && scanned < budget) {
+		if ((l = fd_table_next(e->leads, &cur)) == NULL || (second && cur > start)) {
+			if (second || start == 0) {
+				cur = 0; /* the sweep is complete: the next call starts over */
+				break;
+			}
+			second = true;
+			cur = 0;
+			continue;
+		}
+		scanned++;
+		if (!idle_for(l, now, ttl_ms) || l->review_timer)
 			continue;
 		const fd_sla_slot *slots = lead_slots(e, l);
 		bool open = false;
@@ -1422,6 +1452,7 @@ size_t fd_engine_evict(fd_engine *e, int64_t now, int64_t ttl_ms, size_t max,
 		e->stats.leads_evicted++;
 		n++;
 	}
+	e->evict_cursor = cur;
 	return n;
 }
 

@@ -294,3 +294,31 @@ Test(state, ttl_evicts_idle_leads_without_pending_deadlines)
 	cr_assert_eq(fd_engine_evict(a, T0 + 14 * DAY, 5 * DAY, 100, NULL, NULL), 0);
 	cr_assert_eq(fd_engine_evict(a, T0 + 14 * DAY + 1, 5 * DAY, 100, NULL, NULL), 1);
 }
+
+/* With a scan budget each call looks at a bounded slice of the table and
+ * the next call goes on from there: a full sweep takes ceil(leads / budget)
+ * calls and evicts every idle lead exactly once; any int64 `now` is safe. */
+Test(state, ttl_sweep_is_spread_over_calls)
+{
+	char id[16];
+	for (int i = 0; i < 10; i++) {
+		snprintf(id, sizeof id, "idle-%d", i);
+		cr_assert_eq(ev_at(a, &sink_a, id, "1", "email_click", T0, i + 1), FD_OK);
+	}
+	fd_engine_set_evict_scan(a, 3);
+	size_t total = 0;
+	for (int call = 0; call < 4; call++) {
+		size_t n = fd_engine_evict(a, T0 + 10 * DAY, 5 * DAY, 100, NULL, NULL);
+		cr_assert_leq(n, 3, "call %d evicted %zu leads with a budget of 3", call, n);
+		total += n;
+	}
+	cr_assert_eq(total, 10, "%zu of 10 idle leads evicted after one sweep", total);
+	cr_assert_eq(fd_engine_evict(a, T0 + 10 * DAY, 5 * DAY, 100, NULL, NULL), 0);
+	/* the ends of int64 (UBSan: no overflow) */
+	cr_assert_eq(ev_at(a, &sink_a, "edge", "1", "email_click", T0, 20), FD_OK);
+	cr_assert_eq(fd_engine_evict(a, INT64_MIN, 5 * DAY, 100, NULL, NULL), 0);
+	cr_assert_eq(fd_engine_evict(a, INT64_MIN, INT64_MAX, 100, NULL, NULL), 0);
+	fd_engine_set_evict_scan(a, 0);
+	cr_assert_eq(fd_engine_evict(a, INT64_MAX, INT64_MAX, 100, NULL, NULL), 0);
+	cr_assert_eq(fd_engine_evict(a, INT64_MAX, 0, 100, NULL, NULL), 1);
+}
