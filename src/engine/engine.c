@@ -260,24 +260,34 @@ static fd_lead *find_lead(const fd_engine *e, const char *id)
 	return fd_table_get(e->leads, id, strlen(id));
 }
 
-static fd_status create_lead(fd_engine *e, const char *id, fd_lead **out,
-                             char *errstr, size_t errstr_size)
+/* May a new lead `id` be created? Checked before anything is touched (an
+ * entry point that fails calls no callback). `replacing`: an import of a
+ * lead that exists takes its place and is never refused at the cap. */
+static fd_status creatable(fd_engine *e, const char *id, bool replacing, char *errstr,
+                           size_t errstr_size)
 {
-	size_t n = strlen(id);
-	if (n > 255) {
+	if (strlen(id) > 255) {
 		snprintf(errstr, errstr_size, "lead_id longer than 255 bytes");
 		return FD_ERR_INVALID;
 	}
-	fd_lead *l = fd_table_get(e->leads, id, n);
-	if (l) {
-		*out = l;
-		return FD_OK;
-	}
-	if (e->max_leads && fd_table_count(e->leads) >= e->max_leads) {
+	if (!replacing && e->max_leads && fd_table_count(e->leads) >= e->max_leads) {
 		e->stats.leads_refused_full++;
 		snprintf(errstr, errstr_size, "lead cap reached (%zu leads in memory): new lead refused",
 		         e->max_leads);
 		return FD_ERR_FULL;
+	}
+	return FD_OK;
+}
+
+/* The lead `id`, created if new (after creatable() said it may be). */
+static fd_status create_lead(fd_engine *e, const char *id, fd_lead **out,
+                             char *errstr, size_t errstr_size)
+{
+	size_t n = strlen(id);
+	fd_lead *l = fd_table_get(e->leads, id, n);
+	if (l) {
+		*out = l;
+		return FD_OK;
 	}
 	bool created;
 	l = fd_table_put(e->leads, id, n, &created);
@@ -819,6 +829,8 @@ fd_status fd_engine_engagement(fd_engine *e, const fd_engagement *ev, int64_t no
 		e->stats.events_duplicate++;
 		return FD_DUPLICATE;
 	}
+	if (!l && (st = creatable(e, ev->lead_id, false, errstr, errstr_size)) != FD_OK)
+		return st;
 	before_change(out, ev->lead_id, l != NULL);
 	if (!l && (st = create_lead(e, ev->lead_id, &l, errstr, errstr_size)) != FD_OK)
 		return st;
@@ -907,6 +919,8 @@ fd_status fd_engine_profile(fd_engine *e, const fd_profile *p, int64_t now,
 		changed(out, lead_id_of(e, l));
 		return FD_STALE;
 	}
+	if (!l && (st = creatable(e, p->lead_id, false, errstr, errstr_size)) != FD_OK)
+		return st;
 	before_change(out, p->lead_id, l != NULL);
 	if (!l && (st = create_lead(e, p->lead_id, &l, errstr, errstr_size)) != FD_OK)
 		return st;
@@ -996,6 +1010,8 @@ fd_status fd_engine_activity(fd_engine *e, const fd_activity *a, int64_t now,
 		e->stats.activities_refused++;
 		return FD_ERR_REFUSED;
 	}
+	if (!l && (st = creatable(e, a->lead_id, false, errstr, errstr_size)) != FD_OK)
+		return st;
 	before_change(out, a->lead_id, l != NULL);
 	if (!l && (st = create_lead(e, a->lead_id, &l, errstr, errstr_size)) != FD_OK)
 		return st;
@@ -1292,9 +1308,11 @@ fd_status fd_engine_import(fd_engine *e, const fd_lead_state *st, char *errstr, 
 		channels[nr] = fd_intern_ref(e->strings, st->recent[i].channel);
 	}
 	fd_lead *l = find_lead(e, st->lead_id);
-	if (l)
+	fd_status rc = creatable(e, st->lead_id, l != NULL, errstr, errstr_size);
+	if (rc == FD_OK && l)
 		remove_lead(e, l);
-	fd_status rc = create_lead(e, st->lead_id, &l, errstr, errstr_size);
+	if (rc == FD_OK)
+		rc = create_lead(e, st->lead_id, &l, errstr, errstr_size);
 	if (rc != FD_OK) {
 		fd_intern_drop(e->strings, owner);
 		fd_intern_drop(e->strings, source);

@@ -75,6 +75,8 @@ uint32_t fd_freq_count(const uint16_t buckets[FD_FREQ_BUCKETS], int64_t head,
 	int64_t lo = at - n + 1;
 	if (lo < head - FD_FREQ_BUCKETS + 1)
 		lo = head - FD_FREQ_BUCKETS + 1;
+	if (lo < 0)
+		lo = 0; /* no bucket before the epoch (a window reaching back past it) */
 	int64_t hi = at < head ? at : head;
 	for (int64_t i = lo; i <= hi; i++)
 		sum += buckets[(size_t)(i % FD_FREQ_BUCKETS)];

@@ -1104,3 +1104,67 @@ Test(engine, interned_strings_are_bounded_by_what_leads_show)
 	cr_assert_eq(s.strings, 0, "%" PRIu64 " strings left without leads", s.strings);
 	cr_assert_eq(fd_engine_check(eng, err, sizeof err), 0, "%s", err);
 }
+
+/* Found by fuzz_engine (tests/fuzz/crashes/fuzz_engine): each was a crash
+ * or a broken promise of engine.h. */
+
+static int n_before;
+static void count_before(void *ctx, const char *lead_id, bool exists)
+{
+	(void)ctx;
+	(void)lead_id;
+	(void)exists;
+	n_before++;
+}
+
+/* An entry point that fails calls no callback: before_change included. */
+Test(engine, refused_new_leads_call_no_callback)
+{
+	fd_sink s = sink;
+	s.before_change = count_before;
+	fd_engine_set_max_leads(eng, 1);
+	n_before = 0;
+	fd_engagement a = { .event_id = "1", .lead_id = "a", .occurred_at_ms = T0, .type = "page_view" };
+	cr_assert_eq(fd_engine_engagement(eng, &a, T0, &s, err, sizeof err), FD_OK);
+	cr_assert_eq(n_before, 1);
+	fd_engagement b = { .event_id = "2", .lead_id = "b", .occurred_at_ms = T0, .type = "page_view" };
+	cr_assert_eq(fd_engine_engagement(eng, &b, T0, &s, err, sizeof err), FD_ERR_FULL);
+	static char huge[300];
+	memset(huge, 'h', sizeof huge - 1);
+	fd_engagement c = { .event_id = "3", .lead_id = huge, .occurred_at_ms = T0, .type = "page_view" };
+	cr_assert_eq(fd_engine_engagement(eng, &c, T0, &s, err, sizeof err), FD_ERR_INVALID);
+	fd_profile p = { .lead_id = "b", .updated_at_ms = T0, .country = "US" };
+	cr_assert_eq(fd_engine_profile(eng, &p, T0, &s, err, sizeof err), FD_ERR_FULL);
+	fd_activity act = { .activity_id = "t", .lead_id = "b", .occurred_at_ms = T0, .rep_id = "r",
+		                .kind = FD_ACT_ASSIGN };
+	cr_assert_eq(fd_engine_activity(eng, &act, T0, &s, err, sizeof err), FD_ERR_FULL);
+	cr_assert_eq(n_before, 1, "%d before_change calls for refused inputs", n_before - 1);
+}
+
+/* An import replacing a lead is never refused at the cap, even with the
+ * engine above it (a lower cap after a reload): the lead is not lost. */
+Test(engine, import_of_an_existing_lead_above_the_cap_keeps_it)
+{
+	cr_assert_eq(ev("x", "1", "page_view", T0), FD_OK);
+	cr_assert_eq(ev("y", "2", "page_view", T0), FD_OK);
+	fd_engine_set_max_leads(eng, 1);
+	fd_lead_state *st = malloc(sizeof *st);
+	cr_assert(fd_engine_export(eng, "x", st));
+	cr_assert_eq(fd_engine_import(eng, st, err, sizeof err), FD_OK, "%s", err);
+	fd_lead_view v;
+	cr_assert(fd_engine_lead(eng, "x", T0, &v), "the lead was lost");
+	/* a new one is still refused */
+	st->lead_id = "z";
+	cr_assert_eq(fd_engine_import(eng, st, err, sizeof err), FD_ERR_FULL);
+	free(st);
+}
+
+/* Frequency windows reaching back before the epoch (an event on
+ * 1970-01-02): no bucket below zero is read (UBSan found the index). */
+Test(engine, frequency_windows_near_the_epoch)
+{
+	cr_assert_eq(ev("early", "1", "page_view", FD_MS_DAY + 1), FD_OK);
+	fd_lead_view v = view("early", FD_MS_DAY + 2);
+	cr_assert_eq(v.score.frequency[0], 1);
+	cr_assert_eq(v.score.frequency[1], 1);
+}
