@@ -61,6 +61,7 @@ typedef struct fd_settings {
 	char transactional_id[FD_NAME_MAX * 2]; /* exactly_once; "": group id + host */
 	int64_t dead_letter_max_payload; /* bytes of a too-large record kept in its dead letter */
 	int max_pending_intervals;     /* closed, unacknowledged commit intervals kept apart */
+	int64_t shutdown_timeout_ms;   /* a stop waits this long for acknowledgements */
 
 	/* state */
 	int64_t lead_ttl_ms;           /* 0: never evict */

@@ -283,6 +283,10 @@ const fd_config_def fd_config_table[] = {
 	  .size = sizeof(((fd_config *)0)->settings.transactional_id),
 	  .doc = "exactly_once: the producer's transactional.id; \"\": group id + host name" },
 
+	{ .path = "processing.shutdown_timeout", .type = FD_CFG_DURATION, .def = "30s", .min = 100,
+	  .max = (double)FD_MS_HOUR, .offset = FD_CFG_OFF(shutdown_timeout_ms),
+	  .doc = "a stop waits this long for the brokers to acknowledge the outputs; then it "
+	         "exits 1 without committing their inputs" },
 	{ .path = "processing.max_pending_intervals", .type = FD_CFG_INT, .def = "120", .min = 2,
 	  .max = 100000, .offset = FD_CFG_OFF(max_pending_intervals),
 	  .doc = "commit intervals whose outputs wait for the brokers kept apart; beyond, the "

@@ -48,10 +48,10 @@
 #define PREFETCH_AHEAD 8           /* inputs whose leads are prefetched ahead */
 #define DEADLINE_TIMER_MAX_MS 3600e3 /* re-arm at least hourly (the clock may jump) */
 #define DEFAULT_TICK_MS 1000
-#define DRAIN_MAX_MS 60000         /* outputs still unacknowledged after this stay uncommitted */
 #define DRAIN_POLL_MS 50
 #define START_RETRY_S 1            /* between metadata attempts while brokers are away */
 #define LEAD_CAP_LOG_MS 10000      /* the lead-cap line, at most this often */
+#define OUTQ_DEFAULT 100000        /* librdkafka's queue.buffering.max.messages */
 
 struct fd_daemon {
 	fd_config cfg;              /* a copy; the Kafka property list is not kept */
@@ -72,7 +72,13 @@ struct fd_daemon {
 	fd_admin *admin;
 
 	bool started, stopping, stopped;
+	bool incomplete;            /* the drain gave up: exit non-zero */
 	int64_t last_full_log;
+	/* backpressure: inputs are not read while the producer holds more than
+	 * outq_high records (delivery reports pending), again below outq_low */
+	size_t outq_high, outq_low;
+	bool held;
+	uint64_t holds;
 };
 
 static int64_t now_ms(const fd_daemon *d)
@@ -170,11 +176,14 @@ static void on_deadline(evutil_socket_t fd, short what, void *arg)
 static void close_and_commit(fd_daemon *d)
 {
 	fd_kafka *k = d->k;
+	fd_producer_flush(k);
 	/* while the brokers acknowledge nothing (an outage), intervals past
 	 * the bound stay in the open epoch: one more interval's positions and
 	 * a changed-lead set that cannot outgrow the leads, instead of a new
-	 * epoch and a queue of state records every tick */
-	if (fd_epochs_closed(k->epochs) < (size_t)d->cfg.settings.max_pending_intervals)
+	 * epoch and a queue of state records every tick. Under backpressure
+	 * too: the scores and states would only fill the producer's queue */
+	if (!d->held &&
+	    fd_epochs_closed(k->epochs) < (size_t)d->cfg.settings.max_pending_intervals)
 		fd_changelog_close_epoch(k->changelog, d->engine, now_ms(d),
 		                         d->cfg.settings.lead_ttl_ms);
 	rd_kafka_poll(k->producer, 0);
@@ -205,26 +214,43 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 static void drain(fd_daemon *d)
 {
 	fd_kafka *k = d->k;
+	if (d->incomplete)
+		return; /* a drain gave up already (a stop, then its revoke): no second wait */
+	int64_t t0 = fd_clock_monotonic_ms();
 	fire_due(d);
 	if (k->eos) {
 		fd_txn_commit(k, d->engine, !d->stopping);
+		if (k->in_txn && d->stopping)
+			d->incomplete = true; /* not committed: its inputs are read again */
 		return;
 	}
-	fd_changelog_close_epoch(k->changelog, d->engine, now_ms(d), d->cfg.settings.lead_ttl_ms);
-	int64_t t0 = fd_clock_monotonic_ms();
+	/* under backpressure the open interval's scores and states would wait
+	 * for room in a full queue: it stays open, its inputs uncommitted */
+	if ((size_t)rd_kafka_outq_len(k->producer) < d->outq_high)
+		fd_changelog_close_epoch(k->changelog, d->engine, now_ms(d), d->cfg.settings.lead_ttl_ms);
+	else
+		fd_log(FD_LOG_WARNING, "drain: the producer's queue is full; the last interval's inputs "
+		       "stay uncommitted");
 	while (!k->failed) {
-		fd_changelog_release(k->changelog);
+		/* state records only while the queue has room: never wait on it */
+		if ((size_t)rd_kafka_outq_len(k->producer) < d->outq_high)
+			fd_changelog_release(k->changelog);
 		if (fd_epochs_pending(k->epochs) == 0 && fd_changelog_deferred(k->changelog) == 0)
 			break;
-		if (fd_clock_monotonic_ms() - t0 > DRAIN_MAX_MS) {
-			fd_log(FD_LOG_ERR, "drain: %" PRIu64 " outputs still unacknowledged after %d s; "
-			       "their inputs stay uncommitted", fd_epochs_pending(k->epochs),
-			       DRAIN_MAX_MS / 1000);
+		if (fd_clock_monotonic_ms() - t0 > d->cfg.settings.shutdown_timeout_ms) {
+			fd_log(FD_LOG_ERR, "drain: %" PRIu64 " outputs still unacknowledged after %" PRId64
+			       " ms (processing.shutdown_timeout); their inputs stay uncommitted",
+			       fd_epochs_pending(k->epochs), d->cfg.settings.shutdown_timeout_ms);
+			d->incomplete = true;
+			k->abandon = true;
 			break;
 		}
 		rd_kafka_poll(k->producer, DRAIN_POLL_MS);
+		fd_producer_flush(k);
 	}
-	fd_commit_ready(k, true);
+	/* what is acknowledged is committed; after a timeout without waiting
+	 * for the answer (the consumer's close sends it) */
+	fd_commit_ready(k, !d->incomplete);
 }
 
 /* ---- input ------------------------------------------------------------------------- */
@@ -283,10 +309,27 @@ static void apply(fd_daemon *d, const fd_input *in, int64_t now)
 	fd_epochs_input(k->epochs, in->topic, m->partition, m->offset);
 }
 
+/* Does the producer hold too much to take more input? Inputs stay in
+ * Kafka (and in the consumer's bounded prefetch) instead of the loop
+ * waiting on a full producer queue. */
+static bool held_back(fd_daemon *d)
+{
+	size_t q = (size_t)rd_kafka_outq_len(d->k->producer) + fd_producer_overflow(d->k);
+	if (!d->held && q >= d->outq_high) {
+		d->held = true;
+		d->holds++;
+		fd_log(FD_LOG_NOTICE, "backpressure: %zu records wait for the brokers; reading inputs "
+		       "paused until %zu", q, d->outq_low);
+	}
+	return d->held;
+}
+
 static void consume(fd_daemon *d)
 {
 	fd_kafka *k = d->k;
 	for (int round = 0; round < BATCHES_PER_WAKE && !d->stopping; round++) {
+		if (held_back(d))
+			return; /* on_producer_queue comes back */
 		fd_input *batch;
 		size_t n = fd_consumer_read(k, &batch);
 		if (n == 0)
@@ -354,6 +397,15 @@ static void on_producer_queue(evutil_socket_t fd, short what, void *arg)
 	fd_daemon *d = arg;
 	drain_pipe(fd);
 	rd_kafka_poll(d->k->producer, 0);
+	fd_producer_flush(d->k); /* delivery reports made room */
+	if (d->held && fd_producer_overflow(d->k) == 0 &&
+	    (size_t)rd_kafka_outq_len(d->k->producer) <= d->outq_low) {
+		static const struct timeval now = { 0, 0 };
+		d->held = false;
+		fd_log(FD_LOG_NOTICE, "backpressure: released; reading inputs again");
+		if (!d->stopping)
+			evtimer_add(d->more_ev, &now);
+	}
 	if (!d->stopped && !d->k->eos) {
 		fd_changelog_release(d->k->changelog);
 		fd_commit_ready(d->k, false);
@@ -609,6 +661,15 @@ fd_daemon *fd_daemon_new(const fd_daemon_options *opt, char *errstr, size_t errs
 		goto fail;
 	d->cq = rd_kafka_queue_get_consumer(d->k->consumer);
 	d->pq = rd_kafka_queue_get_main(d->k->producer);
+	/* reading stops at half the producer's queue, so batches and the
+	 * scores and states of an interval fit in what is left; again at 1/4 */
+	char buf[32];
+	size_t len = sizeof buf, limit = OUTQ_DEFAULT;
+	if (rd_kafka_conf_get(rd_kafka_conf(d->k->producer), "queue.buffering.max.messages", buf,
+	                      &len) == RD_KAFKA_CONF_OK && strtoul(buf, NULL, 10) > 0)
+		limit = strtoul(buf, NULL, 10);
+	d->outq_high = limit / 2;
+	d->outq_low = limit / 4;
 
 	d->engine = fd_engine_new(&d->cfg.rules, 0);
 	if (!d->engine) {
@@ -726,7 +787,7 @@ bool fd_daemon_stopped(const fd_daemon *d)
 
 int fd_daemon_exit_code(const fd_daemon *d)
 {
-	return d->k && d->k->failed ? 1 : 0;
+	return (d->k && d->k->failed) || d->incomplete ? 1 : 0;
 }
 
 int fd_daemon_admin_port(const fd_daemon *d)

@@ -81,9 +81,10 @@ void fd_kafka_free(fd_kafka *k)
 			fd_log(FD_LOG_DEBUG, "consumer never assigned: not destroyed (librdkafka 2.0.2 bug)");
 	}
 	if (k->producer) {
-		rd_kafka_flush(k->producer, k->failed ? 0 : FLUSH_ON_FREE_MS);
+		rd_kafka_flush(k->producer, k->failed || k->abandon ? 0 : FLUSH_ON_FREE_MS);
 		rd_kafka_destroy(k->producer);
 	}
+	fd_producer_overflow_free(k);
 	fd_restore_free(k->restore);
 	fd_consumer_free(k->input);
 	fd_changelog_free(k->changelog);

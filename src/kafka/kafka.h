@@ -70,6 +70,7 @@ typedef struct fd_kafka_hooks {
 } fd_kafka_hooks;
 
 typedef struct fd_consumer fd_consumer;
+typedef struct fd_overflow fd_overflow;
 typedef struct fd_changelog fd_changelog;
 typedef struct fd_txn fd_txn;
 typedef struct fd_restore fd_restore;
@@ -88,6 +89,7 @@ typedef struct fd_kafka {
 	bool ever_assigned;
 	bool closed;                /* the consumer left the group */
 	bool failed;                /* fatal: stop without committing */
+	bool abandon;               /* a stop gave up waiting: do not wait for the brokers */
 	fd_kafka_stats stats;
 	int64_t dl_log_at;          /* dead-letter log lines: one a second */
 	uint64_t dl_suppressed;
@@ -95,6 +97,9 @@ typedef struct fd_kafka {
 	 * (the transaction aborted); their replay is cut at once (producer.c) */
 	uint64_t oversize[FD_KAFKA_OVERSIZE_MAX];
 	size_t n_oversize;
+	/* records the producer's full queue did not take yet, in order
+	 * (producer.c): the loop never waits on a full queue */
+	fd_overflow *overflow;
 	fd_consumer *input;
 	fd_changelog *changelog;
 	fd_txn *txn;

@@ -9,11 +9,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/clock.h"
+#include "base/grow.h"
 #include "base/log.h"
 #include "base/table.h"
 #include "funneld/wire.h"
 
-#define QUEUE_FULL_POLL_MS 100   /* serve delivery reports, then retry */
+#define OVERFLOW_LOG_MS 10000    /* the "queue is full" line, at most this often */
 #define DEAD_LETTER_LOG_MS 1000  /* at most one dead-letter line a second */
 
 /* exactly_once: a produce refused inside the open transaction (it already
@@ -65,24 +67,136 @@ static int send_cut(fd_kafka *k, const char *topic, const void *key, size_t key_
                     const void *value, size_t len, const rd_kafka_headers_t *orig, uint64_t token,
                     const char *why);
 
-/* Produce `r`; the queue being full waits (serving delivery reports). */
+/* Produce `r` once: RD_KAFKA_RESP_ERR__QUEUE_FULL when librdkafka's queue is
+ * full (nothing taken). */
 static rd_kafka_resp_err_t produce(fd_kafka *k, const fd_record *r)
 {
-	rd_kafka_resp_err_t err;
 	/* RD_KAFKA_V_KEY itself casts the key to void *; it is only copied.
 	 * NOLINTBEGIN(clang-diagnostic-cast-qual) */
-	while ((err = rd_kafka_producev(
-			k->producer, RD_KAFKA_V_TOPIC(r->topic), RD_KAFKA_V_PARTITION(r->partition),
-			RD_KAFKA_V_KEY(r->key, r->key_len), RD_KAFKA_V_VALUE(r->value, r->len),
-			RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_FREE), RD_KAFKA_V_HEADERS(r->headers),
-			RD_KAFKA_V_OPAQUE((void *)(uintptr_t)r->token), RD_KAFKA_V_END)) ==
-	       RD_KAFKA_RESP_ERR__QUEUE_FULL)
-		rd_kafka_poll(k->producer, QUEUE_FULL_POLL_MS);
+	return rd_kafka_producev(
+		k->producer, RD_KAFKA_V_TOPIC(r->topic), RD_KAFKA_V_PARTITION(r->partition),
+		RD_KAFKA_V_KEY(r->key, r->key_len), RD_KAFKA_V_VALUE(r->value, r->len),
+		RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_FREE), RD_KAFKA_V_HEADERS(r->headers),
+		RD_KAFKA_V_OPAQUE((void *)(uintptr_t)r->token), RD_KAFKA_V_END);
 	/* NOLINTEND(clang-diagnostic-cast-qual) */
-	return err;
+}
+
+/* ---- the overflow: what a full queue did not take, in order ------------------------- */
+
+typedef struct held {
+	fd_record r;              /* topic and key point into `strings` */
+	char *strings;            /* topic, NUL, key */
+} held;
+
+struct fd_overflow {
+	held *q;                  /* FIFO [head, n) */
+	size_t head, n, cap;
+	int64_t logged_at;        /* monotonic ms of the last "queue full" line */
+};
+
+static int overflow_push(fd_kafka *k, const fd_record *r)
+{
+	fd_overflow *o = k->overflow;
+	if (!o && !(o = k->overflow = calloc(1, sizeof *o)))
+		return -1;
+	if (o->n == o->cap && o->head > 0) {
+		memmove(o->q, o->q + o->head, (o->n - o->head) * sizeof *o->q);
+		o->n -= o->head;
+		o->head = 0;
+	}
+	size_t tlen = strlen(r->topic);
+	char *strings = malloc(tlen + 1 + r->key_len + 1);
+	if (!strings || fd_grow(&o->q, &o->cap, o->n + 1, sizeof *o->q, 64) != 0) {
+		free(strings);
+		return -1;
+	}
+	memcpy(strings, r->topic, tlen + 1);
+	if (r->key_len)
+		memcpy(strings + tlen + 1, r->key, r->key_len);
+	held *h = &o->q[o->n++];
+	h->r = *r;
+	h->strings = strings;
+	h->r.topic = strings;
+	h->r.key = r->key ? strings + tlen + 1 : NULL;
+	int64_t now = fd_clock_monotonic_ms();
+	if (o->n - o->head == 1 && now - o->logged_at >= OVERFLOW_LOG_MS) {
+		fd_log(FD_LOG_NOTICE, "the producer's queue is full: records wait in order until the "
+		       "brokers acknowledge more");
+		o->logged_at = now;
+	}
+	return 0;
+}
+
+size_t fd_producer_overflow(const fd_kafka *k)
+{
+	return k->overflow ? k->overflow->n - k->overflow->head : 0;
+}
+
+static int send_now(fd_kafka *k, const fd_record *r);
+
+size_t fd_producer_flush(fd_kafka *k)
+{
+	fd_overflow *o = k->overflow;
+	while (o && o->head < o->n && !k->failed) {
+		held *h = &o->q[o->head];
+		rd_kafka_resp_err_t err = produce(k, &h->r);
+		if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL)
+			break;
+		o->head++;
+		if (!err) {
+			k->stats.produced++;
+		} else {
+			/* refused for another reason: as if sent now */
+			send_now(k, &h->r); /* NOLINT(bugprone-unused-return-value): handled inside */
+		}
+		free(h->strings);
+	}
+	if (o && o->head == o->n)
+		o->head = o->n = 0;
+	return fd_producer_overflow(k);
+}
+
+void fd_producer_overflow_drop(fd_kafka *k)
+{
+	fd_overflow *o = k->overflow;
+	if (!o)
+		return;
+	for (size_t i = o->head; i < o->n; i++) {
+		free(o->q[i].r.value);
+		if (o->q[i].r.headers)
+			rd_kafka_headers_destroy(o->q[i].r.headers);
+		free(o->q[i].strings);
+	}
+	o->head = o->n = 0;
+}
+
+void fd_producer_overflow_free(fd_kafka *k)
+{
+	fd_producer_overflow_drop(k);
+	if (k->overflow)
+		free(k->overflow->q);
+	free(k->overflow);
+	k->overflow = NULL;
 }
 
 int fd_producer_send(fd_kafka *k, const fd_record *r)
+{
+	/* behind records that wait: after them, or the order breaks */
+	if (fd_producer_overflow(k) > 0 && fd_producer_flush(k) > 0) {
+		if (overflow_push(k, r) == 0)
+			return 0;
+		fd_kafka_fail(k, FD_LOG_CRIT, "out of memory holding a record for %s", r->topic);
+		free(r->value);
+		if (r->headers)
+			rd_kafka_headers_destroy(r->headers);
+		return -1;
+	}
+	return send_now(k, r);
+}
+
+/* Produce `r` now: to librdkafka, to the overflow when its queue is full,
+ * cut when too large, or refused. */
+static int send_now(fd_kafka *k, const fd_record *r)
 {
 	rd_kafka_resp_err_t err = RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE;
 	bool known = k->n_oversize > 0 &&
@@ -96,6 +210,8 @@ int fd_producer_send(fd_kafka *k, const fd_record *r)
 		k->stats.produced++;
 		return 0;
 	}
+	if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL && overflow_push(k, r) == 0)
+		return 0;
 	int rc = -1;
 	if (refused_as_too_large(err)) {
 		char why[160];

@@ -40,9 +40,21 @@ typedef struct fd_record {
 	uint64_t token;             /* the epoch output token (fd_epochs_output*) */
 } fd_record;
 
-/* The one produce path. 0 when handed over; -1 when refused (handled: the
- * transaction is doomed or the context failed). */
+/* The one produce path. 0 when handed over (to librdkafka, or, while its
+ * queue is full, to the overflow FIFO that fd_producer_flush empties in
+ * order); -1 when refused (handled: the transaction is doomed or the
+ * context failed). Never waits. */
 int fd_producer_send(fd_kafka *k, const fd_record *r);
+
+/* Hand the overflow to librdkafka, oldest first, while its queue takes
+ * them (call when delivery reports made room). Returns how many wait. */
+size_t fd_producer_flush(fd_kafka *k);
+/* Records waiting in the overflow. */
+size_t fd_producer_overflow(const fd_kafka *k);
+/* Forget the overflow (an aborted transaction: those records must never
+ * be written); and free it (fd_kafka_free). */
+void fd_producer_overflow_drop(fd_kafka *k);
+void fd_producer_overflow_free(fd_kafka *k);
 
 /* An output of the open epoch, keyed by lead id, with CloudEvents headers
  * (ce_type `type`, ce_id `id`, ce_time `at_ms`). Takes `value`. */

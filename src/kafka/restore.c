@@ -354,7 +354,7 @@ fd_restore_result fd_restore_work(fd_kafka *k, fd_engine *e)
 	k->stats.refused_full += st->refused;
 	fd_log(st->refused ? FD_LOG_WARNING : FD_LOG_NOTICE, "partition %" PRId32 ": restored %" PRIu64
 	       " leads from %" PRIu64 " records (%" PRIu64 " tombstones, %" PRIu64 " bad, %" PRIu64
-	       " over state.max_leads) in %.3f s (%.0f leads/s); resuming", p, st->leads, st->records,
+	       " refused at the lead cap) in %.3f s (%.0f leads/s); resuming", p, st->leads, st->records,
 	       st->tombstones, st->bad, st->refused, st->seconds,
 	       st->seconds > 0 ? (double)st->leads / st->seconds : 0.0);
 	count(k);

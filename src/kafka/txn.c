@@ -1,6 +1,7 @@
 /*
  * txn.c — exactly_once transactions, pre-images and rollback (see txn.h).
  */
+#include "kafka/producer.h"
 #include "kafka/txn.h"
 
 #include <inttypes.h>
@@ -199,6 +200,8 @@ static void rewind_inputs(fd_kafka *k)
 
 void fd_txn_abort(fd_kafka *k, fd_engine *e, bool reopen)
 {
+	/* what waits for room belongs to this transaction: never written */
+	fd_producer_overflow_drop(k);
 	rd_kafka_error_t *error = rd_kafka_abort_transaction(k->producer, ABORT_TIMEOUT_MS);
 	k->in_txn = false;
 	k->txn_doomed = false;
@@ -255,6 +258,11 @@ void fd_txn_commit(fd_kafka *k, fd_engine *e, bool reopen)
 		fd_txn_abort(k, e, reopen);
 		return;
 	}
+	/* a transaction commits only what librdkafka holds: records still
+	 * waiting for room go first; until they have, the commit waits for a
+	 * later tick */
+	if (fd_producer_flush(k) > 0)
+		return;
 	fd_changelog_close_epoch(k->changelog, e, fd_kafka_now(k), k->cfg->lead_ttl_ms);
 	const fd_position *pos;
 	size_t n = fd_epochs_positions(k->epochs, &pos);

@@ -1077,6 +1077,23 @@ void it_send_hand_raises(const char *prefix, int from, int to)
 	it_flush(IT_WAIT_MS);
 }
 
+int it_admin_port(it_proc *p, int timeout_ms)
+{
+	int64_t deadline = it_mono_ms() + timeout_ms;
+	for (;;) {
+		char *log = it_proc_log(p);
+		const char *at = log ? strstr(log, "admin HTTP on http://") : NULL;
+		const char *colon = at ? strchr(at + strlen("admin HTTP on http://"), ':') : NULL;
+		int port = colon ? atoi(colon + 1) : -1;
+		free(log);
+		if (port > 0)
+			return port;
+		it_assert_running(p, "before its admin HTTP line");
+		cr_assert_lt(it_mono_ms(), deadline, "no 'admin HTTP on' line within %d ms", timeout_ms);
+		it_sleep_ms(20);
+	}
+}
+
 void it_stop_daemon(it_proc *p)
 {
 	int status = 0;

@@ -204,6 +204,10 @@ void it_lead_name(char *out, size_t size, const char *prefix, int i);
  * produced by key to the engagement topic and flushed (bounded). */
 void it_send_hand_raises(const char *prefix, int from, int to);
 
+/* The admin HTTP port from the daemon's "admin HTTP on http://ADDR:PORT/"
+ * line (admin.port=0 picks a free one), waiting at most timeout_ms. */
+int it_admin_port(it_proc *p, int timeout_ms);
+
 /* SIGTERM, then assert the daemon exits 0 within IT_WAIT_MS. */
 void it_stop_daemon(it_proc *p);
 int64_t it_send_activity(const fd_activity *a);
