@@ -39,6 +39,7 @@ static bool txn_refused(fd_kafka *k, const char *topic, rd_kafka_resp_err_t err)
  * letter that can, with its value cut to processing.dead_letter_max_payload
  * bytes, then to nothing. Its headers say so. */
 #define CUT_KEY_MAX 1024         /* bytes of the key a cut dead letter keeps */
+#define CUT_HEADER_MAX ((size_t)256) /* bytes of each error header it keeps */
 
 static bool refused_as_too_large(rd_kafka_resp_err_t err)
 {
@@ -281,7 +282,7 @@ static int send_cut(fd_kafka *k, const char *topic, const void *key, size_t key_
 		if (rd_kafka_header_get_last(orig, kept[i], &v, &n) != RD_KAFKA_RESP_ERR_NO_ERROR)
 			continue;
 		dead_letter = true;
-		rd_kafka_header_add(h, kept[i], -1, v, (ssize_t)(n > FD_NAME_MAX * 4 ? FD_NAME_MAX * 4 : n));
+		rd_kafka_header_add(h, kept[i], -1, v, (ssize_t)(n > CUT_HEADER_MAX ? CUT_HEADER_MAX : n));
 	}
 	if (!dead_letter) {
 		/* an output: which one, and why it is here */
