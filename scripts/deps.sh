@@ -7,7 +7,7 @@ packages=(
   build-essential cmake pkg-config
   librdkafka-dev libevent-dev libprotobuf-c-dev protobuf-c-compiler protobuf-compiler
   libconfig-dev libsystemd-dev libjson-c-dev libcriterion-dev libxxhash-dev
-  clang-tidy valgrind
+  clang-tidy valgrind clang libclang-rt-dev
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -3,7 +3,8 @@
 # checks the include layering (scripts/layers.sh), builds with warnings as
 # errors and runs every test (unit, config, proto, integration on the mock
 # broker, then integration and kafka-only tests on Apache Kafka), then builds again under AddressSanitizer +
-# UndefinedBehaviorSanitizer and runs every test again, then runs clang-tidy
+# UndefinedBehaviorSanitizer and runs every test again, then every libFuzzer
+# target for 20 s (scripts/fuzz.sh), then runs clang-tidy
 # over src/ (scripts/lint.sh) and the unit tests under valgrind
 # (scripts/valgrind.sh, on the plain build).
 set -euo pipefail
@@ -49,6 +50,9 @@ cmake --build build-asan -j"$jobs"
 echo "== tests under ASan + UBSan"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   ctest --test-dir build-asan --output-on-failure -j"$jobs"
+
+echo "== fuzz targets, 20 s each (scripts/fuzz.sh; crash inputs in tests/fuzz/crashes run first)"
+scripts/fuzz.sh 20
 
 echo "== clang-tidy (src/)"
 scripts/lint.sh build-ci

@@ -22,6 +22,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "base/utf8.h"
 #include "wire/wire_internal.h"
 
 /* Every JSON error starts with "json: "; needs errstr/errstr_size in scope.
@@ -118,12 +119,21 @@ static int get_string(fd_wire_arena *a, json_object *v, const char *label, bool 
 	if (json_object_is_type(v, json_type_string)) {
 		*out = json_object_get_string(v);
 		/* "\u0000" decodes to a NUL inside the string: as a C string it
-		 * would end there ("u\u0000evil" would be lead "u") */
-		if (strlen(*out) != (size_t)json_object_get_string_len(v))
-			return JSON_ERR("%s contains a NUL character", label);
+		 * would end there ("u\u0000evil" would be lead "u"); json-c's UTF-8
+		 * check lets overlong forms, surrogates and code points above
+		 * U+10FFFF through */
+		size_t len = (size_t)json_object_get_string_len(v), bad = fd_utf8_check(*out, len);
+		if (bad < len)
+			return JSON_ERR("%s %s at byte %zu", label,
+			                (*out)[bad] ? "is not valid UTF-8" : "contains a NUL character", bad);
 		return 0;
 	}
 	if (id_like && json_object_is_type(v, json_type_int)) {
+		/* json-c saturates what does not fit: distinct ids would collide */
+		errno = 0;
+		int64_t i = json_object_get_int64(v);
+		if (errno == ERANGE || i == INT64_MIN || i == INT64_MAX)
+			return JSON_ERR("%s is an integer out of range; send ids as strings", label);
 		/* the text is cached in (and owned by) the json object */
 		*out = json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN);
 		return *out ? 0 : JSON_ERR("out of memory");
@@ -224,8 +234,9 @@ static int collect_properties(fd_wire_arena *a, json_object *props,
 			? json_object_get_string(v)
 			: json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN);
 		if (json_object_is_type(v, json_type_string) &&
-		    strlen(out[k].value) != (size_t)json_object_get_string_len(v))
-			return JSON_ERR("properties.%.64s contains a NUL character", out[k].key);
+		    !fd_utf8_valid(out[k].value, (size_t)json_object_get_string_len(v)))
+			return JSON_ERR("properties.%.64s is not text (invalid UTF-8 or a NUL character)",
+			                out[k].key);
 		k++;
 	}
 	fd_wire_arena_set_properties(a, out, k);

@@ -1426,7 +1426,27 @@ Test(wire, json_strings_must_be_text_without_nul)
 	                   "\"userId\":\"u\",\"timestamp\":\"2026-01-02T03:04:05Z\","
 	                   "\"properties\":{\"plan\":\"a\\u0000b\"}}";
 	cr_assert_eq(decode_json_engagement(prop, &ev), -1);
-	cr_assert(strstr(err, "properties.plan contains a NUL character") != NULL, "%s", err);
+	cr_assert(strstr(err, "properties.plan is not text") != NULL, "%s", err);
+	/* what json-c's own UTF-8 check lets through: overlong, surrogate,
+	 * above U+10FFFF (found by fuzz_json) */
+	static const char *const sneaky[] = { "\xc0\xaf", "\xed\xa0\x80", "\xf4\x90\x80\x80" };
+	for (int i = 0; i < 3; i++) {
+		char doc[256];
+		snprintf(doc, sizeof doc, "{\"type\":\"track\",\"event\":\"Demo Requested\","
+		         "\"messageId\":\"m\",\"userId\":\"u%s\",\"timestamp\":\"2026-01-02T03:04:05Z\"}",
+		         sneaky[i]);
+		int rc = decode_json_engagement(doc, &ev);
+		cr_expect_eq(rc, -1, "case %d accepted as lead %s", i, ev.lead_id);
+	}
+	/* integer ids that json-c would saturate: two leads would collide */
+	const char *big = "{\"type\":\"track\",\"event\":\"Demo Requested\",\"messageId\":\"m\","
+	                  "\"userId\":99999999999999999999,\"timestamp\":\"2026-01-02T03:04:05Z\"}";
+	cr_assert_eq(decode_json_engagement(big, &ev), -1, "accepted as lead %s", ev.lead_id);
+	cr_assert(strstr(err, "out of range") != NULL, "%s", err);
+	const char *ok = "{\"type\":\"track\",\"event\":\"Demo Requested\",\"messageId\":\"m\","
+	                 "\"userId\":12345,\"timestamp\":\"2026-01-02T03:04:05Z\"}";
+	cr_assert_eq(decode_json_engagement(ok, &ev), 0, "%s", err);
+	cr_assert_str_eq(ev.lead_id, "12345");
 }
 
 Test(wire, json_segment_times_before_1970_are_refused)
