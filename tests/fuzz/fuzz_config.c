@@ -45,23 +45,15 @@
 #include "funneld/engine.h"
 #include "funneld/wire.h"
 
+#define FUZZ_NAME "fuzz_config"
+#include "fuzz_check.h"
+
 #define FUZZ_MAX_OVERRIDES 4
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static volatile size_t sink; /* keeps the string reads from being optimised out */
 
-static void fail(const char *what)
-{
-	fprintf(stderr, "fuzz_config: invariant broken: %s\n", what);
-	abort();
-}
-
-#define CHECK(cond) \
-	do { \
-		if (!(cond)) \
-			fail(#cond); \
-	} while (0)
 
 /* A string setting: NUL-terminated inside its buffer. */
 #define CHECK_STR(buf) CHECK(memchr((buf), '\0', sizeof(buf)) != NULL)

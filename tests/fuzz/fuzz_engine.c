@@ -67,6 +67,9 @@
 #include "funneld/engine.h"
 #include "funneld/wire.h"
 
+#define FUZZ_NAME "fuzz_engine"
+#include "fuzz_check.h"
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 
@@ -77,17 +80,6 @@ static fd_rules rules;
 static fd_wire_arena *arena;
 static volatile size_t sink; /* keeps the string reads from being optimised out */
 
-static void fail(const char *what)
-{
-	fprintf(stderr, "fuzz_engine: invariant broken: %s\n", what);
-	abort();
-}
-
-#define CHECK(cond) \
-	do { \
-		if (!(cond)) \
-			fail(#cond); \
-	} while (0)
 
 static void touch(const char *s)
 {

@@ -41,6 +41,9 @@
 
 #include "funneld/wire.h"
 
+#define FUZZ_NAME "fuzz_json"
+#include "fuzz_check.h"
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 
@@ -48,17 +51,6 @@ static fd_wire_arena *arena, *arena2;
 static bool strict_ids;
 static volatile size_t sink; /* keeps the string reads from being optimised out */
 
-static void fail(const char *what)
-{
-	fprintf(stderr, "fuzz_json: invariant broken: %s\n", what);
-	abort();
-}
-
-#define CHECK(cond) \
-	do { \
-		if (!(cond)) \
-			fail(#cond); \
-	} while (0)
 
 static void touch(const char *s)
 {
