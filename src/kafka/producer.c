@@ -139,18 +139,18 @@ size_t fd_producer_flush(fd_kafka *k)
 {
 	fd_overflow *o = k->overflow;
 	while (o && o->head < o->n && !k->failed) {
-		held *h = &o->q[o->head];
-		rd_kafka_resp_err_t err = produce(k, &h->r);
+		rd_kafka_resp_err_t err = produce(k, &o->q[o->head].r);
 		if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL)
 			break;
-		o->head++;
+		/* a copy: sending it again below may push to (and move) the FIFO */
+		held h = o->q[o->head++];
 		if (!err) {
 			k->stats.produced++;
 		} else {
 			/* refused for another reason: as if sent now */
-			send_now(k, &h->r); /* NOLINT(bugprone-unused-return-value): handled inside */
+			send_now(k, &h.r); /* NOLINT(bugprone-unused-return-value): handled inside */
 		}
-		free(h->strings);
+		free(h.strings);
 	}
 	if (o && o->head == o->n)
 		o->head = o->n = 0;

@@ -1032,7 +1032,7 @@ it_bytes it_pb_giant(const char *lead, const char *event_id, int64_t at, size_t 
 	ev.channel = (char *)(uintptr_t)"web";
 	Funneld__V1__EngagementEvent__PropertiesEntry *e = calloc(n_properties, sizeof *e);
 	Funneld__V1__EngagementEvent__PropertiesEntry **ptr = calloc(n_properties, sizeof *ptr);
-	char (*keys)[24] = calloc(n_properties, sizeof *keys);
+	char (*keys)[32] = calloc(n_properties, sizeof *keys);
 	cr_assert(e && ptr && keys);
 	for (size_t i = 0; i < n_properties; i++) {
 		funneld__v1__engagement_event__properties_entry__init(&e[i]);
