@@ -78,8 +78,14 @@ struct fd_daemon {
 	 * outq_high records (delivery reports pending), again below outq_low */
 	size_t outq_high, outq_low;
 	bool held;
-	uint64_t holds;
 };
+
+/* Records the producer holds: in librdkafka's queue (delivery reports
+ * pending) and in its overflow. */
+static size_t outq(const fd_daemon *d)
+{
+	return (size_t)rd_kafka_outq_len(d->k->producer) + fd_producer_overflow(d->k);
+}
 
 static int64_t now_ms(const fd_daemon *d)
 {
@@ -226,14 +232,14 @@ static void drain(fd_daemon *d)
 	}
 	/* under backpressure the open interval's scores and states would wait
 	 * for room in a full queue: it stays open, its inputs uncommitted */
-	if ((size_t)rd_kafka_outq_len(k->producer) < d->outq_high)
+	if (outq(d) < d->outq_high)
 		fd_changelog_close_epoch(k->changelog, d->engine, now_ms(d), d->cfg.settings.lead_ttl_ms);
 	else
 		fd_log(FD_LOG_WARNING, "drain: the producer's queue is full; the last interval's inputs "
 		       "stay uncommitted");
 	while (!k->failed) {
 		/* state records only while the queue has room: never wait on it */
-		if ((size_t)rd_kafka_outq_len(k->producer) < d->outq_high)
+		if (outq(d) < d->outq_high)
 			fd_changelog_release(k->changelog);
 		if (fd_epochs_pending(k->epochs) == 0 && fd_changelog_deferred(k->changelog) == 0)
 			break;
@@ -314,10 +320,9 @@ static void apply(fd_daemon *d, const fd_input *in, int64_t now)
  * waiting on a full producer queue. */
 static bool held_back(fd_daemon *d)
 {
-	size_t q = (size_t)rd_kafka_outq_len(d->k->producer) + fd_producer_overflow(d->k);
+	size_t q = outq(d);
 	if (!d->held && q >= d->outq_high) {
 		d->held = true;
-		d->holds++;
 		fd_log(FD_LOG_NOTICE, "backpressure: %zu records wait for the brokers; reading inputs "
 		       "paused until %zu", q, d->outq_low);
 	}
@@ -398,8 +403,7 @@ static void on_producer_queue(evutil_socket_t fd, short what, void *arg)
 	drain_pipe(fd);
 	rd_kafka_poll(d->k->producer, 0);
 	fd_producer_flush(d->k); /* delivery reports made room */
-	if (d->held && fd_producer_overflow(d->k) == 0 &&
-	    (size_t)rd_kafka_outq_len(d->k->producer) <= d->outq_low) {
+	if (d->held && outq(d) <= d->outq_low) {
 		static const struct timeval now = { 0, 0 };
 		d->held = false;
 		fd_log(FD_LOG_NOTICE, "backpressure: released; reading inputs again");
