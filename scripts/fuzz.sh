@@ -15,9 +15,9 @@
 # the inputs that caused one are kept in build-fuzz/fuzz-artifacts/TARGET/,
 # the fuzzer's output in build-fuzz/fuzz-logs/TARGET.log.
 #
-# Environment: FUNNELD_FUZZ_STRICT=1 also turns on the checks a target
-# keeps off by default, those of its known defects (listed in its header
-# comment; known- inputs always run with them). CC picks the compiler (a
+# Environment: FUNNELD_FUZZ_STRICT=1 is set for known- inputs: a target
+# may keep the check of a known, unfixed defect behind it (none does today:
+# every defect found so far is fixed). CC picks the compiler (a
 # clang); otherwise clang, then the newest clang-NN. Missing Debian
 # packages are installed (scripts/deps.sh, and the compiler's sanitizer
 # and libFuzzer runtime, libclang-rt-NN-dev, which Debian 12's clang does

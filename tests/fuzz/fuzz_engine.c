@@ -504,6 +504,17 @@ static const char *read_id(reader *in, const char *prefix, char *buf, size_t siz
 
 /* Operands are read one statement at a time: the order in which an
  * initialiser list's expressions are evaluated is unspecified. */
+/* After an entry point: its status joins the run's digest, the checks
+ * compare the lead with `before` (its state bytes before the call, taken
+ * when checking; freed here). */
+static void settle(run *r, fd_status st, const char *lead, uint8_t *before, size_t n)
+{
+	mix_i64(r, st);
+	if (r->checks)
+		check_status(r, st, lead, before, n);
+	free(before);
+}
+
 static void op_engagement(run *r, reader *in, const fd_sink *out)
 {
 	char event_id[16], err[256];
@@ -522,10 +533,7 @@ static void op_engagement(run *r, reader *in, const fd_sink *out)
 	size_t n = 0;
 	uint8_t *before = r->checks ? state_bytes(r->a, lead, &n) : NULL;
 	fd_status st = fd_engine_engagement(r->a, &ev, r->now, out, err, sizeof err);
-	mix_i64(r, st);
-	if (r->checks)
-		check_status(r, st, lead, before, n);
-	free(before);
+	settle(r, st, lead, before, n);
 }
 
 static void op_profile(run *r, reader *in, const fd_sink *out)
@@ -554,10 +562,7 @@ static void op_profile(run *r, reader *in, const fd_sink *out)
 	size_t n = 0;
 	uint8_t *before = r->checks ? state_bytes(r->a, lead, &n) : NULL;
 	fd_status st = fd_engine_profile(r->a, &p, r->now, out, err, sizeof err);
-	mix_i64(r, st);
-	if (r->checks)
-		check_status(r, st, lead, before, n);
-	free(before);
+	settle(r, st, lead, before, n);
 }
 
 static void op_activity(run *r, reader *in, const fd_sink *out)
@@ -577,10 +582,7 @@ static void op_activity(run *r, reader *in, const fd_sink *out)
 	size_t n = 0;
 	uint8_t *before = r->checks ? state_bytes(r->a, lead, &n) : NULL;
 	fd_status st = fd_engine_activity(r->a, &a, r->now, out, err, sizeof err);
-	mix_i64(r, st);
-	if (r->checks)
-		check_status(r, st, lead, before, n);
-	free(before);
+	settle(r, st, lead, before, n);
 }
 
 /* Advance the engine to now, or to ADVANCE_SPAN past the next deadline if
