@@ -360,13 +360,41 @@ typedef struct fd_engine_stats {
 	                           the strings they refer to */
 	uint64_t strings;       /* content ids, channels, owners, sources held: at most
 	                           leads x (2 x recent_activities + top_interests + 2) */
+	uint64_t migrating;     /* leads still kept by the rules before a reload
+	                           (included in `leads`): see fd_engine_adopt */
 } fd_engine_stats;
 
 void fd_engine_stats_get(const fd_engine *e, fd_engine_stats *s);
 
-/* After moving every lead of `from` into `to` (a reload): carry the
- * cumulative counters over, so metrics do not restart from zero. */
+/* Carry the cumulative counters of `from` over to `to` (a reload), so
+ * metrics do not restart from zero. fd_engine_adopt does it. */
 void fd_engine_carry_stats(fd_engine *to, const fd_engine *from);
+
+/* ---- reload: new rules without a stall ---------------------------------------- */
+
+/* A reload without moving every lead at once: `e`, new and empty, built on
+ * the new rules, takes `former` (the running engine) over and owns it. From
+ * then on `e` answers for every lead of both; a lead still kept by
+ * `former` moves to `e` (exported under the old rules, imported under the
+ * new, as fd_engine_import does: names the new rules lack are dropped,
+ * deadlines re-armed) the first time anything names it: an input, an
+ * export, a view, an import replacing it, or a deadline of its coming due
+ * in fd_engine_advance (so a deadline never fires under rules that are
+ * gone; one the new rules bring forward waits until the lead moves).
+ * fd_engine_migrate moves the rest, a bounded number per call. `former`'s
+ * memory shrinks as its leads leave (record chunks are given back as they
+ * empty), so the two together hold about what one does. The cumulative
+ * counters are carried over; fd_engine_stats counts the leads of both.
+ * Reloading again before the move is over is fine (`former` may itself
+ * have a former engine). -1 if `e` already has leads or a former engine. */
+int fd_engine_adopt(fd_engine *e, fd_engine *former);
+
+/* Move up to `max` leads from former engines (fd_engine_adopt), freeing
+ * each once empty. Returns how many moved. */
+size_t fd_engine_migrate(fd_engine *e, size_t max);
+
+/* Leads still kept by former rules: 0 once a reload's move is complete. */
+size_t fd_engine_migrating(const fd_engine *e);
 
 /* The engine's configuration (SLA names for the stats arrays, ...). */
 const fd_rules *fd_rules_get(const fd_engine *e);

@@ -96,6 +96,9 @@ struct fd_table {
 	uint32_t n_chunks, chunks_cap;
 	uint32_t n_records;   /* indices handed out so far (live + free) */
 	uint32_t free_head;   /* free record index + 1; 0 = none */
+	uint32_t *chunk_live; /* live records per chunk (chunks_cap entries) */
+	bool draining;        /* fd_table_drain: no record is taken again and
+	                         a chunk left empty is given back */
 
 	key_arena keys;
 	size_t hot;           /* bytes of header + record to prefetch */
@@ -259,6 +262,41 @@ static void *big_alloc(size_t size)
 	return p;
 }
 
+/* The slot array must start zeroed. A large one comes straight from the
+ * kernel (zero pages, faulted in as slots are first used) instead of
+ * malloc + memset, which would touch every page at once: sizing a table
+ * for 5 M leads (a reload) took 64 MiB of writes in one loop turn. 2 MiB
+ * aligned, so the kernel may still back it with huge pages. */
+static table_slot *slots_alloc(size_t bytes)
+{
+	if (bytes < HUGE_PAGE)
+		return calloc(1, bytes);
+	/* 2 MiB aligned for transparent huge pages: map one more, trim */
+	size_t span = bytes + HUGE_PAGE;
+	unsigned char *p = mmap(NULL, span, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return NULL;
+	size_t head = (HUGE_PAGE - (uintptr_t)p % HUGE_PAGE) % HUGE_PAGE;
+	if (head > 0)
+		munmap(p, head);
+	if (span - head > bytes)
+		munmap(p + head + bytes, span - head - bytes);
+	/* no MADV_HUGEPAGE here, unlike the record chunks: inserts land on
+	 * random slots, so the first few would fault every huge page of the
+	 * array at once (zeroing and compaction in one loop turn: 31 ms for 2 M
+	 * slots, bench_stall); 4 KiB faults spread over the inserts */
+	return (table_slot *)(void *)(p + head);
+}
+
+static void slots_free(table_slot *slots, uint32_t bits)
+{
+	size_t bytes = ((size_t)1 << bits) * sizeof(table_slot);
+	if (bytes < HUGE_PAGE)
+		free(slots);
+	else if (slots != NULL)
+		munmap(slots, bytes);
+}
+
 /* ---- records ------------------------------------------------------------- */
 
 static record_hdr *hdr_at(const fd_table *t, uint32_t index)
@@ -280,9 +318,12 @@ static const record_hdr *record_hdr_of(const void *record)
 /* A fresh or recycled record index; UINT32_MAX on allocation failure. */
 static uint32_t record_take(fd_table *t)
 {
+	if (t->draining)
+		return UINT32_MAX;
 	if (t->free_head != 0) {
 		uint32_t index = t->free_head - 1;
 		t->free_head = hdr_at(t, index)->aux;
+		t->chunk_live[index >> CHUNK_SHIFT]++;
 		return index;
 	}
 	if (t->n_records >= UINT32_MAX - 1)
@@ -294,13 +335,19 @@ static uint32_t record_take(fd_table *t)
 			if (chunks == NULL)
 				return UINT32_MAX;
 			t->chunks = chunks;
+			uint32_t *live = realloc(t->chunk_live, (size_t)cap * sizeof *live);
+			if (live == NULL)
+				return UINT32_MAX;
+			t->chunk_live = live;
 			t->chunks_cap = cap;
 		}
 		unsigned char *chunk = big_alloc(FD_TABLE_CHUNK_RECORDS * t->stride);
 		if (chunk == NULL)
 			return UINT32_MAX;
+		t->chunk_live[t->n_chunks] = 0;
 		t->chunks[t->n_chunks++] = chunk;
 	}
+	t->chunk_live[t->n_records >> CHUNK_SHIFT]++;
 	return t->n_records++;
 }
 
@@ -308,6 +355,16 @@ static void record_release(fd_table *t, uint32_t index)
 {
 	record_hdr *h = hdr_at(t, index);
 	h->key = NULL;
+	uint32_t c = index >> CHUNK_SHIFT;
+	t->chunk_live[c]--;
+	if (t->draining) {
+		/* nothing is taken again: an empty chunk goes back to the system */
+		if (t->chunk_live[c] == 0) {
+			free(t->chunks[c]);
+			t->chunks[c] = NULL;
+		}
+		return;
+	}
 	h->aux = t->free_head;
 	t->free_head = index + 1;
 }
@@ -399,17 +456,17 @@ static void slot_delete(fd_table *t, uint32_t pos)
 static bool slots_resize(fd_table *t, uint32_t bits)
 {
 	size_t bytes = ((size_t)1 << bits) * sizeof(table_slot);
-	table_slot *slots = big_alloc(bytes);
+	table_slot *slots = slots_alloc(bytes);
 	if (slots == NULL)
 		return false;
-	memset(slots, 0, bytes);
 	size_t n = t->slots ? (size_t)1 << t->bits : 0;
 	for (size_t i = 0; i < n; i++) {
 		table_slot s = t->slots[i];
 		if (s.ref != 0)
 			slot_insert(slots, bits, s.tag >> (32 - bits), 0, s);
 	}
-	free(t->slots);
+	if (t->slots != NULL)
+		slots_free(t->slots, t->bits);
 	t->slots = slots;
 	t->bits = bits;
 	return true;
@@ -460,8 +517,9 @@ void fd_table_free(fd_table *t)
 	for (uint32_t i = 0; i < t->n_chunks; i++)
 		free(t->chunks[i]);
 	free(t->chunks);
+	free(t->chunk_live);
 	arena_destroy(&t->keys);
-	free(t->slots);
+	slots_free(t->slots, t->bits);
 	free(t);
 }
 
@@ -593,7 +651,7 @@ uint32_t fd_table_index(const fd_table *t, const void *record)
 
 void *fd_table_at(const fd_table *t, uint32_t index)
 {
-	if (index >= t->n_records)
+	if (index >= t->n_records || t->chunks[index >> CHUNK_SHIFT] == NULL)
 		return NULL;
 	record_hdr *h = hdr_at(t, index);
 	return h->key != NULL ? hdr_record(h) : NULL;
@@ -615,6 +673,10 @@ size_t fd_table_count(const fd_table *t)
 void *fd_table_next(const fd_table *t, uint32_t *cursor)
 {
 	for (uint32_t i = *cursor; i < t->n_records; i++) {
+		if (t->chunks[i >> CHUNK_SHIFT] == NULL) {
+			i |= CHUNK_MASK; /* a chunk given back by a draining table */
+			continue;
+		}
 		record_hdr *h = hdr_at(t, i);
 		if (h->key != NULL) {
 			*cursor = i + 1;
@@ -641,8 +703,22 @@ uint32_t fd_table_longest_probe(const fd_table *t)
 
 size_t fd_table_memory(const fd_table *t)
 {
+	size_t chunks = 0;
+	for (uint32_t i = 0; i < t->n_chunks; i++)
+		chunks += t->chunks[i] != NULL;
 	return sizeof *t + ((size_t)1 << t->bits) * sizeof(table_slot) +
-	       (size_t)t->chunks_cap * sizeof *t->chunks +
-	       (size_t)t->n_chunks * FD_TABLE_CHUNK_RECORDS * t->stride +
+	       (size_t)t->chunks_cap * (sizeof *t->chunks + sizeof *t->chunk_live) +
+	       chunks * FD_TABLE_CHUNK_RECORDS * t->stride +
 	       (size_t)t->keys.blocks_cap * sizeof *t->keys.blocks + t->keys.bytes;
+}
+
+void fd_table_drain(fd_table *t)
+{
+	t->draining = true;
+	t->free_head = 0;
+	for (uint32_t c = 0; c < t->n_chunks; c++)
+		if (t->chunk_live[c] == 0 && t->chunks[c] != NULL) {
+			free(t->chunks[c]);
+			t->chunks[c] = NULL;
+		}
 }

@@ -100,6 +100,13 @@ uint32_t fd_table_indices(const fd_table *t);
  * slots: for tests and diagnostics, not the hot path). */
 uint32_t fd_table_longest_probe(const fd_table *t);
 
+/* From now on the table only shrinks: puts fail (NULL), and each chunk of
+ * records is given back to the system as soon as its last record is
+ * removed (a table being emptied into another, e.g. after a reload, so the
+ * two together hold no more than the records that exist). Lookups, removal
+ * and iteration work as before. */
+void fd_table_drain(fd_table *t);
+
 /* Bytes held: slots + record chunks (with their headers) + key storage +
  * bookkeeping. */
 size_t fd_table_memory(const fd_table *t);

@@ -304,6 +304,10 @@ const fd_config_def fd_config_table[] = {
 	  .offset = FD_CFG_OFF(ttl_scan),
 	  .doc = "leads the TTL looks at per commit interval (a sweep of the table spread over "
 	         "intervals: bounded work per tick)" },
+	{ .path = "state.reload_batch", .type = FD_CFG_INT64, .def = "256", .min = 1, .max = 1e7,
+	  .offset = FD_CFG_OFF(reload_batch),
+	  .doc = "after a SIGHUP, leads moved to the new rules per turn of the loop (the rest "
+	         "move on first touch): bounded work per turn" },
 	{ .path = "state.max_leads", .type = FD_CFG_INT64, .def = "5000000", .min = 0, .max = 2e9,
 	  .offset = FD_CFG_OFF(max_leads), .doc = "hard cap on leads in memory; 0: none" },
 

@@ -51,6 +51,7 @@
 #define DRAIN_POLL_MS 50
 #define START_RETRY_S 1            /* between metadata attempts while brokers are away */
 #define LEAD_CAP_LOG_MS 10000      /* the lead-cap line, at most this often */
+#define MIGRATE_RETRY_MS 100       /* a reload's move that ran out of memory tries again */
 #define OUTQ_DEFAULT 100000        /* librdkafka's queue.buffering.max.messages */
 
 struct fd_daemon {
@@ -68,6 +69,8 @@ struct fd_daemon {
 	int cq_pipe[2], pq_pipe[2];
 	rd_kafka_queue_t *cq, *pq;
 	struct event *cq_ev, *more_ev, *pq_ev, *tick_ev, *deadline_ev, *restore_ev;
+	struct event *migrate_ev;   /* a reload's move of the leads, a batch per turn */
+	int64_t migrate_started;    /* monotonic ms */
 	struct event *sig_ev[3];
 	fd_admin *admin;
 
@@ -541,8 +544,7 @@ static void reload(fd_daemon *d)
 		fd_log(FD_LOG_ERR, "SIGHUP: %s; keeping the running configuration", err);
 		goto out;
 	}
-	fd_engine_free(d->engine);
-	d->engine = engine;
+	d->engine = engine; /* it owns the former engine, emptied batch by batch */
 	if (strcmp(next->topics.engagement, cur->topics.engagement) != 0 ||
 	    strcmp(next->topics.profiles, cur->topics.profiles) != 0 ||
 	    strcmp(next->topics.activities, cur->topics.activities) != 0 ||
@@ -566,13 +568,35 @@ static void reload(fd_daemon *d)
 		event_add(d->tick_ev, &tv);
 	}
 	schedule_deadline(d);
-	fd_engine_stats st;
-	fd_engine_stats_get(d->engine, &st);
-	fd_log(FD_LOG_NOTICE, "SIGHUP: %s reloaded; %" PRIu64 " leads moved to the new rules",
-	       d->config_path, st.leads);
+	cur->reload_batch = next->reload_batch;
+	fd_log(FD_LOG_NOTICE, "SIGHUP: %s reloaded; %zu leads move to the new rules in the "
+	       "background (at once when touched)", d->config_path, fd_engine_migrating(d->engine));
+	d->migrate_started = fd_clock_monotonic_ms();
+	static const struct timeval now = { 0, 0 };
+	evtimer_add(d->migrate_ev, &now);
 out:
 	fd_config_free(fresh);
 	free(fresh);
+}
+
+/* A batch of a reload's move per turn of the loop, until every lead is
+ * under the new rules. */
+static void on_migrate(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	fd_daemon *d = arg;
+	if (d->stopping)
+		return;
+	size_t moved = fd_engine_migrate(d->engine, (size_t)d->cfg.settings.reload_batch);
+	if (fd_engine_migrating(d->engine) == 0) {
+		fd_log(FD_LOG_NOTICE, "reload: every lead is under the new rules (%" PRId64 " ms)",
+		       fd_clock_monotonic_ms() - d->migrate_started);
+		return;
+	}
+	struct timeval tv;
+	timeval_ms(&tv, moved > 0 ? 0 : MIGRATE_RETRY_MS); /* none moved: out of memory */
+	evtimer_add(d->migrate_ev, &tv);
 }
 
 static void on_signal(evutil_socket_t sig, short what, void *arg)
@@ -687,7 +711,8 @@ fd_daemon *fd_daemon_new(const fd_daemon_options *opt, char *errstr, size_t errs
 	d->deadline_ev = evtimer_new(d->base, on_deadline, d);
 	d->restore_ev = evtimer_new(d->base, on_restore, d);
 	d->more_ev = evtimer_new(d->base, on_more, d);
-	if (!d->tick_ev || !d->deadline_ev || !d->restore_ev || !d->more_ev) {
+	d->migrate_ev = evtimer_new(d->base, on_migrate, d);
+	if (!d->tick_ev || !d->deadline_ev || !d->restore_ev || !d->more_ev || !d->migrate_ev) {
 		snprintf(errstr, errstr_size, "libevent: cannot create timers");
 		goto fail;
 	}
@@ -776,6 +801,8 @@ void fd_daemon_stop(fd_daemon *d)
 		event_del(d->deadline_ev);
 	if (d->restore_ev)
 		event_del(d->restore_ev);
+	if (d->migrate_ev)
+		event_del(d->migrate_ev);
 	d->stopped = true;
 	const fd_kafka_stats *s = &d->k->stats;
 	fd_log(FD_LOG_NOTICE, "stopped: %" PRIu64 " records in, %" PRIu64 " out (%" PRIu64
@@ -816,7 +843,8 @@ void fd_daemon_free(fd_daemon *d)
 	for (int i = 0; i < 3; i++)
 		if (d->sig_ev[i])
 			event_free(d->sig_ev[i]);
-	struct event *evs[] = { d->cq_ev, d->more_ev, d->pq_ev, d->tick_ev, d->deadline_ev, d->restore_ev };
+	struct event *evs[] = { d->cq_ev,       d->more_ev,    d->pq_ev,     d->tick_ev,
+		                d->deadline_ev, d->restore_ev, d->migrate_ev };
 	for (size_t i = 0; i < sizeof evs / sizeof evs[0]; i++)
 		if (evs[i])
 			event_free(evs[i]);

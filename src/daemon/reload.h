@@ -1,7 +1,8 @@
 /*
- * reload.h — SIGHUP's engine swap: every lead of the running engine moved
- * into a new engine built on the reloaded rules (scores, fit, lifecycle and
- * SLA timers re-armed from each lead's state), all or nothing.
+ * reload.h — SIGHUP's engine swap: a new engine built on the reloaded rules
+ * takes the running one over (fd_engine_adopt); its leads move to the new
+ * rules on first touch and in bounded batches from the loop
+ * (fd_engine_migrate), never all at once.
  *
  * What it is not: no file reading (fd_config_load validates the file
  * first) and no settings (the daemon applies those it can change live).
@@ -14,9 +15,9 @@
 #include "config/config.h"
 #include "funneld/engine.h"
 
-/* A new engine on `fresh`'s rules and lead cap holding every lead of `cur`
- * and carrying its counters. NULL with errstr on failure; `cur` is never
- * changed. */
+/* A new engine on `fresh`'s rules and lead cap that owns `cur` and answers
+ * for its leads and counters from now on. NULL with errstr when memory runs
+ * out; `cur` is then unchanged. */
 fd_engine *fd_reload_engine(fd_engine *cur, const fd_config *fresh, char *errstr,
                             size_t errstr_size);
 

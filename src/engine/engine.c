@@ -46,6 +46,12 @@ struct fd_engine {
 	fd_timers *timers;
 	fd_intern *strings;
 	size_t max_leads;
+	/* after a reload, the engine of the former rules: its leads move here
+	 * one by one (on first touch, when a deadline of theirs comes due, or
+	 * by fd_engine_migrate) and it is freed once empty. It may have a
+	 * former engine of its own (a reload before the last one finished). */
+	fd_engine *former;
+	uint32_t migrate_cursor; /* where fd_engine_migrate goes on in `former` */
 	size_t evict_scan;      /* leads one fd_engine_evict call looks at; 0: all */
 	uint32_t evict_cursor;  /* where the next call goes on */
 
@@ -205,6 +211,7 @@ void fd_engine_free(fd_engine *e)
 {
 	if (!e)
 		return;
+	fd_engine_free(e->former);
 	fd_table_free(e->leads);
 	fd_intern_free(e->strings);
 	fd_timers_free(e->timers);
@@ -260,6 +267,73 @@ static fd_lead *find_lead(const fd_engine *e, const char *id)
 	return fd_table_get(e->leads, id, strlen(id));
 }
 
+/* Leads here and in former engines (not moved yet after a reload). */
+static size_t all_leads(const fd_engine *e)
+{
+	size_t n = 0;
+	for (; e; e = e->former)
+		n += fd_table_count(e->leads);
+	return n;
+}
+
+/* The former engine holding lead `id` (*out: its record), or NULL. */
+static fd_engine *former_of(const fd_engine *e, const char *id, fd_lead **out)
+{
+	for (fd_engine *f = e->former; f; f = f->former)
+		if ((*out = find_lead(f, id)) != NULL)
+			return f;
+	return NULL;
+}
+
+static bool export_lead(fd_engine *e, fd_lead *l, fd_lead_state *st);
+static fd_status import_lead(fd_engine *e, const fd_lead_state *st, fd_lead **out, char *errstr,
+                             size_t errstr_size);
+
+/* Move the lead `l` of former engine `f` here: exported under the rules it
+ * was kept by, imported under these (fd_engine_import takes it out of
+ * `f`). NULL, with the lead left where it was, when memory runs out. */
+static fd_lead *move_in(fd_engine *e, fd_engine *f, fd_lead *l)
+{
+	fd_lead_state *st = malloc(sizeof *st);
+	if (!st)
+		return NULL;
+	char err[128];
+	fd_lead *moved = NULL;
+	export_lead(f, l, st);
+	if (import_lead(e, st, &moved, err, sizeof err) != FD_OK)
+		moved = NULL;
+	free(st);
+	return moved;
+}
+
+/* The lead `id` if it exists, moved here first when a former engine holds
+ * it. FD_OK with *out NULL: no such lead; FD_ERR_NOMEM: it could not be
+ * moved (and nothing changed). */
+static fd_status lookup(fd_engine *e, const char *id, fd_lead **out, char *errstr,
+                        size_t errstr_size)
+{
+	*out = find_lead(e, id);
+	fd_lead *old;
+	fd_engine *f;
+	if (*out || !e->former || !(f = former_of(e, id, &old)))
+		return FD_OK;
+	if ((*out = move_in(e, f, old)) == NULL) {
+		snprintf(errstr, errstr_size, "out of memory moving lead to the reloaded rules");
+		return FD_ERR_NOMEM;
+	}
+	return FD_OK;
+}
+
+/* lookup() for the entry points that answer true/false */
+static fd_lead *touch(fd_engine *e, const char *id)
+{
+	fd_lead *l = NULL;
+	char err[96];
+	if (empty(id) || lookup(e, id, &l, err, sizeof err) != FD_OK)
+		return NULL;
+	return l;
+}
+
 /* May a new lead `id` be created? Checked before anything is touched (an
  * entry point that fails calls no callback). `replacing`: an import of a
  * lead that exists takes its place and is never refused at the cap. */
@@ -270,7 +344,7 @@ static fd_status creatable(fd_engine *e, const char *id, bool replacing, char *e
 		snprintf(errstr, errstr_size, "lead_id longer than 255 bytes");
 		return FD_ERR_INVALID;
 	}
-	if (!replacing && e->max_leads && fd_table_count(e->leads) >= e->max_leads) {
+	if (!replacing && e->max_leads && all_leads(e) >= e->max_leads) {
 		e->stats.leads_refused_full++;
 		snprintf(errstr, errstr_size, "lead cap reached (%zu leads in memory): new lead refused",
 		         e->max_leads);
@@ -824,7 +898,9 @@ fd_status fd_engine_engagement(fd_engine *e, const fd_engagement *ev, int64_t no
 	}
 	const fd_event_rule *rule = type >= 0 ? &c->event_types[type] : NULL;
 
-	fd_lead *l = find_lead(e, ev->lead_id);
+	fd_lead *l;
+	if ((st = lookup(e, ev->lead_id, &l, errstr, errstr_size)) != FD_OK)
+		return st;
 	if (l && replayed(l, FD_INPUT_ENGAGEMENT, ev->position)) {
 		e->stats.events_duplicate++;
 		return FD_DUPLICATE;
@@ -907,7 +983,9 @@ fd_status fd_engine_profile(fd_engine *e, const fd_profile *p, int64_t now,
 	if ((st = check_time(p->updated_at_ms, now, c->max_future_skew_ms, "updated_at_ms",
 	                     errstr, errstr_size)) != FD_OK)
 		return st;
-	fd_lead *l = find_lead(e, p->lead_id);
+	fd_lead *l;
+	if ((st = lookup(e, p->lead_id, &l, errstr, errstr_size)) != FD_OK)
+		return st;
 	if (l && replayed(l, FD_INPUT_PROFILE, p->position)) {
 		e->stats.profiles_stale++;
 		return FD_DUPLICATE;
@@ -994,7 +1072,9 @@ fd_status fd_engine_activity(fd_engine *e, const fd_activity *a, int64_t now,
 		         (int)a->review_after_days);
 		return FD_ERR_INVALID;
 	}
-	fd_lead *l = find_lead(e, a->lead_id);
+	fd_lead *l;
+	if ((st = lookup(e, a->lead_id, &l, errstr, errstr_size)) != FD_OK)
+		return st;
 	if (l && replayed(l, FD_INPUT_ACTIVITY, a->position)) {
 		e->stats.activities_duplicate++;
 		return FD_DUPLICATE;
@@ -1115,6 +1195,14 @@ size_t fd_engine_advance(fd_engine *e, int64_t now, const fd_sink *out)
 	 * millions of years of virtual time */
 	if (now > FD_TIME_MAX)
 		now = FD_TIME_MAX;
+	/* a lead kept by former rules whose deadline is due moves here first:
+	 * its deadlines are then those of the current rules */
+	for (fd_engine *f = e->former; f; f = f->former)
+		while (fd_timers_peek(f->timers, &due, &key) && due <= now) {
+			fd_lead *l = fd_table_at(f->leads, (uint32_t)(key >> 8));
+			if (!l || !move_in(e, f, l))
+				return n; /* out of memory: the next call tries again */
+		}
 	while (fd_timers_pop_due(e->timers, now, &due, &key)) {
 		fire(e, due, key, out);
 		n++;
@@ -1124,7 +1212,13 @@ size_t fd_engine_advance(fd_engine *e, int64_t now, const fd_sink *out)
 
 int64_t fd_engine_next_deadline(const fd_engine *e)
 {
-	return fd_timers_next(e->timers);
+	int64_t next = INT64_MAX;
+	for (; e; e = e->former) {
+		int64_t t = fd_timers_next(e->timers);
+		if (t < next)
+			next = t;
+	}
+	return next;
 }
 
 void fd_engine_prefetch(const fd_engine *e, const char *lead_id, int stage)
@@ -1141,9 +1235,12 @@ void fd_engine_prefetch(const fd_engine *e, const char *lead_id, int stage)
 
 bool fd_engine_export(fd_engine *e, const char *lead_id, fd_lead_state *st)
 {
-	fd_lead *l = empty(lead_id) ? NULL : find_lead(e, lead_id);
-	if (!l)
-		return false;
+	fd_lead *l = touch(e, lead_id);
+	return l && export_lead(e, l, st);
+}
+
+static bool export_lead(fd_engine *e, fd_lead *l, fd_lead_state *st)
+{
 	const fd_rules *c = &e->cfg;
 	memset(st, 0, sizeof *st);
 	st->lead_id = lead_id_of(e, l);
@@ -1261,10 +1358,13 @@ static void remove_lead(fd_engine *e, fd_lead *l)
 
 bool fd_engine_remove(fd_engine *e, const char *lead_id)
 {
-	fd_lead *l = empty(lead_id) ? NULL : find_lead(e, lead_id);
-	if (!l)
+	if (empty(lead_id))
 		return false;
-	remove_lead(e, l);
+	fd_lead *l = find_lead(e, lead_id);
+	fd_engine *f = e;
+	if (!l && !(f = former_of(e, lead_id, &l)))
+		return false;
+	remove_lead(f, l);
 	return true;
 }
 
@@ -1282,6 +1382,14 @@ static int sla_by_name(const fd_engine *e, const char *name)
 }
 
 fd_status fd_engine_import(fd_engine *e, const fd_lead_state *st, char *errstr, size_t errstr_size)
+{
+	fd_lead *l;
+	return import_lead(e, st, &l, errstr, errstr_size);
+}
+
+/* fd_engine_import, *out: the lead's record here */
+static fd_status import_lead(fd_engine *e, const fd_lead_state *st, fd_lead **out, char *errstr,
+                             size_t errstr_size)
 {
 	const fd_rules *c = &e->cfg;
 	if (empty(st->lead_id)) {
@@ -1308,7 +1416,12 @@ fd_status fd_engine_import(fd_engine *e, const fd_lead_state *st, char *errstr, 
 		channels[nr] = fd_intern_ref(e->strings, st->recent[i].channel);
 	}
 	fd_lead *l = find_lead(e, st->lead_id);
-	fd_status rc = creatable(e, st->lead_id, l != NULL, errstr, errstr_size);
+	/* a lead a former engine still holds is replaced too (and, like any
+	 * replaced lead, never refused at the cap); `st` may be its export, so
+	 * it leaves that engine only once `st` has been read */
+	fd_lead *old = NULL;
+	fd_engine *f = l || !e->former ? NULL : former_of(e, st->lead_id, &old);
+	fd_status rc = creatable(e, st->lead_id, l != NULL || f != NULL, errstr, errstr_size);
 	if (rc == FD_OK && l)
 		remove_lead(e, l);
 	if (rc == FD_OK)
@@ -1408,17 +1521,22 @@ fd_status fd_engine_import(fd_engine *e, const fd_lead_state *st, char *errstr, 
 		l->review_timer = fd_timers_add(e->timers, l->review_at_ms,
 		                                timer_key(e, l, REVIEW_SLOT));
 	}
+	if (f)
+		remove_lead(f, old);
+	*out = l;
 	return FD_OK;
 }
 
 void fd_engine_foreach(fd_engine *e, int32_t partition,
                        void (*fn)(void *ctx, const char *lead_id, int32_t partition), void *ctx)
 {
-	uint32_t cur = 0;
-	fd_lead *l;
-	while ((l = fd_table_next(e->leads, &cur)) != NULL)
-		if (partition < 0 || l->partition == partition)
-			fn(ctx, lead_id_of(e, l), l->partition);
+	for (; e; e = e->former) {
+		uint32_t cur = 0;
+		fd_lead *l;
+		while ((l = fd_table_next(e->leads, &cur)) != NULL)
+			if (partition < 0 || l->partition == partition)
+				fn(ctx, lead_id_of(e, l), l->partition);
+	}
 }
 
 void fd_engine_set_evict_scan(fd_engine *e, size_t leads_per_call)
@@ -1478,7 +1596,7 @@ size_t fd_engine_evict(fd_engine *e, int64_t now, int64_t ttl_ms, size_t max,
 
 bool fd_engine_lead(fd_engine *e, const char *lead_id, int64_t now, fd_lead_view *v)
 {
-	fd_lead *l = empty(lead_id) ? NULL : find_lead(e, lead_id);
+	fd_lead *l = touch(e, lead_id);
 	if (!l)
 		return false;
 	const fd_rules *c = &e->cfg;
@@ -1511,14 +1629,65 @@ bool fd_engine_lead(fd_engine *e, const char *lead_id, int64_t now, fd_lead_view
 
 void fd_engine_stats_get(const fd_engine *e, fd_engine_stats *s)
 {
-	*s = e->stats;
-	s->leads = fd_table_count(e->leads);
-	s->pending_timers = fd_timers_count(e->timers);
-	/* the context block shares the table record; count it apart */
-	s->bytes_core = fd_table_memory(e->leads) - s->leads * e->ctx_size;
-	s->bytes_context = s->leads * e->ctx_size + fd_intern_memory(e->strings) +
-	                   fd_timers_memory(e->timers);
-	s->strings = fd_intern_count(e->strings);
+	*s = e->stats; /* the counters: carried over by a reload */
+	memset(s->per_stage, 0, sizeof s->per_stage);
+	s->leads = s->pending_timers = s->bytes_core = s->bytes_context = s->strings = 0;
+	s->migrating = 0;
+	/* what is held: here and in former engines not emptied yet */
+	for (const fd_engine *f = e; f; f = f->former) {
+		size_t leads = fd_table_count(f->leads);
+		s->leads += leads;
+		if (f != e)
+			s->migrating += leads;
+		for (int i = 0; i < FD_STAGE_COUNT; i++)
+			s->per_stage[i] += f->stats.per_stage[i];
+		s->pending_timers += fd_timers_count(f->timers);
+		/* the context block shares the table record; count it apart */
+		s->bytes_core += fd_table_memory(f->leads) - leads * f->ctx_size;
+		s->bytes_context += leads * f->ctx_size + fd_intern_memory(f->strings) +
+		                    fd_timers_memory(f->timers);
+		s->strings += fd_intern_count(f->strings);
+	}
+}
+
+int fd_engine_adopt(fd_engine *e, fd_engine *former)
+{
+	if (fd_table_count(e->leads) > 0 || e->former)
+		return -1;
+	fd_engine_carry_stats(e, former);
+	fd_table_drain(former->leads);
+	e->former = former;
+	e->migrate_cursor = 0;
+	return 0;
+}
+
+size_t fd_engine_migrate(fd_engine *e, size_t max)
+{
+	size_t moved = 0;
+	while (e->former && moved < max) {
+		fd_engine *f = e->former;
+		fd_lead *l = fd_table_next(f->leads, &e->migrate_cursor);
+		if (!l) {
+			/* empty (the cursor passed every record: nothing is added
+			 * to a former engine): free it, go on with its own former */
+			if (fd_table_count(f->leads) > 0)
+				return moved; /* cannot happen; never free a lead */
+			e->former = f->former;
+			f->former = NULL;
+			e->migrate_cursor = 0;
+			fd_engine_free(f);
+			continue;
+		}
+		if (!move_in(e, f, l))
+			return moved;
+		moved++;
+	}
+	return moved;
+}
+
+size_t fd_engine_migrating(const fd_engine *e)
+{
+	return all_leads(e) - fd_table_count(e->leads);
 }
 
 void fd_engine_score_id(const fd_lead_view *v, char out[FD_ID_HEX + 1])
@@ -1603,5 +1772,17 @@ int fd_engine_check(const fd_engine *e, char *errstr, size_t errstr_size)
 	if (rc == 0 && timers != fd_timers_count(e->timers))
 		rc = check_fail(errstr, errstr_size, "%zu timers held by leads, %zu pending", timers,
 		                fd_timers_count(e->timers));
+	/* former engines (a reload in progress): each consistent, and a lead
+	 * lives in exactly one engine */
+	for (const fd_engine *f = e->former; rc == 0 && f; f = f->former) {
+		if (fd_engine_check(f, errstr, errstr_size) != 0)
+			return -1;
+		cur = 0;
+		while (rc == 0 && (l = fd_table_next(f->leads, &cur)) != NULL)
+			for (const fd_engine *g = e; rc == 0 && g != f; g = g->former)
+				if (find_lead(g, lead_id_of(f, l)))
+					rc = check_fail(errstr, errstr_size, "lead %s held twice (reload)",
+					                lead_id_of(f, l));
+	}
 	return rc;
 }

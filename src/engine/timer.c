@@ -335,6 +335,17 @@ int64_t fd_timers_next(const fd_timers *t)
 	return t->count > 0 ? t->heap[0].due : INT64_MAX;
 }
 
+bool fd_timers_peek(const fd_timers *t, int64_t *due_ms, uint64_t *key)
+{
+	if (t->count == 0)
+		return false;
+	if (due_ms != NULL)
+		*due_ms = t->heap[0].due;
+	if (key != NULL)
+		*key = t->heap[0].key;
+	return true;
+}
+
 bool fd_timers_pop_due(fd_timers *t, int64_t now, int64_t *due_ms, uint64_t *key)
 {
 	if (t->count == 0 || t->heap[0].due > now)

@@ -71,6 +71,10 @@ bool fd_timers_get(const fd_timers *t, fd_timer_handle h, int64_t *due_ms, uint6
 /* Earliest due time, INT64_MAX if empty. */
 int64_t fd_timers_next(const fd_timers *t);
 
+/* The earliest timer, left in place: true and *due_ms, *key set (either
+ * pointer may be NULL), or false when none is pending. */
+bool fd_timers_peek(const fd_timers *t, int64_t *due_ms, uint64_t *key);
+
 /* If the earliest timer is due (due_ms <= now), remove it, store its due and
  * key (either pointer may be NULL), and return true; else false. */
 bool fd_timers_pop_due(fd_timers *t, int64_t now, int64_t *due_ms, uint64_t *key);

@@ -1,7 +1,8 @@
 /*
  * fuzz_engine.c — libFuzzer target for the pure engine (src/engine/): any
  * sequence of engagement events, profiles, sales activities, clock moves,
- * removals, evictions and restores, on the fixture rules of
+ * removals, evictions, restores and reloads (fd_engine_adopt: leads moved
+ * lazily to other rules), on the fixture rules of
  * tests/engine_fixture.h (so the event types, SLAs and disqualifiers
  * exist).
  *
@@ -77,6 +78,9 @@ int LLVMFuzzerInitialize(int *argc, char ***argv);
 #define ADVANCE_SPAN (20 * 365 * DAY)
 
 static fd_rules rules;
+/* what a SIGHUP may bring: the same rules, other points and SLA timing,
+ * fewer SLAs and a smaller context (another record layout) */
+static fd_rules reloaded[3];
 static fd_wire_arena *arena;
 static volatile size_t sink; /* keeps the string reads from being optimised out */
 
@@ -119,6 +123,14 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	(void)argc;
 	(void)argv;
 	fx_config(&rules);
+	for (int i = 0; i < 3; i++)
+		reloaded[i] = rules;
+	reloaded[1].event_types[fd_rules_event_type(&rules, "email_click")].points = 30;
+	reloaded[1].slas[0].warning_fraction = 0.5;
+	reloaded[1].slas[0].duration_ms /= 2;
+	reloaded[2].n_slas = 2;
+	reloaded[2].recent_activities = 2;
+	reloaded[2].top_interests = 1;
 	snprintf(lead_ids[0], sizeof lead_ids[0], "lead-a");
 	snprintf(lead_ids[1], sizeof lead_ids[1], "lead-b");
 	snprintf(lead_ids[2], sizeof lead_ids[2], "lead-c");
@@ -624,12 +636,49 @@ static void op_restore(run *r, reader *in)
 	free(after);
 }
 
+/* SIGHUP: a new engine takes the running one over (fd_engine_adopt) and
+ * moves a few leads; the rest move when something names them. The mirror
+ * gets the new rules too, and every lead's saved record is stale (the
+ * daemon's changelog keeps the old state; a restore under the new rules
+ * gives what the move gives). */
+static void op_reload(run *r, reader *in)
+{
+	const fd_rules *next_rules = &reloaded[u8(in) % 3];
+	fd_engine *next = fd_engine_new(next_rules, 0);
+	if (!next)
+		abort();
+	CHECK(fd_engine_adopt(next, r->a) == 0);
+	r->a = next;
+	size_t max = u8(in) % 4;
+	CHECK(fd_engine_migrate(r->a, max) <= max);
+	if (r->b) {
+		fd_engine_free(r->b);
+		if (!(r->b = fd_engine_new(next_rules, N_LEADS)))
+			abort();
+	}
+	for (int k = 0; k < N_LEADS; k++)
+		r->changed[k] = true;
+}
+
+/* Leads move to reloaded rules when first named: the checking run's
+ * check_all names every lead after each op (in foreach order), so the
+ * recording run does the same, or the two would place leads differently
+ * and fire same-time deadlines in another order. */
+static void name_all(run *r)
+{
+	id_list leads = { .n = 0 };
+	fd_engine_foreach(r->a, -1, collect, &leads);
+	fd_lead_view v;
+	for (size_t i = 0; i < leads.n; i++)
+		fd_engine_lead(r->a, leads.ids[i], r->now, &v);
+}
+
 static void step(run *r, reader *in, const fd_sink *out)
 {
 	uint8_t op = u8(in);
 	r->n_outputs = 0;
 	r->n_before = 0;
-	switch (op % 10) {
+	switch (op % 11) {
 	case 0: op_engagement(r, in, out); break;
 	case 1: op_profile(r, in, out); break;
 	case 2: op_activity(r, in, out); break;
@@ -652,6 +701,7 @@ static void step(run *r, reader *in, const fd_sink *out)
 	}
 	case 7: op_restore(r, in); break;
 	case 8: fd_engine_set_max_leads(r->a, u8(in) % 5); break;
+	case 10: op_reload(r, in); break;
 	default: {
 		/* a view at any time, the far past and future included */
 		const char *lead = lead_ids[u8(in) % N_LEADS];
@@ -677,6 +727,8 @@ static uint64_t run_program(const uint8_t *data, size_t size, bool checks)
 		step(&r, &in, &out);
 		if (checks)
 			check_all(&r);
+		else
+			name_all(&r);
 	}
 	fd_engine_free(r.a);
 	fd_engine_free(r.b);

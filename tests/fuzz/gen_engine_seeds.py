@@ -128,6 +128,12 @@ def view(lead, when=NOW):
     return bytes([9, lead]) + when
 
 
+def reload(variant, migrate):
+    """SIGHUP: variant 0 the same rules, 1 other points and SLA timing,
+    2 fewer SLAs and a smaller context; then `migrate` (0..3) leads moved."""
+    return bytes([10, variant, migrate])
+
+
 GRADE_A = dict(email="ada@acme.com", seniority="VP", industry="Software", country="US",
                employees=200, revenue=50000000)
 
@@ -218,6 +224,16 @@ SEEDS = {
         + view(LEAD_A, delta("raw", -2**63)) + evict("180d", 1)
         + set_now("INT64_MIN+1d") + view(LEAD_B) + evict(1, 3) + set_now("INT64_MAX")
         + advance(delta("-D", 4000)) + view(LEAD_B)),
+    # reloads: leads with open SLAs and context moved lazily to rules with
+    # other timing, then to rules with fewer SLAs and a smaller context
+    # (a second reload before the first move is over), deadlines due
+    # under the old rules firing under the new ones
+    "reload_lazy_move": (
+        engage(LEAD_A, "demo_request", "web", 1) + engage(LEAD_B, "content_download", "email", 2)
+        + engage(LEAD_C, "page_view", "web", 3) + activity(LEAD_A, "TOUCH")
+        + reload(1, 1) + engage(LEAD_B, "email_click", "web", 4) + reload(2, 0)
+        + advance(delta("h", 40)) + restore(LEAD_C) + reload(0, 3)
+        + advance(delta("d", 100)) + view(LEAD_A)),
 }
 
 

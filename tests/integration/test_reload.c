@@ -100,7 +100,12 @@ Test(reload, broken_file_is_refused_and_a_valid_one_applies_to_the_next_input)
 	deadline = it_now_ms() + 10000;
 	while (!log_has(d, "reloaded;") && it_now_ms() < deadline)
 		it_reader_poll(r, 100);
-	cr_assert(log_has(d, "reloaded; 2 leads moved to the new rules"));
+	cr_assert(log_has(d, "reloaded; 2 leads move to the new rules in the background"));
+	deadline = it_now_ms() + 10000;
+	while (!log_has(d, "reload: every lead is under the new rules") && it_now_ms() < deadline)
+		it_reader_poll(r, 100);
+	cr_assert(log_has(d, "reload: every lead is under the new rules"),
+	          "the background move never finished");
 	demo_request("after", "e3");
 	IT_WAIT_UNTIL(r, IT_WAIT_MS, it_reader_count_of(r, scores, "after") >= 1,
 	              "no LeadScore for 'after'");

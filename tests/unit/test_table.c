@@ -505,3 +505,44 @@ Test(table, crafted_collisions_only_collide_under_their_own_seed)
 	fd_table_free(other);
 	fd_table_free(random);
 }
+
+/* A draining table (the former engine after a reload) takes no new record
+ * and gives each chunk back once its last record is removed; lookups,
+ * iteration and fd_table_at skip what was given back. */
+Test(table, a_draining_table_gives_empty_chunks_back)
+{
+	enum { N = 3 * FD_TABLE_CHUNK_RECORDS };
+	fd_table *t = fd_table_new(sizeof(test_lead), 0);
+	char key[16];
+	for (uint32_t i = 0; i < N; i++) {
+		snprintf(key, sizeof key, "k%u", i);
+		((test_lead *)fd_table_put(t, key, strlen(key), NULL))->id = i;
+	}
+	size_t full = fd_table_memory(t);
+	fd_table_drain(t);
+	cr_assert_null(fd_table_put(t, "new", 3, NULL), "a draining table takes no new key");
+	cr_assert_not_null(fd_table_put(t, "k5", 2, NULL), "an existing key is still found");
+	/* empty the first chunk in index order, and one record of the second */
+	for (uint32_t i = 0; i <= FD_TABLE_CHUNK_RECORDS; i++) {
+		snprintf(key, sizeof key, "k%u", i);
+		cr_assert(fd_table_remove(t, key, strlen(key)));
+	}
+	size_t chunk = FD_TABLE_CHUNK_RECORDS;
+	cr_assert_lt(fd_table_memory(t), full, "the empty chunk went back");
+	cr_assert_geq(full - fd_table_memory(t), chunk * sizeof(test_lead),
+	              "%zu bytes given back", full - fd_table_memory(t));
+	cr_assert_null(fd_table_at(t, 0));
+	cr_assert_null(fd_table_at(t, FD_TABLE_CHUNK_RECORDS));
+	cr_assert_not_null(fd_table_at(t, FD_TABLE_CHUNK_RECORDS + 1));
+	uint32_t cursor = 0, seen = 0;
+	test_lead *r;
+	while ((r = fd_table_next(t, &cursor)) != NULL) {
+		cr_assert_gt(r->id, FD_TABLE_CHUNK_RECORDS, "record %u was removed", r->id);
+		seen++;
+	}
+	cr_assert_eq(seen, N - FD_TABLE_CHUNK_RECORDS - 1);
+	cr_assert_eq(fd_table_count(t), seen);
+	snprintf(key, sizeof key, "k%u", N - 1);
+	cr_assert_not_null(fd_table_get(t, key, strlen(key)));
+	fd_table_free(t);
+}
