@@ -51,6 +51,8 @@
 #define CHUNK_MASK (FD_TABLE_CHUNK_RECORDS - 1)
 #define MIN_BITS 4
 #define MAX_BITS 32
+#define GROW_STEP 4 /* old positions copied per insert or removal during a
+                       growth: > 4/3, so it ends before the next one starts */
 #define KEY_GRAIN 8
 #define KEY_CLASSES ((FD_TABLE_KEY_MAX + 1) / KEY_GRAIN + 1)
 #define ARENA_FIRST_BLOCK 4096
@@ -88,6 +90,12 @@ typedef struct key_arena {
 struct fd_table {
 	table_slot *slots;
 	uint32_t bits;        /* slot count = 2^bits */
+	/* growth, spread over operations: the previous slot array, whose
+	 * positions below `moved` are copied into `slots` already; a key is
+	 * either in `slots` or at a position >= moved of `old`, never both */
+	table_slot *old;
+	uint32_t old_bits;
+	uint32_t moved;
 	size_t count;         /* live records */
 
 	size_t record_size;
@@ -245,34 +253,23 @@ static void arena_destroy(key_arena *a)
 /* ---- big allocations ------------------------------------------------------ */
 
 /* Record chunks and slot arrays are read at random by millions of leads:
- * align them to 2 MiB and ask for transparent huge pages, which removes most
- * TLB misses (a hint only; without THP this is plain aligned memory). */
+ * they come straight from the kernel, 2 MiB aligned (so transparent huge
+ * pages can back them), zeroed and faulted in as they are first used, and
+ * go straight back when freed. malloc + memset would touch every page at
+ * once (sizing a table for 5 M leads, a reload, wrote 64 MiB in one loop
+ * turn), and malloc keeps freed blocks of this size in its heap, so the
+ * chunks a draining table gives back never left the process. Below 2 MiB:
+ * calloc. `hint`: ask for huge pages (record chunks, filled in order; not
+ * the slot arrays, whose inserts land at random: the first few would fault
+ * every huge page at once, zeroing and compacting in one loop turn, 31 ms
+ * for 2 M slots in bench_stall). */
 #define HUGE_PAGE ((size_t)2 << 20)
 
-static void *big_alloc(size_t size)
-{
-	if (size < HUGE_PAGE)
-		return malloc(size);
-	void *p = NULL;
-	if (posix_memalign(&p, HUGE_PAGE, size) != 0)
-		return NULL;
-#ifdef MADV_HUGEPAGE
-	(void)madvise(p, size, MADV_HUGEPAGE);
-#endif
-	return p;
-}
-
-/* The slot array must start zeroed. A large one comes straight from the
- * kernel (zero pages, faulted in as slots are first used) instead of
- * malloc + memset, which would touch every page at once: sizing a table
- * for 5 M leads (a reload) took 64 MiB of writes in one loop turn. 2 MiB
- * aligned, so the kernel may still back it with huge pages. */
-static table_slot *slots_alloc(size_t bytes)
+static void *big_alloc(size_t bytes, bool hint)
 {
 	if (bytes < HUGE_PAGE)
 		return calloc(1, bytes);
-	/* 2 MiB aligned for transparent huge pages: map one more, trim */
-	size_t span = bytes + HUGE_PAGE;
+	size_t span = bytes + HUGE_PAGE; /* map one more, trim to the alignment */
 	unsigned char *p = mmap(NULL, span, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (p == MAP_FAILED)
 		return NULL;
@@ -281,20 +278,36 @@ static table_slot *slots_alloc(size_t bytes)
 		munmap(p, head);
 	if (span - head > bytes)
 		munmap(p + head + bytes, span - head - bytes);
-	/* no MADV_HUGEPAGE here, unlike the record chunks: inserts land on
-	 * random slots, so the first few would fault every huge page of the
-	 * array at once (zeroing and compaction in one loop turn: 31 ms for 2 M
-	 * slots, bench_stall); 4 KiB faults spread over the inserts */
-	return (table_slot *)(void *)(p + head);
+#ifdef MADV_HUGEPAGE
+	if (hint)
+		(void)madvise(p + head, bytes, MADV_HUGEPAGE);
+#else
+	(void)hint;
+#endif
+	return p + head;
+}
+
+static void big_free(void *p, size_t bytes)
+{
+	if (bytes < HUGE_PAGE)
+		free(p);
+	else if (p != NULL)
+		munmap(p, bytes);
+}
+
+static table_slot *slots_alloc(size_t bytes)
+{
+	return big_alloc(bytes, false);
 }
 
 static void slots_free(table_slot *slots, uint32_t bits)
 {
-	size_t bytes = ((size_t)1 << bits) * sizeof(table_slot);
-	if (bytes < HUGE_PAGE)
-		free(slots);
-	else if (slots != NULL)
-		munmap(slots, bytes);
+	big_free(slots, ((size_t)1 << bits) * sizeof(table_slot));
+}
+
+static size_t chunk_bytes(const fd_table *t)
+{
+	return FD_TABLE_CHUNK_RECORDS * t->stride;
 }
 
 /* ---- records ------------------------------------------------------------- */
@@ -341,7 +354,7 @@ static uint32_t record_take(fd_table *t)
 			t->chunk_live = live;
 			t->chunks_cap = cap;
 		}
-		unsigned char *chunk = big_alloc(FD_TABLE_CHUNK_RECORDS * t->stride);
+		unsigned char *chunk = big_alloc(chunk_bytes(t), false);
 		if (chunk == NULL)
 			return UINT32_MAX;
 		t->chunk_live[t->n_chunks] = 0;
@@ -360,7 +373,7 @@ static void record_release(fd_table *t, uint32_t index)
 	if (t->draining) {
 		/* nothing is taken again: an empty chunk goes back to the system */
 		if (t->chunk_live[c] == 0) {
-			free(t->chunks[c]);
+			big_free(t->chunks[c], chunk_bytes(t));
 			t->chunks[c] = NULL;
 		}
 		return;
@@ -370,6 +383,11 @@ static void record_release(fd_table *t, uint32_t index)
 }
 
 /* ---- slots --------------------------------------------------------------- */
+
+/* A key removed from the old array while a growth is under way: its slot
+ * keeps its tag (the probe distances of the run stay right) and is never
+ * copied. */
+#define TOMBSTONE UINT32_MAX
 
 static uint32_t slot_mask(const fd_table *t)
 {
@@ -386,6 +404,12 @@ static uint32_t distance_at(const fd_table *t, uint32_t pos)
 	return (pos - home_of(t, t->slots[pos].tag)) & slot_mask(t);
 }
 
+static uint32_t old_distance_at(const fd_table *t, uint32_t pos)
+{
+	uint32_t mask = (uint32_t)(((uint64_t)1 << t->old_bits) - 1);
+	return (pos - (t->old[pos].tag >> (32 - t->old_bits))) & mask;
+}
+
 static bool key_equals(const record_hdr *h, const char *key, size_t len)
 {
 	return h->aux == len && (len == 0 || memcmp(h->key, key, len) == 0);
@@ -396,6 +420,27 @@ typedef struct probe {
 	uint32_t dist;
 	bool found;
 } probe;
+
+/* Find `key` in the old array of a growth under way: only at a position
+ * not copied yet counts (a copied key's home is the new array). */
+static bool probe_old(const fd_table *t, uint32_t tag, const char *key, size_t len,
+                      uint32_t *pos_out)
+{
+	uint32_t mask = (uint32_t)(((uint64_t)1 << t->old_bits) - 1);
+	uint32_t pos = tag >> (32 - t->old_bits), dist = 0;
+	for (;;) {
+		const table_slot *s = &t->old[pos];
+		if (s->ref == 0 || old_distance_at(t, pos) < dist)
+			return false;
+		if (s->tag == tag && s->ref != TOMBSTONE &&
+		    key_equals(hdr_at(t, s->ref - 1), key, len)) {
+			*pos_out = pos;
+			return pos >= t->moved;
+		}
+		pos = (pos + 1) & mask;
+		dist++;
+	}
+}
 
 /* Find `key`; on a miss, pos/dist say where Robin Hood insertion starts. */
 static probe probe_key(const fd_table *t, uint32_t tag, const char *key, size_t len)
@@ -438,6 +483,23 @@ static void slot_insert(table_slot *slots, uint32_t bits, uint32_t pos, uint32_t
 	}
 }
 
+/* Copy up to `n` positions of the old array into the new one; the old
+ * array goes once every position is copied. */
+static void grow_step(fd_table *t, uint32_t n)
+{
+	uint64_t size = (uint64_t)1 << t->old_bits;
+	for (; n > 0 && t->old != NULL; n--) {
+		if (t->moved == size) {
+			slots_free(t->old, t->old_bits);
+			t->old = NULL;
+			return;
+		}
+		table_slot s = t->old[t->moved++];
+		if (s.ref != 0 && s.ref != TOMBSTONE)
+			slot_insert(t->slots, t->bits, home_of(t, s.tag), 0, s);
+	}
+}
+
 /* Backward-shift deletion of the slot at pos. */
 static void slot_delete(fd_table *t, uint32_t pos)
 {
@@ -451,25 +513,6 @@ static void slot_delete(fd_table *t, uint32_t pos)
 		t->slots[pos] = t->slots[next];
 		pos = next;
 	}
-}
-
-static bool slots_resize(fd_table *t, uint32_t bits)
-{
-	size_t bytes = ((size_t)1 << bits) * sizeof(table_slot);
-	table_slot *slots = slots_alloc(bytes);
-	if (slots == NULL)
-		return false;
-	size_t n = t->slots ? (size_t)1 << t->bits : 0;
-	for (size_t i = 0; i < n; i++) {
-		table_slot s = t->slots[i];
-		if (s.ref != 0)
-			slot_insert(slots, bits, s.tag >> (32 - bits), 0, s);
-	}
-	if (t->slots != NULL)
-		slots_free(t->slots, t->bits);
-	t->slots = slots;
-	t->bits = bits;
-	return true;
 }
 
 static bool over_load(size_t count, uint32_t bits)
@@ -503,7 +546,9 @@ fd_table *fd_table_new_seeded(size_t record_size, size_t expected, uint64_t seed
 	uint32_t bits = MIN_BITS;
 	while (bits < MAX_BITS && over_load(expected, bits))
 		bits++;
-	if (!slots_resize(t, bits)) {
+	t->slots = slots_alloc(((size_t)1 << bits) * sizeof(table_slot));
+	t->bits = bits;
+	if (t->slots == NULL) {
 		free(t);
 		return NULL;
 	}
@@ -515,11 +560,13 @@ void fd_table_free(fd_table *t)
 	if (t == NULL)
 		return;
 	for (uint32_t i = 0; i < t->n_chunks; i++)
-		free(t->chunks[i]);
+		big_free(t->chunks[i], chunk_bytes(t));
 	free(t->chunks);
 	free(t->chunk_live);
 	arena_destroy(&t->keys);
 	slots_free(t->slots, t->bits);
+	if (t->old)
+		slots_free(t->old, t->old_bits);
 	free(t);
 }
 
@@ -562,9 +609,30 @@ void *fd_table_get(const fd_table *t, const char *key, size_t len)
 		return NULL;
 	uint32_t tag = (uint32_t)(place_hash(t, key, len) >> 32);
 	probe p = probe_key(t, tag, key, len);
-	if (!p.found)
-		return NULL;
-	return hdr_record(hdr_at(t, t->slots[p.pos].ref - 1));
+	if (p.found)
+		return hdr_record(hdr_at(t, t->slots[p.pos].ref - 1));
+	uint32_t pos;
+	if (t->old && probe_old(t, tag, key, len, &pos))
+		return hdr_record(hdr_at(t, t->old[pos].ref - 1));
+	return NULL;
+}
+
+/* Start a growth to 2^bits slots: the current array becomes the old one,
+ * copied a few positions per insert and removal (GROW_STEP) and by
+ * fd_table_step; a growth still under way is finished first. */
+static bool grow_start(fd_table *t, uint32_t bits)
+{
+	if (t->old)
+		grow_step(t, UINT32_MAX);
+	table_slot *slots = slots_alloc(((size_t)1 << bits) * sizeof(table_slot));
+	if (slots == NULL)
+		return false;
+	t->old = t->slots;
+	t->old_bits = t->bits;
+	t->moved = 0;
+	t->slots = slots;
+	t->bits = bits;
+	return true;
 }
 
 void *fd_table_put(fd_table *t, const char *key, size_t len, bool *created)
@@ -577,9 +645,12 @@ void *fd_table_put(fd_table *t, const char *key, size_t len, bool *created)
 	probe p = probe_key(t, tag, key, len);
 	if (p.found)
 		return hdr_record(hdr_at(t, t->slots[p.pos].ref - 1));
+	uint32_t old_pos;
+	if (t->old && probe_old(t, tag, key, len, &old_pos))
+		return hdr_record(hdr_at(t, t->old[old_pos].ref - 1));
 
 	if (over_load(t->count + 1, t->bits)) {
-		if (t->bits == MAX_BITS || !slots_resize(t, t->bits + 1))
+		if (t->bits == MAX_BITS || !grow_start(t, t->bits + 1))
 			return NULL;
 		p.pos = home_of(t, tag);
 		p.dist = 0;
@@ -605,19 +676,35 @@ void *fd_table_put(fd_table *t, const char *key, size_t len, bool *created)
 
 	slot_insert(t->slots, t->bits, p.pos, p.dist, (table_slot){ tag, index + 1 });
 	t->count++;
+	if (t->old)
+		grow_step(t, GROW_STEP);
 	if (created != NULL)
 		*created = true;
 	return record;
 }
 
-static void remove_at(fd_table *t, uint32_t pos)
+static void release(fd_table *t, uint32_t index)
 {
-	uint32_t index = t->slots[pos].ref - 1;
 	record_hdr *h = hdr_at(t, index);
-	slot_delete(t, pos);
 	arena_release(&t->keys, h->key, h->aux);
 	record_release(t, index);
 	t->count--;
+}
+
+/* Remove the key in slot `pos` of the new array, or (in_old) of the old one. */
+static void remove_at(fd_table *t, uint32_t pos, bool in_old)
+{
+	if (in_old) {
+		uint32_t index = t->old[pos].ref - 1;
+		t->old[pos].ref = TOMBSTONE;
+		release(t, index);
+	} else {
+		uint32_t index = t->slots[pos].ref - 1;
+		slot_delete(t, pos);
+		release(t, index);
+	}
+	if (t->old)
+		grow_step(t, GROW_STEP);
 }
 
 bool fd_table_remove(fd_table *t, const char *key, size_t len)
@@ -626,10 +713,16 @@ bool fd_table_remove(fd_table *t, const char *key, size_t len)
 		return false;
 	uint32_t tag = (uint32_t)(place_hash(t, key, len) >> 32);
 	probe p = probe_key(t, tag, key, len);
-	if (!p.found)
-		return false;
-	remove_at(t, p.pos);
-	return true;
+	if (p.found) {
+		remove_at(t, p.pos, false);
+		return true;
+	}
+	uint32_t pos;
+	if (t->old && probe_old(t, tag, key, len, &pos)) {
+		remove_at(t, pos, true);
+		return true;
+	}
+	return false;
 }
 
 void fd_table_remove_record(fd_table *t, void *record)
@@ -637,11 +730,25 @@ void fd_table_remove_record(fd_table *t, void *record)
 	const record_hdr *h = record_hdr_of(record);
 	uint32_t ref = h->index + 1;
 	uint32_t tag = (uint32_t)(place_hash(t, h->key, h->aux) >> 32);
+	/* in the new array, in the run from the key's home to an empty slot */
 	uint32_t mask = slot_mask(t);
 	uint32_t pos = home_of(t, tag);
-	while (t->slots[pos].ref != ref)
-		pos = (pos + 1) & mask;
-	remove_at(t, pos);
+	for (; t->slots[pos].ref != 0; pos = (pos + 1) & mask)
+		if (t->slots[pos].ref == ref) {
+			remove_at(t, pos, false);
+			return;
+		}
+	/* else not copied yet: in the old one */
+	mask = (uint32_t)(((uint64_t)1 << t->old_bits) - 1);
+	for (pos = tag >> (32 - t->old_bits); t->old[pos].ref != ref; pos = (pos + 1) & mask)
+		;
+	remove_at(t, pos, true);
+}
+
+void fd_table_step(fd_table *t, uint32_t n)
+{
+	if (t->old)
+		grow_step(t, n);
 }
 
 uint32_t fd_table_index(const fd_table *t, const void *record)
@@ -698,6 +805,11 @@ uint32_t fd_table_longest_probe(const fd_table *t)
 	for (uint32_t pos = 0; pos < (UINT32_C(1) << t->bits) && t->bits < 32; pos++)
 		if (t->slots[pos].ref != 0 && distance_at(t, pos) > longest)
 			longest = distance_at(t, pos);
+	/* and the keys a growth has not copied yet */
+	for (uint64_t pos = t->moved; t->old && pos < (UINT64_C(1) << t->old_bits); pos++)
+		if (t->old[pos].ref != 0 && t->old[pos].ref != TOMBSTONE &&
+		    old_distance_at(t, (uint32_t)pos) > longest)
+			longest = old_distance_at(t, (uint32_t)pos);
 	return longest;
 }
 
@@ -706,7 +818,8 @@ size_t fd_table_memory(const fd_table *t)
 	size_t chunks = 0;
 	for (uint32_t i = 0; i < t->n_chunks; i++)
 		chunks += t->chunks[i] != NULL;
-	return sizeof *t + ((size_t)1 << t->bits) * sizeof(table_slot) +
+	size_t slots = ((size_t)1 << t->bits) + (t->old ? (size_t)1 << t->old_bits : 0);
+	return sizeof *t + slots * sizeof(table_slot) +
 	       (size_t)t->chunks_cap * (sizeof *t->chunks + sizeof *t->chunk_live) +
 	       chunks * FD_TABLE_CHUNK_RECORDS * t->stride +
 	       (size_t)t->keys.blocks_cap * sizeof *t->keys.blocks + t->keys.bytes;
@@ -718,7 +831,7 @@ void fd_table_drain(fd_table *t)
 	t->free_head = 0;
 	for (uint32_t c = 0; c < t->n_chunks; c++)
 		if (t->chunk_live[c] == 0 && t->chunks[c] != NULL) {
-			free(t->chunks[c]);
+			big_free(t->chunks[c], chunk_bytes(t));
 			t->chunks[c] = NULL;
 		}
 }

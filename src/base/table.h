@@ -100,6 +100,13 @@ uint32_t fd_table_indices(const fd_table *t);
  * slots: for tests and diagnostics, not the hot path). */
 uint32_t fd_table_longest_probe(const fd_table *t);
 
+/* Growth is spread over operations: when the table doubles, the old slot
+ * array is copied into the new one a few positions per insert and removal
+ * (lookups look in both meanwhile), never all at once. This copies up to
+ * `n` more positions now (for idle moments); no-op when no growth is under
+ * way. */
+void fd_table_step(fd_table *t, uint32_t n);
+
 /* From now on the table only shrinks: puts fail (NULL), and each chunk of
  * records is given back to the system as soon as its last record is
  * removed (a table being emptied into another, e.g. after a reload, so the

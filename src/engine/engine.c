@@ -37,6 +37,7 @@
 #include "engine/timer.h"
 
 #define REVIEW_SLOT 0xffu
+#define GROW_STEP_PER_EVICT 16384 /* table positions fd_engine_evict copies */
 #define TYPE_SLOTS 256 /* > 2 * FD_MAX_EVENT_TYPES, power of two */
 #define STAGE_BIT(s) (1u << (s))
 
@@ -52,6 +53,7 @@ struct fd_engine {
 	 * former engine of its own (a reload before the last one finished). */
 	fd_engine *former;
 	uint32_t migrate_cursor; /* where fd_engine_migrate goes on in `former` */
+	fd_lead_state *moving;   /* a moving lead's state (allocated on the first move) */
 	size_t evict_scan;      /* leads one fd_engine_evict call looks at; 0: all */
 	uint32_t evict_cursor;  /* where the next call goes on */
 
@@ -212,6 +214,7 @@ void fd_engine_free(fd_engine *e)
 	if (!e)
 		return;
 	fd_engine_free(e->former);
+	free(e->moving);
 	fd_table_free(e->leads);
 	fd_intern_free(e->strings);
 	fd_timers_free(e->timers);
@@ -294,15 +297,13 @@ static fd_status import_lead(fd_engine *e, const fd_lead_state *st, fd_lead **ou
  * `f`). NULL, with the lead left where it was, when memory runs out. */
 static fd_lead *move_in(fd_engine *e, fd_engine *f, fd_lead *l)
 {
-	fd_lead_state *st = malloc(sizeof *st);
-	if (!st)
+	if (!e->moving && !(e->moving = malloc(sizeof *e->moving)))
 		return NULL;
 	char err[128];
 	fd_lead *moved = NULL;
-	export_lead(f, l, st);
-	if (import_lead(e, st, &moved, err, sizeof err) != FD_OK)
+	export_lead(f, l, e->moving);
+	if (import_lead(e, e->moving, &moved, err, sizeof err) != FD_OK)
 		moved = NULL;
-	free(st);
 	return moved;
 }
 
@@ -1557,6 +1558,9 @@ size_t fd_engine_evict(fd_engine *e, int64_t now, int64_t ttl_ms, size_t max,
 {
 	size_t n = 0, scanned = 0;
 	size_t budget = e->evict_scan ? e->evict_scan : SIZE_MAX;
+	/* the periodic call also moves a growth of the lead table along when
+	 * few inserts do it (lookups look in two arrays until it is done) */
+	fd_table_step(e->leads, (uint32_t)(budget < GROW_STEP_PER_EVICT ? budget : GROW_STEP_PER_EVICT));
 	/* from where the last call stopped to the end, then from the start
 	 * back to there: each lead looked at once per sweep, a bounded slice
 	 * of them per call */

@@ -468,6 +468,10 @@ static void check_all(run *r)
 		r->saved[k] = NULL;
 		r->changed[k] = false;
 	}
+	/* after a reload, the views above moved every lead to the new rules,
+	 * which may arm other timers: count them now */
+	fd_engine_stats_get(r->a, &stats);
+	CHECK(stats.migrating == 0);
 	CHECK(stats.pending_timers == timers);
 	for (int s = 0; s < FD_STAGE_COUNT; s++)
 		CHECK(stats.per_stage[s] == per_stage[s]);

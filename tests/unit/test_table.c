@@ -546,3 +546,77 @@ Test(table, a_draining_table_gives_empty_chunks_back)
 	cr_assert_not_null(fd_table_get(t, key, strlen(key)));
 	fd_table_free(t);
 }
+
+/* Growth is spread over operations: right after the table doubles, most
+ * keys are still in the old slot array. Every operation must see one
+ * table: lookups, both kinds of removal (of keys copied and not copied
+ * yet), reinsertion, iteration; then the old array goes. */
+Test(table, a_growth_under_way_is_invisible_to_every_operation)
+{
+	enum { N = 12289 }; /* (N) * 4 > 16384 * 3: the N-th insert doubles 2^14 slots */
+	fd_table *t = fd_table_new(sizeof(test_lead), 0);
+	char key[32];
+	test_lead **recs = calloc(N, sizeof *recs);
+	size_t before = 0;
+	for (uint32_t i = 0; i < N; i++) {
+		if (i == N - 1)
+			before = fd_table_memory(t);
+		lead_key(key, i);
+		recs[i] = fd_table_put(t, key, strlen(key), NULL);
+		recs[i]->id = i;
+	}
+	size_t growing = fd_table_memory(t);
+	cr_assert_geq(growing - before, ((size_t)32768) * 8,
+	              "the last insert started a growth to 2^15 slots (%zu -> %zu bytes)", before,
+	              growing);
+	for (uint32_t i = 0; i < N; i++) {
+		lead_key(key, i);
+		cr_assert_eq(fd_table_get(t, key, strlen(key)), recs[i], "key %u lost in the growth", i);
+	}
+	/* remove a third by record, a third by key */
+	for (uint32_t i = 0; i < N; i++) {
+		lead_key(key, i);
+		if (i % 3 == 0)
+			fd_table_remove_record(t, recs[i]);
+		else if (i % 3 == 1)
+			cr_assert(fd_table_remove(t, key, strlen(key)));
+		else
+			continue;
+		recs[i] = NULL;
+	}
+	cr_assert_eq(fd_table_count(t), N / 3);
+	for (uint32_t i = 0; i < N; i++) {
+		lead_key(key, i);
+		cr_assert_eq(fd_table_get(t, key, strlen(key)), recs[i], "key %u after removals", i);
+	}
+	/* put them back (records recycled), then finish the growth in steps */
+	for (uint32_t i = 0; i < N; i++) {
+		if (recs[i])
+			continue;
+		lead_key(key, i);
+		bool created = false;
+		recs[i] = fd_table_put(t, key, strlen(key), &created);
+		cr_assert(created && all_zero(recs[i], sizeof *recs[i]), "key %u", i);
+		recs[i]->id = i;
+	}
+	fd_table_step(t, 100);
+	for (uint32_t i = 0; i < N; i++) {
+		lead_key(key, i);
+		cr_assert_eq(fd_table_get(t, key, strlen(key)), recs[i]);
+		cr_assert_eq(recs[i]->id, i);
+	}
+	fd_table_step(t, UINT32_MAX);
+	cr_assert_eq(fd_table_memory(t), growing - ((size_t)16384) * 8, "the old array went");
+	uint32_t cursor = 0, seen = 0;
+	test_lead *r;
+	while ((r = fd_table_next(t, &cursor)) != NULL) {
+		lead_key(key, r->id);
+		cr_assert_eq(fd_table_get(t, key, strlen(key)), r);
+		seen++;
+	}
+	cr_assert_eq(seen, N);
+	cr_assert_eq(fd_table_count(t), N);
+	cr_assert_lt(fd_table_longest_probe(t), 64);
+	free(recs);
+	fd_table_free(t);
+}
