@@ -59,6 +59,16 @@ static fd_status demo(fd_engine *en, const fd_sink *s, const char *lead, int64_t
 	return fd_engine_engagement(en, &ev, at, s, err, sizeof err);
 }
 
+/* Leads prefix0..prefix(n-1), one click each. */
+static void populate(const char *prefix, int n)
+{
+	char id[32];
+	for (int i = 0; i < n; i++) {
+		snprintf(id, sizeof id, "%s%d", prefix, i);
+		cr_assert_eq(click(e, &sink, id, "c1", T0, 1), FD_OK, "%s", err);
+	}
+}
+
 /* The running engine replaced by one on `rules` that takes it over. */
 static void reload(const fd_rules *rules)
 {
@@ -86,11 +96,7 @@ static void count_id(void *ctx, const char *id, int32_t partition)
 
 Test(reload, every_lead_answers_while_the_move_goes_on)
 {
-	char id[16];
-	for (int i = 0; i < 100; i++) {
-		snprintf(id, sizeof id, "lead-%d", i);
-		cr_assert_eq(click(e, &sink, id, "c1", T0, 1), FD_OK);
-	}
+	populate("lead-", 100);
 	reload(&new_rules);
 	cr_assert_eq(leads(), 100);
 	cr_assert_eq(fd_engine_migrating(e), 100);
@@ -232,11 +238,7 @@ Test(reload, a_due_deadline_moves_its_lead_first)
 
 Test(reload, the_cap_counts_leads_not_moved_yet)
 {
-	char id[16];
-	for (int i = 0; i < 10; i++) {
-		snprintf(id, sizeof id, "c%d", i);
-		cr_assert_eq(click(e, &sink, id, "c1", T0, 1), FD_OK);
-	}
+	populate("c", 10);
 	reload(&new_rules);
 	fd_engine_set_max_leads(e, 10);
 	cr_assert_eq(click(e, &sink, "new", "c1", T0, 1), FD_ERR_FULL);
@@ -256,11 +258,7 @@ Test(reload, the_cap_counts_leads_not_moved_yet)
 
 Test(reload, a_reload_during_a_reload)
 {
-	char id[16];
-	for (int i = 0; i < 30; i++) {
-		snprintf(id, sizeof id, "r%d", i);
-		cr_assert_eq(click(e, &sink, id, "c1", T0, 1), FD_OK);
-	}
+	populate("r", 30);
 	reload(&new_rules);
 	cr_assert_eq(fd_engine_migrate(e, 10), 10);
 	reload(&old_rules);
@@ -287,11 +285,7 @@ Test(reload, a_reload_during_a_reload)
 Test(reload, memory_is_never_doubled)
 {
 	enum { N = 40000 };
-	char id[16];
-	for (int i = 0; i < N; i++) {
-		snprintf(id, sizeof id, "mem-%d", i);
-		cr_assert_eq(click(e, &sink, id, "c1", T0, 1), FD_OK);
-	}
+	populate("mem-", N);
 	fd_engine_stats st;
 	fd_engine_stats_get(e, &st);
 	size_t before = st.bytes_core + st.bytes_context, peak = 0;
