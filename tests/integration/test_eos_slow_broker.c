@@ -9,8 +9,9 @@
  * a_slow_commit_never_freezes_the_loop: 60 hand raises arrive while the
  *   broker is slow. Verified: commits complete meanwhile (/metrics
  *   funneld_commits_total), /healthz answers every probe within
- *   HEALTH_MAX_MS throughout (the target is 100 ms; the margin is for a
- *   loaded machine: a loop that waits for the commit takes seconds);
+ *   HEALTH_MAX_MS (100 ms) throughout (measured: about 20 ms, under ASan
+ *   on a loaded machine too; a loop that waits for the commit does not
+ *   answer within dur_http_get's 5 s);
  *   SIGTERM, sent while a commit is in flight, finishes it and exits 0
  *   within processing.shutdown_timeout plus one round trip (the consumer's
  *   LeaveGroup) and a margin; a restart on a fast broker loses nothing and
@@ -45,10 +46,13 @@
 #define PARTITIONS 3
 #define RTT_MS 3000
 #define SHUTDOWN_MS 20000
-#define HEALTH_MAX_MS 500
+#define HEALTH_MAX_MS 100
 
+/* the mock only: no cluster to start on Apache Kafka (the tests skip) */
 static void init(void)
 {
+	if (it_real_broker())
+		return;
 	it_setup(PARTITIONS);
 	it_override("processing.guarantee=exactly_once");
 	it_override("processing.commit_interval=500ms");
