@@ -671,6 +671,19 @@ static void serve_ready(fd_admin *a, struct evhttp_request *req)
 	send_json(req, HTTP_SERVUNAVAIL, o);
 }
 
+static void serve_health(fd_admin *a, struct evhttp_request *req)
+{
+	const char *why = a->src.unhealthy ? a->src.unhealthy(a->src.ctx) : NULL;
+	if (!why) {
+		send_body(req, HTTP_OK, "text/plain; charset=utf-8", "ok\n", 3);
+		return;
+	}
+	char body[512];
+	int n = snprintf(body, sizeof body, "unhealthy: %s\n", why);
+	size_t len = n < 0 ? 0 : (size_t)n < sizeof body ? (size_t)n : sizeof body - 1;
+	send_body(req, HTTP_SERVUNAVAIL, "text/plain; charset=utf-8", body, len);
+}
+
 static const char *method_name(enum evhttp_cmd_type m)
 {
 	switch (m) {
@@ -703,7 +716,7 @@ static void on_request(struct evhttp_request *req, void *arg)
 		return;
 	}
 	if (strcmp(path, "/healthz") == 0)
-		send_body(req, HTTP_OK, "text/plain; charset=utf-8", "ok\n", 3);
+		serve_health(a, req);
 	else if (strcmp(path, "/readyz") == 0)
 		serve_ready(a, req);
 	else if (strcmp(path, "/metrics") == 0)

@@ -13,7 +13,9 @@
  * "Allow: GET, HEAD"; TRACE and CONNECT are refused by libevent with 501;
  * unknown paths get 404 with {"error": "..."}; a query string is ignored):
  *
- *   /healthz       200 text/plain "ok\n" while the loop runs.
+ *   /healthz       200 text/plain "ok\n" while the loop runs; 503 with the
+ *                  source's reason when it says the daemon is unhealthy
+ *                  though the loop turns (a commit stalled).
  *   /readyz        200 {"ready":true}, or 503 {"ready":false,"status":"..."}
  *                  with the source's status text.
  *   /metrics       Prometheus text exposition 0.0.4 (see admin.c for every
@@ -95,6 +97,9 @@ typedef struct fd_admin_source {
 	/* required: the daemon's clock, ms since the epoch (virtual in the
 	 * demo); lead views are computed as of this time */
 	int64_t (*now)(void *ctx);
+	/* optional: NULL when healthy, else why not (the /healthz 503 body);
+	 * NULL callback: healthy while the loop answers */
+	const char *(*unhealthy)(void *ctx);
 	void *ctx;
 } fd_admin_source;
 

@@ -16,6 +16,16 @@
  * restore timer restores assigned partitions in bounded steps; signals
  * drain, stop and reload.
  *
+ * exactly_once commits without waiting (txn.h): from the tick that starts
+ * a commit until it completes, no input is read and no deadline fires
+ * (their outputs would land in a transaction whose offsets are fixed);
+ * the admin server, signals, restores and the tick go on. The commit
+ * advances when the offsets thread's pipe is readable, when delivery
+ * reports arrive, and on a short timer. A commit in flight for longer than
+ * the transaction timeout stops the watchdog pings and turns /healthz to
+ * 503: the coordinator has aborted that transaction by then, and the loop
+ * turning is no sign of health.
+ *
  * What it is not: no Kafka client code (src/kafka), no decoding (src/wire),
  * no decisions (src/engine).
  */
@@ -53,6 +63,7 @@
 #define LEAD_CAP_LOG_MS 10000      /* the lead-cap line, at most this often */
 #define MIGRATE_RETRY_MS 100       /* a reload's move that ran out of memory tries again */
 #define OUTQ_DEFAULT 100000        /* librdkafka's queue.buffering.max.messages */
+#define COMMIT_POLL_MS 20          /* exactly_once: between two steps of a commit in flight */
 
 struct fd_daemon {
 	fd_config cfg;              /* a copy; the Kafka property list is not kept */
@@ -71,6 +82,7 @@ struct fd_daemon {
 	struct event *cq_ev, *more_ev, *pq_ev, *tick_ev, *deadline_ev, *restore_ev;
 	struct event *migrate_ev;   /* a reload's move of the leads, a batch per turn */
 	int64_t migrate_started;    /* monotonic ms */
+	struct event *txn_ev, *commit_ev; /* exactly_once: the offsets thread's pipe, the steps */
 	struct event *sig_ev[3];
 	fd_admin *admin;
 
@@ -81,6 +93,9 @@ struct fd_daemon {
 	 * outq_high records (delivery reports pending), again below outq_low */
 	size_t outq_high, outq_low;
 	bool held;
+	bool commit_stalled;        /* exactly_once: a commit in flight longer than the
+	                               transaction timeout (logged once) */
+	char health[160];           /* why /healthz says 503 */
 };
 
 /* Records the producer holds: in librdkafka's queue (delivery reports
@@ -166,8 +181,9 @@ static void schedule_deadline(fd_daemon *d)
 static void fire_due(fd_daemon *d)
 {
 	/* while a partition is being restored, a lead may still be replaced by
-	 * a newer changelog record: no deadline fires before that is over */
-	if (d->k->stats.restoring > 0)
+	 * a newer changelog record: no deadline fires before that is over; nor
+	 * while a transaction commits (its outputs would join it too late) */
+	if (d->k->stats.restoring > 0 || fd_txn_committing(d->k))
 		return;
 	fd_sink sink = engine_sink(d);
 	fd_engine_advance(d->engine, now_ms(d), &sink);
@@ -200,6 +216,67 @@ static void close_and_commit(fd_daemon *d)
 	fd_commit_ready(k, false);
 }
 
+/* exactly_once: advance the commit in flight; once it completed (or
+ * aborted), read input and fire deadlines again. The drain finishes a
+ * commit itself when stopping. */
+static void commit_progress(fd_daemon *d)
+{
+	fd_kafka *k = d->k;
+	if (d->stopping || !fd_txn_committing(k))
+		return;
+	fd_txn_commit_step(k, d->engine, true);
+	if (k->failed) {
+		fd_daemon_stop(d);
+		return;
+	}
+	if (fd_txn_committing(k)) {
+		if (!evtimer_pending(d->commit_ev, NULL)) {
+			struct timeval tv;
+			timeval_ms(&tv, COMMIT_POLL_MS);
+			evtimer_add(d->commit_ev, &tv);
+		}
+		return;
+	}
+	static const struct timeval now = { 0, 0 };
+	evtimer_del(d->commit_ev);
+	d->commit_stalled = false;
+	fire_due(d);
+	evtimer_add(d->more_ev, &now);
+}
+
+static void on_commit_step(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	commit_progress(arg);
+}
+
+static void drain_pipe(int fd);
+
+static void on_offsets_sent(evutil_socket_t fd, short what, void *arg)
+{
+	(void)what;
+	drain_pipe(fd);
+	commit_progress(arg);
+}
+
+/* A commit in flight longer than the transaction timeout: the coordinator
+ * aborted that transaction, librdkafka has not said so yet (a broker that
+ * does not answer). Not healthy, though the loop turns. */
+static bool commit_stalled(fd_daemon *d)
+{
+	int64_t age = fd_txn_commit_age_ms(d->k);
+	if (age <= FD_TXN_TIMEOUT_MS)
+		return false;
+	if (!d->commit_stalled) {
+		fd_log(FD_LOG_ERR, "the transaction has been committing for %" PRId64 " s, longer than "
+		       "its timeout: /healthz answers 503 and the watchdog is no longer notified",
+		       age / 1000);
+		d->commit_stalled = true;
+	}
+	return true;
+}
+
 static void on_tick(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd;
@@ -207,14 +284,22 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 	fd_daemon *d = arg;
 	if (d->stopped)
 		return;
-	fire_due(d);
-	if (d->k->eos)
-		fd_txn_commit(d->k, d->engine, !d->stopping);
-	else
+	if (d->k->eos) {
+		if (fd_txn_committing(d->k)) {
+			commit_progress(d);
+		} else {
+			fire_due(d);
+			if (fd_txn_commit_start(d->k, d->engine, !d->stopping))
+				commit_progress(d);
+		}
+	} else {
+		fire_due(d);
 		close_and_commit(d);
+	}
 	if (d->k->failed)
 		fd_daemon_stop(d);
-	sd_notify(0, "WATCHDOG=1");
+	if (!d->stopped && !commit_stalled(d))
+		sd_notify(0, "WATCHDOG=1");
 }
 
 /* Fire due deadlines, close the open epoch, wait (bounded) until every
@@ -226,11 +311,30 @@ static void drain(fd_daemon *d)
 	if (d->incomplete)
 		return; /* a drain gave up already (a stop, then its revoke): no second wait */
 	int64_t t0 = fd_clock_monotonic_ms();
-	fire_due(d);
+	fire_due(d); /* not while a commit is in flight: that commit is the drain's */
 	if (k->eos) {
-		fd_txn_commit(k, d->engine, !d->stopping);
-		if (k->in_txn && d->stopping)
-			d->incomplete = true; /* not committed: its inputs are read again */
+		/* finish the commit in flight, or commit now; bounded. A revoke
+		 * is served by the consumer's poll, which consume() does not call
+		 * while a commit is in flight, or by its close, after the stop's
+		 * own drain: so it finds no commit in flight today, and would
+		 * finish one before returning if it did */
+		if (fd_txn_commit(k, d->engine, !d->stopping, d->cfg.settings.shutdown_timeout_ms) == 0 ||
+		    k->failed)
+			return;
+		if (d->stopping) {
+			/* not committed: its inputs are read again after the restart */
+			d->incomplete = true;
+			k->abandon = true;
+		} else if (fd_txn_committing(k)) {
+			/* a revoke: the offsets of the partitions leaving may still
+			 * commit after it returned; never go on from there */
+			fd_kafka_fail(k, FD_LOG_CRIT, "rebalance: the transaction did not commit within "
+			              "processing.shutdown_timeout; stopping");
+		} else {
+			/* a revoke: nothing of the partitions leaving may commit later
+			 * without their offsets */
+			fd_txn_abort(k, d->engine, true);
+		}
 		return;
 	}
 	/* under backpressure the open interval's scores and states would wait
@@ -336,6 +440,8 @@ static void consume(fd_daemon *d)
 {
 	fd_kafka *k = d->k;
 	for (int round = 0; round < BATCHES_PER_WAKE && !d->stopping; round++) {
+		if (fd_txn_committing(k))
+			return; /* commit_progress comes back */
 		if (held_back(d))
 			return; /* on_producer_queue comes back */
 		fd_input *batch;
@@ -417,6 +523,8 @@ static void on_producer_queue(evutil_socket_t fd, short what, void *arg)
 		fd_changelog_release(d->k->changelog);
 		fd_commit_ready(d->k, false);
 	}
+	if (!d->stopped && fd_txn_committing(d->k))
+		commit_progress(d); /* the last acknowledgement may have come */
 	if (d->k->failed && !d->stopping)
 		fd_daemon_stop(d);
 }
@@ -515,6 +623,16 @@ static const char *admin_status(void *ctx)
 static int64_t admin_now(void *ctx)
 {
 	return now_ms(ctx);
+}
+
+static const char *admin_unhealthy(void *ctx)
+{
+	fd_daemon *d = ctx;
+	if (!commit_stalled(d))
+		return NULL;
+	snprintf(d->health, sizeof d->health, "the transaction has been committing for %" PRId64
+	         " s (longer than its timeout)", fd_txn_commit_age_ms(d->k) / 1000);
+	return d->health;
 }
 
 /* ---- reload and signals ------------------------------------------------------------ */
@@ -712,7 +830,9 @@ fd_daemon *fd_daemon_new(const fd_daemon_options *opt, char *errstr, size_t errs
 	d->restore_ev = evtimer_new(d->base, on_restore, d);
 	d->more_ev = evtimer_new(d->base, on_more, d);
 	d->migrate_ev = evtimer_new(d->base, on_migrate, d);
-	if (!d->tick_ev || !d->deadline_ev || !d->restore_ev || !d->more_ev || !d->migrate_ev) {
+	d->commit_ev = evtimer_new(d->base, on_commit_step, d);
+	if (!d->tick_ev || !d->deadline_ev || !d->restore_ev || !d->more_ev || !d->migrate_ev ||
+	    !d->commit_ev) {
 		snprintf(errstr, errstr_size, "libevent: cannot create timers");
 		goto fail;
 	}
@@ -720,9 +840,18 @@ fd_daemon *fd_daemon_new(const fd_daemon_options *opt, char *errstr, size_t errs
 		snprintf(errstr, errstr_size, "cannot watch the producer queue: %s", strerror(errno));
 		goto fail;
 	}
+	if (d->k->eos) {
+		d->txn_ev = event_new(d->base, fd_txn_notify_fd(d->k), EV_READ | EV_PERSIST,
+		                      on_offsets_sent, d);
+		if (!d->txn_ev || event_add(d->txn_ev, NULL) != 0) {
+			snprintf(errstr, errstr_size, "libevent: cannot watch the transaction's offsets");
+			goto fail;
+		}
+	}
 	const fd_settings *s = &d->cfg.settings;
 	if (s->admin_address[0]) {
-		fd_admin_source src = { admin_engine, admin_stats, admin_ready, admin_status, admin_now, d };
+		fd_admin_source src = { admin_engine, admin_stats,    admin_ready, admin_status,
+			                    admin_now,    admin_unhealthy, d };
 		fd_admin_limits lim = { s->admin_max_connections, s->admin_request_timeout_ms };
 		d->admin = fd_admin_new(d->base, s->admin_address, s->admin_port, &lim, &src, errstr,
 		                        errstr_size);
@@ -803,6 +932,10 @@ void fd_daemon_stop(fd_daemon *d)
 		event_del(d->restore_ev);
 	if (d->migrate_ev)
 		event_del(d->migrate_ev);
+	if (d->commit_ev)
+		event_del(d->commit_ev);
+	if (d->txn_ev)
+		event_del(d->txn_ev);
 	d->stopped = true;
 	const fd_kafka_stats *s = &d->k->stats;
 	fd_log(FD_LOG_NOTICE, "stopped: %" PRIu64 " records in, %" PRIu64 " out (%" PRIu64
@@ -843,8 +976,9 @@ void fd_daemon_free(fd_daemon *d)
 	for (int i = 0; i < 3; i++)
 		if (d->sig_ev[i])
 			event_free(d->sig_ev[i]);
-	struct event *evs[] = { d->cq_ev,       d->more_ev,    d->pq_ev,     d->tick_ev,
-		                d->deadline_ev, d->restore_ev, d->migrate_ev };
+	struct event *evs[] = { d->cq_ev,       d->more_ev,    d->pq_ev,      d->tick_ev,
+		                d->deadline_ev, d->restore_ev, d->migrate_ev, d->txn_ev,
+		                d->commit_ev };
 	for (size_t i = 0; i < sizeof evs / sizeof evs[0]; i++)
 		if (evs[i])
 			event_free(evs[i]);

@@ -7,8 +7,9 @@
  * changelog, transactions, restore). librdkafka's queues wake the loop
  * through their io-event fds; a timer fires due SLA deadlines; one
  * housekeeping tick per commit interval closes the epoch (LeadScores, state
- * records, evictions) and commits; signals drain, stop and reload; the admin
- * HTTP server answers from the same loop.
+ * records, evictions) and commits (exactly_once: starts a commit that the
+ * loop advances without waiting for the brokers); signals drain, stop and
+ * reload; the admin HTTP server answers from the same loop.
  *
  * The clock is injected (fd_clock): the wall clock for `funneld run`, an
  * accelerated clock for `funneld demo`. The daemon never calls time()

@@ -8,8 +8,8 @@
 #include <unistd.h>
 
 #include "base/log.h"
+#include "kafka/txn.h"
 
-#define TXN_TIMEOUT_MS "60000"     /* transaction.timeout.ms */
 #define TXN_MESSAGE_TIMEOUT "55000" /* message.timeout.ms under exactly_once:
                                        below the transaction timeout */
 #define PRODUCER_LINGER_MS "5"
@@ -81,7 +81,8 @@ static int producer_properties(rd_kafka_conf_t *conf, const fd_settings *cfg, ch
 		return -1;
 	if (cfg->guarantee != FD_EXACTLY_ONCE) /* at-least-once: never give up on an output */
 		return set(conf, "message.timeout.ms", "0", errstr, size);
-	char tid[FD_NAME_MAX * 4];
+	char tid[FD_NAME_MAX * 4], txn_timeout[32];
+	snprintf(txn_timeout, sizeof txn_timeout, "%d", FD_TXN_TIMEOUT_MS);
 	if (cfg->transactional_id[0]) {
 		snprintf(tid, sizeof tid, "%s", cfg->transactional_id);
 	} else {
@@ -90,7 +91,7 @@ static int producer_properties(rd_kafka_conf_t *conf, const fd_settings *cfg, ch
 		snprintf(tid, sizeof tid, "%s-%s", cfg->group_id, host);
 	}
 	return set(conf, "transactional.id", tid, errstr, size) ||
-	       set(conf, "transaction.timeout.ms", TXN_TIMEOUT_MS, errstr, size) ||
+	       set(conf, "transaction.timeout.ms", txn_timeout, errstr, size) ||
 	       set(conf, "message.timeout.ms", TXN_MESSAGE_TIMEOUT, errstr, size) ? -1 : 0;
 }
 

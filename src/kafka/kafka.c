@@ -81,6 +81,8 @@ void fd_kafka_free(fd_kafka *k)
 			fd_log(FD_LOG_DEBUG, "consumer never assigned: not destroyed (librdkafka 2.0.2 bug)");
 	}
 	if (k->producer) {
+		/* no transactional call may outlive the producer (txn.c's thread) */
+		fd_txn_join(k);
 		rd_kafka_flush(k->producer, k->failed || k->abandon ? 0 : FLUSH_ON_FREE_MS);
 		rd_kafka_destroy(k->producer);
 	}

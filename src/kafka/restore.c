@@ -15,7 +15,6 @@
 #include "kafka/client.h"
 #include "kafka/consumer.h"
 
-#define WATERMARK_TIMEOUT_MS 30000
 #define NO_PROGRESS_S 60            /* a restore that reads nothing this long fails */
 #define BLOCKING_STEP_RECORDS 10000
 
@@ -26,15 +25,14 @@ struct fd_restore {
 	fd_lead_state state;
 	/* the restore in progress */
 	int32_t partition;       /* -1: none */
-	int64_t end;             /* high watermark when it began */
+	int64_t end;             /* high watermark of the first fetch; -1: none yet */
+	int64_t position;        /* next offset to read */
 	double started;
 	double last_progress;
+	bool waiting;            /* the partition is not ready (logged once per restore) */
 	fd_restore_stats stats;
 	/* partitions assigned but paused until their state is restored */
 	int32_t *queue;          /* waiting; the one in progress is `partition` */
-	int32_t waiting_for;     /* the head of the queue, retrying its begin; -1: none */
-	double waiting_since;
-	bool retrying;           /* its begin met a transient error (logged once) */
 	size_t n_queue, cap_queue;
 	int32_t *restored;       /* restored, paused until the queue is empty */
 	size_t n_restored, cap_restored;
@@ -52,7 +50,6 @@ fd_restore *fd_restore_new(const char *topic, rd_kafka_conf_t *conf, char *errst
 	}
 	snprintf(r->topic, sizeof r->topic, "%s", topic);
 	r->partition = -1;
-	r->waiting_for = -1;
 	char e[512];
 	if (rd_kafka_conf_set(conf, "enable.partition.eof", "true", e, sizeof e) ||
 	    rd_kafka_conf_set(conf, "enable.auto.commit", "false", e, sizeof e)) {
@@ -146,36 +143,39 @@ static bool transient(rd_kafka_resp_err_t err)
 	}
 }
 
-/* 0: begun; 1: a transient error (errstr), try again later; -1: failed. */
+/* Assign the partition from its beginning. Where it ends is learnt from
+ * the fetches, without a request of our own that the loop would wait for
+ * (see step). 0, or -1 with errstr. */
 static int begin(fd_restore *cl, int32_t partition, char *errstr, size_t errstr_size)
 {
-	int64_t lo = 0, hi = 0;
-	rd_kafka_resp_err_t err =
-		rd_kafka_query_watermark_offsets(cl->reader, cl->topic, partition, &lo, &hi,
-		                                 WATERMARK_TIMEOUT_MS);
-	if (err) {
-		snprintf(errstr, errstr_size, "changelog %s [%" PRId32 "]: watermarks: %s", cl->topic,
-		         partition, rd_kafka_err2str(err));
-		return transient(err) ? 1 : -1;
-	}
-	cl->partition = partition;
-	cl->started = cl->last_progress = mono();
-	if (hi <= lo) {
-		cl->end = 0; /* empty: the first step finishes */
-		return 0;
-	}
 	rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
 	rd_kafka_topic_partition_list_add(l, cl->topic, partition)->offset = RD_KAFKA_OFFSET_BEGINNING;
-	err = rd_kafka_assign(cl->reader, l);
+	rd_kafka_resp_err_t err = rd_kafka_assign(cl->reader, l);
 	rd_kafka_topic_partition_list_destroy(l);
 	if (err) {
-		cl->partition = -1;
 		snprintf(errstr, errstr_size, "changelog %s [%" PRId32 "]: assign: %s", cl->topic,
 		         partition, rd_kafka_err2str(err));
 		return -1;
 	}
-	cl->end = hi;
+	cl->partition = partition;
+	cl->started = cl->last_progress = mono();
+	cl->end = -1;
+	cl->position = 0;
+	cl->waiting = false;
 	return 0;
+}
+
+/* The end is the high watermark that the first fetch answering this
+ * assignment reported (librdkafka caches it from every fetch response,
+ * before it queues the response's records or its end-of-partition event):
+ * at least the end the partition had when the restore began. */
+static void learn_end(fd_restore *cl)
+{
+	int64_t lo, hi;
+	if (cl->end < 0 &&
+	    rd_kafka_get_watermark_offsets(cl->reader, cl->topic, cl->partition, &lo, &hi) ==
+	        RD_KAFKA_RESP_ERR_NO_ERROR && hi >= 0)
+		cl->end = hi;
 }
 
 static void cancel(fd_restore *cl)
@@ -192,65 +192,90 @@ static int finish(fd_restore *cl, fd_restore_stats *st)
 	return 1;
 }
 
-static int step(fd_restore *cl, fd_engine *e, size_t max, fd_restore_stats *st,
-                              char *errstr, size_t errstr_size)
+/* Import up to `max` records. 1: the partition is restored; 0: not yet
+ * (call again); 2: not yet, and the partition is not ready (a transient
+ * error: call again a little later); -1: failed (errstr).
+ *
+ * The end: with enable.partition.eof the reader reports reaching the end
+ * of what a fetch may return, the high watermark (read_uncommitted) or the
+ * last stable offset (read_committed, librdkafka's default; see
+ * rdkafka_fetcher.c in 2.0.2). The restore is over at a record or an
+ * end-of-partition event at or past `end` (learn_end). Under read_committed
+ * an open transaction of a previous owner holds the last stable offset
+ * below the end: the restore waits for that transaction to commit or
+ * abort, as it did when the end came from a watermark query. */
+static int step(fd_restore *cl, fd_engine *e, size_t max, fd_restore_stats *st, char *errstr,
+                size_t errstr_size)
 {
 	if (cl->partition < 0) {
 		snprintf(errstr, errstr_size, "no restore in progress");
 		return -1;
 	}
-	if (cl->end == 0)
-		return finish(cl, st);
+	bool not_ready = false;
 	for (size_t i = 0; i < max; i++) {
 		rd_kafka_message_t *m = rd_kafka_consumer_poll(cl->reader, 0);
 		if (!m)
 			break;
-		cl->last_progress = mono();
 		if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-			bool done = m->offset >= cl->end;
+			cl->last_progress = mono();
+			learn_end(cl);
+			cl->position = m->offset;
+			/* no watermark known: this event is the end */
+			bool done = cl->end < 0 || m->offset >= cl->end;
 			rd_kafka_message_destroy(m);
 			if (done)
 				return finish(cl, st);
 			continue;
 		}
 		if (m->err) {
-			fd_log(FD_LOG_WARNING, "changelog restore: %s", rd_kafka_message_errstr(m));
+			if (transient(m->err)) {
+				/* a young changelog not in the metadata yet, a moving
+				 * leader: librdkafka retries; the no-progress limit holds */
+				if (!cl->waiting)
+					fd_log(FD_LOG_INFO, "partition %" PRId32 ": changelog %s: %s; retrying for "
+					       "up to %d s", cl->partition, cl->topic, rd_kafka_message_errstr(m),
+					       NO_PROGRESS_S);
+				cl->waiting = true;
+				not_ready = true;
+			} else {
+				fd_log(FD_LOG_WARNING, "changelog restore: %s", rd_kafka_message_errstr(m));
+			}
 			rd_kafka_message_destroy(m);
 			continue;
 		}
+		cl->last_progress = mono();
+		learn_end(cl);
 		int64_t off = m->offset;
+		cl->position = off + 1;
 		apply_record(cl, m, e, st);
 		rd_kafka_message_destroy(m);
 		fd_wire_arena_reset(cl->arena);
-		if (off >= cl->end - 1)
+		if (cl->end >= 0 && off >= cl->end - 1)
 			return finish(cl, st);
 	}
 	if (mono() - cl->last_progress > NO_PROGRESS_S) {
-		snprintf(errstr, errstr_size, "changelog %s [%" PRId32 "]: no progress for 60 s", cl->topic,
-		         cl->partition);
+		snprintf(errstr, errstr_size, "changelog %s [%" PRId32 "]: no progress for %d s",
+		         cl->topic, cl->partition, NO_PROGRESS_S);
 		cancel(cl);
 		return -1;
 	}
-	return 0;
+	return not_ready ? 2 : 0;
 }
 
 int fd_restore_partition(fd_restore *cl, int32_t partition, fd_engine *e,
                          fd_restore_stats *st, char *errstr, size_t errstr_size)
 {
 	memset(st, 0, sizeof *st);
-	double give_up = mono() + NO_PROGRESS_S;
-	int rc;
-	while ((rc = begin(cl, partition, errstr, errstr_size)) > 0 && mono() < give_up)
-		rd_kafka_poll(cl->reader, 100);
-	if (rc != 0)
+	if (begin(cl, partition, errstr, errstr_size) != 0)
 		return -1;
 	for (;;) {
-		rc = step(cl, e, BLOCKING_STEP_RECORDS, st, errstr, errstr_size);
+		int rc = step(cl, e, BLOCKING_STEP_RECORDS, st, errstr, errstr_size);
 		if (rc < 0)
 			return -1;
-		if (rc > 0)
+		if (rc == 1)
 			return 0;
-		rd_kafka_poll(cl->reader, FD_RESTORE_IDLE_MS); /* wait a little for the next fetch */
+		/* wait a little for the next fetch */
+		rd_kafka_poll(cl->reader, rc == 2 ? FD_RESTORE_RETRY_MS : FD_RESTORE_IDLE_MS);
 	}
 }
 
@@ -276,8 +301,6 @@ bool fd_restore_forget(fd_kafka *k, int32_t p)
 {
 	fd_restore *r = k->restore;
 	bool cancelled = r->partition == p;
-	if (r->waiting_for == p)
-		r->waiting_for = -1;
 	for (size_t i = 0; i < r->n_restored; i++)
 		if (r->restored[i] == p) {
 			r->restored[i] = r->restored[--r->n_restored];
@@ -315,27 +338,13 @@ fd_restore_result fd_restore_work(fd_kafka *k, fd_engine *e)
 			return FD_RESTORE_DONE;
 		}
 		int32_t p = r->queue[0];
-		if (r->waiting_for != p) {
-			r->waiting_for = p;
-			r->waiting_since = mono();
-			memset(&r->stats, 0, sizeof r->stats);
-			fd_log(FD_LOG_NOTICE, "partition %" PRId32 ": restoring from %s", p, r->topic);
-		}
-		int rc = begin(r, p, err, sizeof err);
-		if (rc > 0 && mono() - r->waiting_since <= NO_PROGRESS_S) {
-			if (!r->retrying)
-				fd_log(FD_LOG_INFO, "partition %" PRId32 ": %s; retrying for up to %d s", p, err,
-				       NO_PROGRESS_S);
-			r->retrying = true;
-			return FD_RESTORE_RETRY;
-		}
-		r->retrying = false;
-		if (rc != 0) {
+		memset(&r->stats, 0, sizeof r->stats);
+		fd_log(FD_LOG_NOTICE, "partition %" PRId32 ": restoring from %s", p, r->topic);
+		if (begin(r, p, err, sizeof err) != 0) {
 			fd_kafka_fail(k, FD_LOG_CRIT, "partition %" PRId32 ": restore failed: %s; stopping",
 			              p, err);
 			return FD_RESTORE_FAILED;
 		}
-		r->waiting_for = -1;
 		memmove(r->queue, r->queue + 1, --r->n_queue * sizeof *r->queue);
 		count(k);
 	}
@@ -348,7 +357,9 @@ fd_restore_result fd_restore_work(fd_kafka *k, fd_engine *e)
 		              err);
 		return FD_RESTORE_FAILED;
 	}
-	if (rc == 0)
+	if (rc == 2 && st->records == before)
+		return FD_RESTORE_RETRY;
+	if (rc != 1)
 		return st->records == before ? FD_RESTORE_IDLE : FD_RESTORE_MORE;
 	k->stats.restored_leads += st->leads;
 	k->stats.refused_full += st->refused;
@@ -386,7 +397,18 @@ const char *fd_restore_status(fd_restore *r)
 {
 	size_t off = (size_t)snprintf(r->status, sizeof r->status, "restoring partitions");
 	int32_t cur = r->partition;
-	if (cur >= 0 && off < sizeof r->status)
+	/* how far the current one is: the end as the fetches report it
+	 * (learn_end), or the watermark librdkafka has cached: no request */
+	int64_t end = r->end, lo, hi;
+	if (cur >= 0 && end < 0 &&
+	    rd_kafka_get_watermark_offsets(r->reader, r->topic, cur, &lo, &hi) ==
+	        RD_KAFKA_RESP_ERR_NO_ERROR && hi >= 0)
+		end = hi;
+	if (cur >= 0 && end > 0 && off < sizeof r->status)
+		off += (size_t)snprintf(r->status + off, sizeof r->status - off,
+		                        " %" PRId32 " (offset %" PRId64 " of %" PRId64 ")", cur,
+		                        r->position < end ? r->position : end, end);
+	else if (cur >= 0 && off < sizeof r->status)
 		off += (size_t)snprintf(r->status + off, sizeof r->status - off, " %" PRId32, cur);
 	for (size_t i = 0; i < r->n_queue && off < sizeof r->status; i++)
 		off += (size_t)snprintf(r->status + off, sizeof r->status - off, "%s%" PRId32,

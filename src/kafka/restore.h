@@ -2,7 +2,10 @@
  * restore.h — a partition's state comes back before the partition is
  * processed: the changelog topic is read from the beginning to the end it
  * had when the restore began, and every lead is imported into the engine
- * (the last record per lead wins, a tombstone removes it).
+ * (the last record per lead wins, a tombstone removes it). That end is the
+ * high watermark the partition's first fetch reports, and the reader's
+ * end-of-partition events say when it is reached (restore.c): nothing on
+ * the loop waits for a broker's answer.
  *
  * Assigned partitions stay paused (consumer.c) and wait in a queue; one is
  * restored at a time, in bounded steps on the loop (the admin server and

@@ -1,14 +1,23 @@
 /*
- * txn.c — exactly_once transactions, pre-images and rollback (see txn.h).
+ * txn.c — exactly_once transactions, pre-images and rollback, and the
+ * asynchronous commit (see txn.h).
  */
 #include "kafka/producer.h"
 #include "kafka/txn.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "base/clock.h"
 #include "base/grow.h"
 #include "base/log.h"
 #include "base/table.h"
@@ -18,9 +27,10 @@
 
 #define INIT_TIMEOUT_MS (60 * 1000)
 #define SEND_OFFSETS_TIMEOUT_MS (30 * 1000)
-#define COMMIT_TIMEOUT_MS (60 * 1000)
 #define ABORT_TIMEOUT_MS (60 * 1000)
 #define REWIND_TIMEOUT_MS (10 * 1000)
+#define RETRY_BACKOFF_MS 100       /* before sending offsets again after a retriable error */
+#define WAIT_POLL_MS 20            /* fd_txn_commit: between looks at the offsets thread */
 #define UNDO_FIRST 1024
 
 typedef struct undo_rec {
@@ -28,12 +38,42 @@ typedef struct undo_rec {
 	size_t len;
 } undo_rec;
 
+/* Where a commit in flight stands (see txn.h). */
+typedef enum commit_phase {
+	PHASE_NONE = 0,   /* no commit in flight */
+	PHASE_OFFSETS,    /* the offsets thread sends the offsets (deliveries go on meanwhile) */
+	PHASE_DELIVERY,   /* offsets in the transaction: waiting for the last acknowledgement */
+	PHASE_END         /* rd_kafka_commit_transaction called, resumed until it answers */
+} commit_phase;
+
+/* The offsets thread's job. The loop's thread writes every field before
+ * pthread_create and reads `error` after pthread_join; the thread itself
+ * reads producer, offsets and md, writes error, then sets done and writes
+ * a byte to notify[1]. Nothing else is shared. */
+typedef struct offsets_job {
+	pthread_t thread;
+	bool running;                                /* started, not joined yet */
+	atomic_bool done;                            /* the thread returned */
+	rd_kafka_t *producer;
+	const rd_kafka_topic_partition_list_t *offsets;
+	const rd_kafka_consumer_group_metadata_t *md;
+	rd_kafka_error_t *error;
+	int notify[2];                               /* pipe: [0] watched by the loop */
+} offsets_job;
+
 struct fd_txn {
 	fd_table *undo;            /* lead id -> pre-image */
 	fd_wire_arena *arena;
 	fd_lead_state *scratch;
 	fd_position *rewind;       /* where each input partition stood at the start */
 	size_t n_rewind, cap_rewind;
+	/* the commit in flight */
+	commit_phase phase;
+	int64_t started_ms;        /* monotonic, when it began */
+	int64_t retry_at_ms;       /* monotonic: send the offsets again from then on; 0: no retry due */
+	rd_kafka_topic_partition_list_t *offsets; /* fixed at the start, kept for retries */
+	rd_kafka_consumer_group_metadata_t *md;
+	offsets_job job;
 };
 
 static void free_undo(fd_table *undo)
@@ -50,26 +90,69 @@ fd_txn *fd_txn_new(void)
 	fd_txn *t = calloc(1, sizeof *t);
 	if (!t)
 		return NULL;
+	t->job.notify[0] = t->job.notify[1] = -1;
+	atomic_init(&t->job.done, false);
 	t->undo = fd_table_new(sizeof(undo_rec), UNDO_FIRST);
 	t->arena = fd_wire_arena_new();
 	t->scratch = malloc(sizeof *t->scratch);
-	if (!t->undo || !t->arena || !t->scratch) {
+	if (!t->undo || !t->arena || !t->scratch || pipe(t->job.notify) != 0) {
 		fd_txn_free(t);
 		return NULL;
 	}
+	for (int i = 0; i < 2; i++) {
+		fcntl(t->job.notify[i], F_SETFL, fcntl(t->job.notify[i], F_GETFL) | O_NONBLOCK);
+		fcntl(t->job.notify[i], F_SETFD, FD_CLOEXEC);
+	}
 	return t;
+}
+
+/* Wait for the offsets thread, if one runs; its result stays in job.error. */
+static void join_job(fd_txn *t)
+{
+	if (!t->job.running)
+		return;
+	pthread_join(t->job.thread, NULL);
+	t->job.running = false;
+}
+
+/* Forget the commit in flight (its thread joined): offsets, metadata and
+ * any result not read. */
+static void clear_commit(fd_txn *t)
+{
+	join_job(t);
+	if (t->job.error)
+		rd_kafka_error_destroy(t->job.error);
+	t->job.error = NULL;
+	if (t->offsets)
+		rd_kafka_topic_partition_list_destroy(t->offsets);
+	t->offsets = NULL;
+	if (t->md)
+		rd_kafka_consumer_group_metadata_destroy(t->md);
+	t->md = NULL;
+	t->phase = PHASE_NONE;
+	t->started_ms = t->retry_at_ms = 0;
 }
 
 void fd_txn_free(fd_txn *t)
 {
 	if (!t)
 		return;
+	clear_commit(t);
 	if (t->undo)
 		free_undo(t->undo);
 	fd_wire_arena_free(t->arena);
 	free(t->scratch);
 	free(t->rewind);
+	for (int i = 0; i < 2; i++)
+		if (t->job.notify[i] >= 0)
+			close(t->job.notify[i]);
 	free(t);
+}
+
+void fd_txn_join(fd_kafka *k)
+{
+	if (k->txn)
+		join_job(k->txn);
 }
 
 static void clear_undo(fd_kafka *k)
@@ -200,6 +283,8 @@ static void rewind_inputs(fd_kafka *k)
 
 void fd_txn_abort(fd_kafka *k, fd_engine *e, bool reopen)
 {
+	/* no other transactional call while the offsets thread is in one */
+	clear_commit(k->txn);
 	/* what waits for room belongs to this transaction: never written */
 	fd_producer_overflow_drop(k);
 	rd_kafka_error_t *error = rd_kafka_abort_transaction(k->producer, ABORT_TIMEOUT_MS);
@@ -220,9 +305,9 @@ void fd_txn_abort(fd_kafka *k, fd_engine *e, bool reopen)
 }
 
 /* 0: no error; 1: retriable (retry the call); -1: handled (aborted or
- * failed). */
+ * failed). Takes `error`. */
 static int check(fd_kafka *k, fd_engine *e, bool reopen, rd_kafka_error_t *error,
-                 const char *what)
+                 const char *what, bool quiet_timeout)
 {
 	if (!error)
 		return 0;
@@ -236,7 +321,11 @@ static int check(fd_kafka *k, fd_engine *e, bool reopen, rd_kafka_error_t *error
 		       rd_kafka_error_string(error));
 		rc = -2;
 	} else if (rd_kafka_error_is_retriable(error)) {
-		fd_log(FD_LOG_WARNING, "%s: %s: retrying", what, rd_kafka_error_string(error));
+		/* commit_transaction's timeout is how the commit goes on in the
+		 * background: not worth a line each step */
+		bool quiet = quiet_timeout && rd_kafka_error_code(error) == RD_KAFKA_RESP_ERR__TIMED_OUT;
+		fd_log(quiet ? FD_LOG_DEBUG : FD_LOG_WARNING, "%s: %s: retrying", what,
+		       rd_kafka_error_string(error));
 		rc = 1;
 	} else {
 		fd_log(FD_LOG_ERR, "%s: %s: aborting the transaction", what, rd_kafka_error_string(error));
@@ -250,46 +339,202 @@ static int check(fd_kafka *k, fd_engine *e, bool reopen, rd_kafka_error_t *error
 	return rc;
 }
 
-void fd_txn_commit(fd_kafka *k, fd_engine *e, bool reopen)
+/* ---- the commit ------------------------------------------------------------------ */
+
+static void *send_offsets(void *arg)
 {
-	if (!k->in_txn || k->failed)
-		return;
-	if (k->txn_doomed) {
-		fd_txn_abort(k, e, reopen);
+	offsets_job *job = arg;
+	job->error = rd_kafka_send_offsets_to_transaction(job->producer, job->offsets, job->md,
+	                                                  SEND_OFFSETS_TIMEOUT_MS);
+	atomic_store(&job->done, true);
+	ssize_t n = write(job->notify[1], "o", 1); /* full pipe: a byte is there already */
+	(void)n;
+	return NULL;
+}
+
+/* Start the offsets thread (signals stay with the loop's thread). Without
+ * a thread (pthread_create failed), send them from this one, waiting. */
+static void start_job(fd_kafka *k)
+{
+	fd_txn *t = k->txn;
+	offsets_job *job = &t->job;
+	job->producer = k->producer;
+	job->offsets = t->offsets;
+	job->md = t->md;
+	job->error = NULL;
+	atomic_store(&job->done, false);
+	t->retry_at_ms = 0;
+	sigset_t all, old;
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	int rc = pthread_create(&job->thread, NULL, send_offsets, job);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc == 0) {
+		job->running = true;
 		return;
 	}
-	/* a transaction commits only what librdkafka holds: records still
-	 * waiting for room go first; until they have, the commit waits for a
-	 * later tick */
-	if (fd_producer_flush(k) > 0)
-		return;
-	fd_changelog_close_epoch(k->changelog, e, fd_kafka_now(k), k->cfg->lead_ttl_ms);
-	const fd_position *pos;
-	size_t n = fd_epochs_positions(k->epochs, &pos);
-	int rc;
-	if (n > 0) {
-		rd_kafka_topic_partition_list_t *l = fd_commit_list(k, pos, n);
-		rd_kafka_consumer_group_metadata_t *md = rd_kafka_consumer_group_metadata(k->consumer);
-		do {
-			rc = check(k, e, reopen,
-			           rd_kafka_send_offsets_to_transaction(k->producer, l, md,
-			                                                SEND_OFFSETS_TIMEOUT_MS),
-			           "send offsets to transaction");
-		} while (rc == 1 && !k->failed);
-		rd_kafka_consumer_group_metadata_destroy(md);
-		rd_kafka_topic_partition_list_destroy(l);
-		if (rc != 0)
-			return;
-	}
-	do {
-		rc = check(k, e, reopen, rd_kafka_commit_transaction(k->producer, COMMIT_TIMEOUT_MS),
-		           "commit transaction");
-	} while (rc == 1 && !k->failed);
-	if (rc != 0)
-		return;
+	fd_log(FD_LOG_WARNING, "cannot start a thread for the transaction's offsets (%s): sending "
+	       "them from the loop", strerror(rc));
+	send_offsets(job);
+}
+
+/* The commit completed: count it, forget the pre-images, begin the next
+ * transaction when `reopen`. */
+static void committed(fd_kafka *k, bool reopen)
+{
+	fd_txn *t = k->txn;
+	fd_log(FD_LOG_DEBUG, "transaction committed in %" PRId64 " ms",
+	       fd_clock_monotonic_ms() - t->started_ms);
+	clear_commit(t);
 	k->in_txn = false;
 	k->stats.commits++;
 	clear_undo(k);
 	if (reopen)
 		begin(k);
+}
+
+bool fd_txn_commit_start(fd_kafka *k, fd_engine *e, bool reopen)
+{
+	fd_txn *t = k->txn;
+	if (!k->in_txn || k->failed || t->phase != PHASE_NONE)
+		return false;
+	if (k->txn_doomed) {
+		fd_txn_abort(k, e, reopen);
+		return false;
+	}
+	/* a transaction commits only what librdkafka holds: records still
+	 * waiting for room go first; until they have, the commit waits for a
+	 * later tick */
+	if (fd_producer_flush(k) > 0)
+		return false;
+	fd_changelog_close_epoch(k->changelog, e, fd_kafka_now(k), k->cfg->lead_ttl_ms);
+	if (k->failed)
+		return false;
+	t->started_ms = fd_clock_monotonic_ms();
+	const fd_position *pos;
+	size_t n = fd_epochs_positions(k->epochs, &pos);
+	if (n == 0) {
+		t->phase = PHASE_DELIVERY;
+		return true;
+	}
+	t->offsets = fd_commit_list(k, pos, n);
+	t->md = rd_kafka_consumer_group_metadata(k->consumer);
+	t->phase = PHASE_OFFSETS;
+	start_job(k);
+	return true;
+}
+
+/* One step of the commit in flight: waits only inside commit_transaction
+ * (at most end_wait_ms); with `queue_empty`, calls that only once every
+ * record of the transaction was acknowledged. */
+static void advance(fd_kafka *k, fd_engine *e, bool reopen, int end_wait_ms, bool queue_empty)
+{
+	fd_txn *t = k->txn;
+	if (t->phase == PHASE_NONE || k->failed)
+		return;
+	if (t->phase == PHASE_OFFSETS) {
+		if (t->job.running && !atomic_load(&t->job.done))
+			return;
+		if (t->retry_at_ms) {
+			if (fd_clock_monotonic_ms() < t->retry_at_ms)
+				return;
+			start_job(k);
+			return;
+		}
+		join_job(t);
+		rd_kafka_error_t *error = t->job.error;
+		t->job.error = NULL;
+		int rc = check(k, e, reopen, error, "send offsets to transaction", false);
+		if (rc < 0)
+			return; /* aborted (commit cleared) or failed */
+		if (rc > 0) {
+			/* the same offsets and group metadata again, after a pause */
+			t->retry_at_ms = fd_clock_monotonic_ms() + RETRY_BACKOFF_MS;
+			return;
+		}
+		t->phase = PHASE_DELIVERY;
+	}
+	if (k->txn_doomed) {
+		fd_txn_abort(k, e, reopen);
+		return;
+	}
+	if (t->phase == PHASE_DELIVERY) {
+		if (fd_producer_flush(k) > 0)
+			return;
+		if (queue_empty && rd_kafka_outq_len(k->producer) > 0)
+			return;
+		t->phase = PHASE_END;
+	}
+	/* Resumable: a timeout means EndTxn is on its way; the next call
+	 * resumes. Its first phase is local and not resumable: a call whose
+	 * timeout ends before librdkafka's thread ran it starts over at the
+	 * next one, which is why the wait is short but not zero. */
+	int rc = check(k, e, reopen, rd_kafka_commit_transaction(k->producer, end_wait_ms),
+	               "commit transaction", true);
+	if (rc == 0)
+		committed(k, reopen);
+}
+
+void fd_txn_commit_step(fd_kafka *k, fd_engine *e, bool reopen)
+{
+	advance(k, e, reopen, FD_TXN_STEP_MS, true);
+}
+
+bool fd_txn_committing(const fd_kafka *k)
+{
+	return k->txn && k->txn->phase != PHASE_NONE;
+}
+
+int64_t fd_txn_commit_age_ms(const fd_kafka *k)
+{
+	if (!fd_txn_committing(k))
+		return 0;
+	return fd_clock_monotonic_ms() - k->txn->started_ms;
+}
+
+int fd_txn_notify_fd(const fd_kafka *k)
+{
+	return k->txn->job.notify[0];
+}
+
+int fd_txn_commit(fd_kafka *k, fd_engine *e, bool reopen, int64_t timeout_ms)
+{
+	fd_txn *t = k->txn;
+	int64_t deadline = fd_clock_monotonic_ms() + timeout_ms;
+	if (t->phase == PHASE_NONE) {
+		if (!k->in_txn || k->failed)
+			return k->failed ? -1 : 0;
+		/* records waiting for room first: served as acknowledgements come */
+		while (!k->txn_doomed && fd_producer_flush(k) > 0 && !k->failed &&
+		       fd_clock_monotonic_ms() < deadline)
+			rd_kafka_poll(k->producer, WAIT_POLL_MS);
+		if (!fd_txn_commit_start(k, e, reopen)) {
+			if (k->failed || fd_producer_overflow(k) > 0) {
+				fd_log(FD_LOG_ERR, "the transaction could not commit within %" PRId64 " ms: "
+				       "records still wait for room in the producer", timeout_ms);
+				return -1;
+			}
+			return 0; /* doomed: aborted */
+		}
+	}
+	while (t->phase != PHASE_NONE && !k->failed) {
+		int64_t left = deadline - fd_clock_monotonic_ms();
+		if (left <= 0) {
+			fd_log(FD_LOG_ERR, "the transaction did not commit within %" PRId64 " ms",
+			       timeout_ms);
+			return -1;
+		}
+		bool waiting = (t->phase == PHASE_OFFSETS &&
+		                ((t->job.running && !atomic_load(&t->job.done)) ||
+		                 (t->retry_at_ms && fd_clock_monotonic_ms() < t->retry_at_ms))) ||
+		               (t->phase == PHASE_DELIVERY && fd_producer_flush(k) > 0);
+		if (waiting) {
+			/* delivery reports meanwhile, and a bounded pause */
+			rd_kafka_poll(k->producer, (int)(left < WAIT_POLL_MS ? left : WAIT_POLL_MS));
+			continue;
+		}
+		/* commit_transaction flushes the producer itself, within the time left */
+		advance(k, e, reopen, (int)(left > INT_MAX ? INT_MAX : left), false);
+	}
+	return k->failed ? -1 : 0;
 }

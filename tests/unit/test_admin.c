@@ -53,6 +53,7 @@ typedef struct fake_source {
 	bool ready;
 	const char *status;
 	int64_t now;
+	const char *unhealthy;
 } fake_source;
 
 static fd_engine *src_engine(void *ctx) { return ((fake_source *)ctx)->engine; }
@@ -60,6 +61,7 @@ static void src_stats(void *ctx, fd_kafka_stats *out) { *out = ((fake_source *)c
 static bool src_ready(void *ctx) { return ((fake_source *)ctx)->ready; }
 static const char *src_status(void *ctx) { return ((fake_source *)ctx)->status; }
 static int64_t src_now(void *ctx) { return ((fake_source *)ctx)->now; }
+static const char *src_unhealthy(void *ctx) { return ((fake_source *)ctx)->unhealthy; }
 
 /* ---- fixture ----------------------------------------------------------------- */
 
@@ -97,7 +99,8 @@ static void setup(void)
 		.ready = true,
 		.now = T0,
 	};
-	source = (fd_admin_source){ src_engine, src_stats, src_ready, src_status, src_now, &fake };
+	source = (fd_admin_source){ src_engine, src_stats,     src_ready, src_status,
+		                        src_now,    src_unhealthy, &fake };
 	admin = fd_admin_new(base, "127.0.0.1", 0, NULL, &source, err, sizeof err);
 	cr_assert_not_null(admin, "%s", err);
 	cr_assert_gt(fd_admin_port(admin), 0);
@@ -371,6 +374,20 @@ Test(admin, healthz_says_ok_in_plain_text)
 	reply r = get("/healthz");
 	cr_assert_eq(r.status, 200);
 	cr_assert_str_eq(r.content_type, "text/plain; charset=utf-8");
+	cr_assert_str_eq(r.body, "ok\n");
+}
+
+Test(admin, healthz_is_503_with_the_reason_when_the_source_says_unhealthy)
+{
+	fake.unhealthy = "the transaction has been committing for 61 s (longer than its timeout)";
+	reply r = get("/healthz");
+	cr_assert_eq(r.status, 503);
+	cr_assert_str_eq(r.content_type, "text/plain; charset=utf-8");
+	cr_assert_str_eq(r.body, "unhealthy: the transaction has been committing for 61 s (longer "
+	                         "than its timeout)\n");
+	fake.unhealthy = NULL;
+	r = get("/healthz");
+	cr_assert_eq(r.status, 200);
 	cr_assert_str_eq(r.body, "ok\n");
 }
 
