@@ -228,24 +228,23 @@ static json_object *j_string(const char *s)
 
 /* ---- replies ------------------------------------------------------------- */
 
-/* Every reply goes out here. libevent 2.1 writes the body of a reply to
- * HEAD or CONNECT but no Content-Length (it takes both for bodiless), so
- * the body is measured here; for HEAD it is then dropped. Without the
- * length a CONNECT reply would have no end: libevent never closes a
- * CONNECT's connection after the reply, whatever the headers say. */
+/* Every reply goes out here, with its Content-Length whatever the request
+ * was: libevent 2.1 writes one only for HTTP/1.1, or 1.0 with keep-alive,
+ * and never for HEAD or CONNECT (it takes both for bodiless), yet keeps
+ * some of those connections open (a CONNECT always; any version with
+ * "Connection: keep-alive", "HTTP/0.1" included), where a reply without
+ * its length has no end. It still writes a HEAD reply's body, so for HEAD
+ * the body is dropped once measured. */
 static void send_reply(struct evhttp_request *req, int code, const char *content_type,
                        struct evbuffer *body)
 {
 	struct evkeyvalq *h = evhttp_request_get_output_headers(req);
-	enum evhttp_cmd_type method = evhttp_request_get_command(req);
+	char len[24];
+	snprintf(len, sizeof len, "%zu", evbuffer_get_length(body));
 	evhttp_add_header(h, "Content-Type", content_type);
 	evhttp_add_header(h, "Cache-Control", "no-store");
-	if (method == EVHTTP_REQ_HEAD || method == EVHTTP_REQ_CONNECT) {
-		char len[24];
-		snprintf(len, sizeof len, "%zu", evbuffer_get_length(body));
-		evhttp_add_header(h, "Content-Length", len);
-	}
-	if (method == EVHTTP_REQ_HEAD)
+	evhttp_add_header(h, "Content-Length", len);
+	if (evhttp_request_get_command(req) == EVHTTP_REQ_HEAD)
 		evbuffer_drain(body, evbuffer_get_length(body));
 	evhttp_send_reply(req, code, NULL, body);
 	evbuffer_free(body);

@@ -12,7 +12,9 @@
  * Endpoints (GET and HEAD; any other method gets 405 with a JSON error and
  * "Allow: GET, HEAD", CONNECT included, on a connection libevent keeps
  * open whatever the headers say; TRACE is refused by libevent with 501;
- * unknown paths get 404 with {"error": "..."}; a query string is ignored):
+ * unknown paths get 404 with {"error": "..."}; a query string is ignored;
+ * every reply has a Content-Length, whatever HTTP version the request
+ * names):
  *
  *   /healthz       200 text/plain "ok\n" while the loop runs.
  *   /readyz        200 {"ready":true}, or 503 {"ready":false,"status":"..."}

@@ -46,8 +46,9 @@
  *     an unknown id gets 404 naming it, a NUL 400, over 255 bytes 404;
  *   - a HEAD reply has no body, and the status, content type and
  *     Content-Length of the GET it mirrors; the sentinel's reply follows
- *     whole (not checked when a header line starts with a NUL: libevent
- *     ends the headers there and reads the rest as another request);
+ *     whole (neither is sent when a header line starts with a NUL:
+ *     libevent ends the headers there and reads the rest as another
+ *     request, so only the first reply is awaited);
  *   - once the client has gone, no connection stays open.
  * Before the first input, every lead is requested by two encodings of its
  * id (each byte as %XX, and only what a path must encode) and must be
@@ -776,8 +777,8 @@ static void serve(const char *data, size_t size)
 	const char *hbytes = headers_len ? (const char *)evbuffer_pullup(headers, -1) : "";
 	/* libevent reads a header line as a C string: one that starts with a
 	 * NUL ends the headers, and the rest is read as a request of its own,
-	 * so the replies after the first are no longer the ones expected (only
-	 * the first is checked then) */
+	 * so nothing is pipelined behind such a request and only its first
+	 * reply is waited for */
 	bool in_step = !memchr(hbytes, '\0', headers_len);
 
 	evbuffer_add(req, line, line_len);
@@ -786,16 +787,17 @@ static void serve(const char *data, size_t size)
 	evbuffer_add(req, "\r\n", 2);
 	if (with_body)
 		evbuffer_add(req, body, body_len);
-	if (head) { /* the same as a GET */
+	if (head && in_step) { /* the same as a GET */
 		evbuffer_add(req, "GET", 3);
 		evbuffer_add(req, line + 4, line_len - 4);
 		evbuffer_add(req, "\r\n", 2);
 		evbuffer_add(req, hbytes, headers_len);
 		evbuffer_add(req, "\r\n", 2);
 	}
-	evbuffer_add(req, SENTINEL, strlen(SENTINEL));
+	if (in_step)
+		evbuffer_add(req, SENTINEL, strlen(SENTINEL));
 
-	exchange x = { .head = head, .expected = head ? 3 : 2 };
+	exchange x = { .head = head, .expected = !in_step ? 1 : head ? 3 : 2 };
 	size_t req_len = evbuffer_get_length(req);
 	exchange_run(&x, (const char *)evbuffer_pullup(req, -1), req_len);
 	evbuffer_free(req);
@@ -819,8 +821,7 @@ static void serve(const char *data, size_t size)
 		CHECK(e->route == ROUTE_UNKNOWN || r->status != 501);
 	} else {
 		check_admin_reply(r, e, head);
-		/* out of step, which reply answers what (a HEAD?) is unknown */
-		bool ours = in_step;
+		bool ours = true;
 		for (size_t i = 1; i < x.n_replies && ours; i++) {
 			const reply *n = &x.replies[i];
 			if (is_libevent_page(n)) {
