@@ -228,20 +228,24 @@ static json_object *j_string(const char *s)
 
 /* ---- replies ------------------------------------------------------------- */
 
-/* Every reply goes out here. libevent 2.1 writes a HEAD reply's body (and
- * no Content-Length), so for HEAD the body is measured, then dropped. */
+/* Every reply goes out here, with its Content-Length whatever the request
+ * was: libevent 2.1 writes one only for HTTP/1.1, or 1.0 with keep-alive,
+ * and never for HEAD or CONNECT (it takes both for bodiless), yet keeps
+ * some of those connections open (a CONNECT always; any version with
+ * "Connection: keep-alive", "HTTP/0.1" included), where a reply without
+ * its length has no end. It still writes a HEAD reply's body, so for HEAD
+ * the body is dropped once measured. */
 static void send_reply(struct evhttp_request *req, int code, const char *content_type,
                        struct evbuffer *body)
 {
 	struct evkeyvalq *h = evhttp_request_get_output_headers(req);
+	char len[24];
+	snprintf(len, sizeof len, "%zu", evbuffer_get_length(body));
 	evhttp_add_header(h, "Content-Type", content_type);
 	evhttp_add_header(h, "Cache-Control", "no-store");
-	if (evhttp_request_get_command(req) == EVHTTP_REQ_HEAD) {
-		char len[24];
-		snprintf(len, sizeof len, "%zu", evbuffer_get_length(body));
-		evhttp_add_header(h, "Content-Length", len);
+	evhttp_add_header(h, "Content-Length", len);
+	if (evhttp_request_get_command(req) == EVHTTP_REQ_HEAD)
 		evbuffer_drain(body, evbuffer_get_length(body));
-	}
 	evhttp_send_reply(req, code, NULL, body);
 	evbuffer_free(body);
 }
@@ -694,6 +698,7 @@ static const char *method_name(enum evhttp_cmd_type m)
 	case EVHTTP_REQ_DELETE: return "DELETE";
 	case EVHTTP_REQ_PATCH: return "PATCH";
 	case EVHTTP_REQ_OPTIONS: return "OPTIONS";
+	case EVHTTP_REQ_CONNECT: return "CONNECT";
 	default: return "?";
 	}
 }
@@ -983,11 +988,13 @@ fd_admin *fd_admin_new(struct event_base *base, const char *address, int port,
 	evhttp_set_max_body_size(a->http, ADMIN_MAX_BODY);
 	evhttp_set_timeout(a->http, ADMIN_IDLE_TIMEOUT_S);
 	evhttp_set_bevcb(a->http, on_accept, a);
-	/* let the usual write methods through so they get a proper 405 with
-	 * Allow; libevent answers the rest (TRACE, CONNECT) with 501 */
+	/* let the usual write methods and CONNECT through so they get a proper
+	 * 405 with Allow (libevent's own 501 to a CONNECT has no length and
+	 * no end, see send_reply); libevent answers TRACE with 501 */
 	evhttp_set_allowed_methods(a->http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD | EVHTTP_REQ_POST |
 	                                        EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE |
-	                                        EVHTTP_REQ_PATCH | EVHTTP_REQ_OPTIONS);
+	                                        EVHTTP_REQ_PATCH | EVHTTP_REQ_OPTIONS |
+	                                        EVHTTP_REQ_CONNECT);
 	evhttp_set_gencb(a->http, on_request, a);
 
 	errno = 0;

@@ -10,8 +10,11 @@
  * copy of the scores to `now`).
  *
  * Endpoints (GET and HEAD; any other method gets 405 with a JSON error and
- * "Allow: GET, HEAD"; TRACE and CONNECT are refused by libevent with 501;
- * unknown paths get 404 with {"error": "..."}; a query string is ignored):
+ * "Allow: GET, HEAD", CONNECT included, on a connection libevent keeps
+ * open whatever the headers say; TRACE is refused by libevent with 501;
+ * unknown paths get 404 with {"error": "..."}; a query string is ignored;
+ * every reply has a Content-Length, whatever HTTP version the request
+ * names):
  *
  *   /healthz       200 text/plain "ok\n" while the loop runs; 503 with the
  *                  source's reason when it says the daemon is unhealthy
@@ -52,7 +55,7 @@
  *     Beyond them libevent answers by itself, with its small HTML error page
  *     (not JSON): 400 for headers or a request line over 8 KiB, 413 for a
  *     body; then it closes the connection. So does a malformed request line
- *     (400) and TRACE or CONNECT (501).
+ *     (400) and TRACE (501).
  *   - lead ids: 255 bytes once percent-decoded (the engine's limit); longer
  *     ones get 404 with a JSON error, as long as the request line fits the
  *     8 KiB above.

@@ -719,6 +719,40 @@ Test(admin, write_methods_are_405_with_allow)
 	cr_assert_eq(r.status, 405);
 }
 
+Test(admin, connect_is_405_with_a_length_on_a_connection_that_stays_in_step)
+{
+	/* libevent never closes a CONNECT's connection and writes no length
+	 * for its reply: without one, the 405 would have no end (fuzz_admin) */
+	static const char error[] =
+		"{\"error\":\"method not allowed: the admin API is read-only (GET)\"}\n";
+	reply r = request("CONNECT localhost:8080 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+	                  "GET /readyz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+	cr_assert_eq(r.status, 405);
+	cr_assert_str_eq(r.allow, "GET, HEAD");
+	cr_assert_str_eq(r.content_type, "application/json");
+	char length[24];
+	snprintf(length, sizeof length, "%zu", strlen(error));
+	cr_assert_str_eq(r.content_length, length);
+	cr_assert_eq(strncmp(r.body, error, strlen(error)), 0, "%s", r.body);
+	const char *next = r.body + strlen(error);
+	cr_assert_eq(strncmp(next, "HTTP/1.1 200 OK\r\n", 17), 0, "%s", next);
+	cr_assert_str_eq(strstr(next, "\r\n\r\n") + 4, "{\"ready\":true}\n");
+}
+
+Test(admin, every_reply_has_a_length_whatever_the_http_version)
+{
+	/* libevent writes a length only for HTTP/1.1 and keep-alive 1.0, yet
+	 * keeps other connections open too ("HTTP/0.1" with keep-alive, the
+	 * input in tests/fuzz/crashes/fuzz_admin): a reply must not depend on
+	 * the close to end */
+	reply r = request("GET /healthz HTTP/1.0\r\n\r\n");
+	cr_assert_eq(r.status, 200);
+	cr_assert_str_eq(r.content_length, "3");
+	cr_assert_str_eq(r.body, "ok\n");
+	r = call("GET", "/v1/funnel"); /* the one length libevent would write anyway */
+	cr_assert_eq((size_t)atoi(r.content_length), r.body_len);
+}
+
 Test(admin, malformed_and_oversized_requests_are_refused_and_the_server_lives_on)
 {
 	reply r = request("GARBAGE\r\n\r\n");
