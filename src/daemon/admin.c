@@ -559,6 +559,9 @@ static void engine_metrics(struct evbuffer *b, fd_engine *e)
 	const fd_rules *cfg = fd_rules_get(e);
 
 	metric(b, "funneld_leads", "gauge", "Leads in memory.", s.leads);
+	metric(b, "funneld_leads_migrating", "gauge",
+	       "Leads not moved yet to the rules of the last SIGHUP reload (0 once done).",
+	       s.migrating);
 	metric_family(b, "funneld_leads_by_stage", "gauge", "Leads in memory per lifecycle stage.");
 	for (int st = 0; st < FD_STAGE_COUNT; st++)
 		evbuffer_add_printf(b, "funneld_leads_by_stage{stage=\"%s\"} %" PRIu64 "\n",

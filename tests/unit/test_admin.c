@@ -468,6 +468,8 @@ Test(admin, metrics_expose_daemon_and_engine_counters)
 		"# TYPE funneld_leads gauge",
 		"funneld_leads 3",
 		"# TYPE funneld_leads_by_stage gauge",
+		"# TYPE funneld_leads_migrating gauge",
+		"funneld_leads_migrating 0",
 		"funneld_leads_by_stage{stage=\"LEAD\"} 1",
 		"funneld_leads_by_stage{stage=\"MQL\"} 1",
 		"funneld_leads_by_stage{stage=\"SAL\"} 0",
