@@ -3,7 +3,7 @@
  * throughput and memory per lead. Not a test: it asserts nothing and prints
  * figures for the machine it runs on.
  *
- *   bench_engine [leads] [events] [pipelined]
+ *   [BENCH_HUGE_PAGES=1] bench_engine [leads] [events] [pipelined]
  *                                      (defaults: 1000000 leads, 10000000 events;
  *                                       "pipelined": only the prefetching runs, for profiling)
  *
@@ -93,6 +93,7 @@ static void run_events(const fd_rules *cfg, char (*ids)[16], size_t n_leads,
                        bool prefetch)
 {
 	fd_engine *e = fd_engine_new(cfg, n_leads);
+	fd_engine_set_huge_pages(e, bench_huge_pages());
 	long rss0 = bench_rss_kb();
 	n_transitions = n_sla = 0;
 	size_t accepted = 0;
@@ -147,6 +148,7 @@ int main(int argc, char **argv)
 	/* profiles */
 	{
 		fd_engine *e = fd_engine_new(&cfg, n_leads);
+		fd_engine_set_huge_pages(e, bench_huge_pages());
 		fd_sink sink = { on_tr, on_sla, NULL, NULL };
 		char err[256];
 		static const char *sen[] = { "VP", "Director", "Manager", "Engineer" };

@@ -5,7 +5,9 @@
  * table's own growth. Not a test: it asserts nothing and prints figures
  * for the machine it runs on.
  *
- *   bench_stall [leads] [config]     (defaults: 5000000, config/funneld.conf)
+ *   [BENCH_HUGE_PAGES=1] bench_stall [leads] [config]
+ *                                    (defaults: 5000000, config/funneld.conf;
+ *                                     the variable turns state.huge_pages on)
  *
  * The engine runs the shipped configuration. A "turn" is what the loop does
  * between two looks at its inputs: one batch of 256 engagement events
@@ -147,15 +149,18 @@ int main(int argc, char **argv)
 		fprintf(stderr, "bench_stall: %s\n", err);
 		return 1;
 	}
+	if (bench_huge_pages())
+		cfg.settings.huge_pages = true;
 	const fd_settings *s = &cfg.settings;
 	printf("bench_stall: %zu leads, shipped rules (%s), batch %d events per turn, "
-	       "state.ttl_scan %" PRId64 ", state.reload_batch %" PRId64 "\n",
-	       n_leads, path, BATCH, s->ttl_scan, s->reload_batch);
+	       "state.ttl_scan %" PRId64 ", state.reload_batch %" PRId64 ", state.huge_pages %s\n",
+	       n_leads, path, BATCH, s->ttl_scan, s->reload_batch, s->huge_pages ? "true" : "false");
 
 	load l = { .e = fd_engine_new(&cfg.rules, 0), .leads = n_leads, .rng = 0x9e3779b97f4a7c15u,
 	           .now = T0 };
 	fd_engine_set_max_leads(l.e, n_leads + 1);
 	fd_engine_set_evict_scan(l.e, (size_t)s->ttl_scan);
+	fd_engine_set_huge_pages(l.e, s->huge_pages);
 	turns t = { 0 };
 
 	/* fill: the table grows from its default size, as in the daemon */

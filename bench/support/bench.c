@@ -151,3 +151,9 @@ bench_read bench_plain_read(const char *bootstrap, const char *topic, int partit
 	}
 	return r;
 }
+
+bool bench_huge_pages(void)
+{
+	const char *v = getenv("BENCH_HUGE_PAGES");
+	return v && strcmp(v, "1") == 0;
+}

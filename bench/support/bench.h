@@ -6,6 +6,7 @@
 #ifndef FUNNELD_BENCH_H
 #define FUNNELD_BENCH_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -14,6 +15,10 @@ double bench_seconds(void);
 
 /* VmRSS of this process in KiB, -1 when /proc is not there. */
 long bench_rss_kb(void);
+
+/* BENCH_HUGE_PAGES=1 in the environment: run the engine with transparent
+ * huge pages (state.huge_pages). */
+bool bench_huge_pages(void);
 
 /* xorshift64: the generator of every synthetic input. */
 uint64_t bench_next(uint64_t *state);

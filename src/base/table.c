@@ -117,6 +117,7 @@ struct fd_table {
 	uint32_t *chunk_live; /* live records per chunk (chunks_cap entries) */
 	bool draining;        /* fd_table_drain: no record is taken again and
 	                         a chunk left empty is given back */
+	bool huge;            /* fd_table_set_huge_pages */
 
 	key_arena keys;
 	size_t hot;           /* bytes of header + record to prefetch */
@@ -269,10 +270,12 @@ static void arena_destroy(key_arena *a)
  * once (sizing a table for 5 M leads, a reload, wrote 64 MiB in one loop
  * turn), and malloc keeps freed blocks of this size in its heap, so the
  * chunks a draining table gives back never left the process. Below 2 MiB:
- * calloc. `hint`: ask for huge pages (record chunks, filled in order; not
- * the slot arrays, whose inserts land at random: the first few would fault
- * every huge page at once, zeroing and compacting in one loop turn, 31 ms
- * for 2 M slots in bench_stall). */
+ * calloc. `hint`: ask for transparent huge pages (fd_table_set_huge_pages):
+ * far fewer TLB misses (bench_engine, pipelined: ~1.3x the events/s at 1 M
+ * leads), but the kernel may compact memory inside the page fault that
+ * first touches each 2 MiB, in whatever loop turn touches it (bench_stall:
+ * turns of up to 173 ms at 5 M leads, 4 ms without), and inserts land on
+ * random slots, so a new slot array faults all its huge pages at once. */
 #define HUGE_PAGE ((size_t)2 << 20)
 
 static void *big_alloc(size_t bytes, bool hint)
@@ -305,9 +308,9 @@ static void big_free(void *p, size_t bytes)
 		munmap(p, bytes);
 }
 
-static table_slot *slots_alloc(size_t bytes)
+static table_slot *slots_alloc(const fd_table *t, size_t bytes)
 {
-	return big_alloc(bytes, false);
+	return big_alloc(bytes, t->huge);
 }
 
 static void slots_free(table_slot *slots, uint32_t bits)
@@ -364,7 +367,7 @@ static uint32_t record_take(fd_table *t)
 			t->chunk_live = live;
 			t->chunks_cap = cap;
 		}
-		unsigned char *chunk = big_alloc(chunk_bytes(t), false);
+		unsigned char *chunk = big_alloc(chunk_bytes(t), t->huge);
 		if (chunk == NULL)
 			return UINT32_MAX;
 		t->chunk_live[t->n_chunks] = 0;
@@ -556,7 +559,7 @@ fd_table *fd_table_new_seeded(size_t record_size, size_t expected, uint64_t seed
 	uint32_t bits = MIN_BITS;
 	while (bits < MAX_BITS && over_load(expected, bits))
 		bits++;
-	t->slots = slots_alloc(((size_t)1 << bits) * sizeof(table_slot));
+	t->slots = slots_alloc(t, ((size_t)1 << bits) * sizeof(table_slot));
 	t->bits = bits;
 	if (t->slots == NULL) {
 		free(t);
@@ -634,7 +637,7 @@ static bool grow_start(fd_table *t, uint32_t bits)
 {
 	if (t->old)
 		grow_step(t, UINT32_MAX);
-	table_slot *slots = slots_alloc(((size_t)1 << bits) * sizeof(table_slot));
+	table_slot *slots = slots_alloc(t, ((size_t)1 << bits) * sizeof(table_slot));
 	if (slots == NULL)
 		return false;
 	t->old = t->slots;
@@ -833,6 +836,11 @@ size_t fd_table_memory(const fd_table *t)
 	       (size_t)t->chunks_cap * (sizeof *t->chunks + sizeof *t->chunk_live) +
 	       chunks * FD_TABLE_CHUNK_RECORDS * t->stride +
 	       (size_t)t->keys.blocks_cap * sizeof *t->keys.blocks + t->keys.bytes;
+}
+
+void fd_table_set_huge_pages(fd_table *t, bool on)
+{
+	t->huge = on;
 }
 
 void fd_table_drain(fd_table *t)

@@ -107,6 +107,12 @@ uint32_t fd_table_longest_probe(const fd_table *t);
  * way. */
 void fd_table_step(fd_table *t, uint32_t n);
 
+/* Ask the kernel for transparent huge pages for the memory allocated from
+ * now on (record chunks, slot arrays): faster at millions of records (TLB
+ * misses), at the price of page faults that may stall for memory
+ * compaction (see big_alloc in table.c). Off by default. */
+void fd_table_set_huge_pages(fd_table *t, bool on);
+
 /* From now on the table only shrinks: puts fail (NULL), and each chunk of
  * records is given back to the system as soon as its last record is
  * removed (a table being emptied into another, e.g. after a reload, so the

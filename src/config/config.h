@@ -68,6 +68,7 @@ typedef struct fd_settings {
 	int64_t max_leads;             /* hard cap on leads in memory */
 	int64_t ttl_scan;              /* leads the TTL looks at per commit interval */
 	int64_t reload_batch;          /* leads moved to reloaded rules per loop turn */
+	bool huge_pages;               /* transparent huge pages for the lead table */
 
 	/* admin HTTP; empty address disables it */
 	char admin_address[FD_NAME_MAX];

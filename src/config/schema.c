@@ -308,6 +308,10 @@ const fd_config_def fd_config_table[] = {
 	  .offset = FD_CFG_OFF(reload_batch),
 	  .doc = "after a SIGHUP, leads moved to the new rules per turn of the loop (the rest "
 	         "move on first touch): bounded work per turn" },
+	{ .path = "state.huge_pages", .type = FD_CFG_BOOL, .def = "false",
+	  .offset = FD_CFG_OFF(huge_pages),
+	  .doc = "transparent huge pages for the lead table: ~1.3x engine throughput at millions "
+	         "of leads, but page faults that may stall a loop turn for memory compaction" },
 	{ .path = "state.max_leads", .type = FD_CFG_INT64, .def = "5000000", .min = 0, .max = 2e9,
 	  .offset = FD_CFG_OFF(max_leads), .doc = "hard cap on leads in memory; 0: none" },
 

@@ -825,6 +825,7 @@ fd_daemon *fd_daemon_new(const fd_daemon_options *opt, char *errstr, size_t errs
 	if (d->cfg.settings.max_leads > 0)
 		fd_engine_set_max_leads(d->engine, (size_t)d->cfg.settings.max_leads);
 	fd_engine_set_evict_scan(d->engine, (size_t)d->cfg.settings.ttl_scan);
+	fd_engine_set_huge_pages(d->engine, d->cfg.settings.huge_pages);
 	d->tick_ev = event_new(d->base, -1, EV_PERSIST, on_tick, d);
 	d->deadline_ev = evtimer_new(d->base, on_deadline, d);
 	d->restore_ev = evtimer_new(d->base, on_restore, d);

@@ -38,6 +38,7 @@
 
 #define REVIEW_SLOT 0xffu
 #define GROW_STEP_PER_EVICT 16384 /* table positions fd_engine_evict copies */
+#define GROW_STEP_PER_INPUT 8     /* ... and each input */
 #define TYPE_SLOTS 256 /* > 2 * FD_MAX_EVENT_TYPES, power of two */
 #define STAGE_BIT(s) (1u << (s))
 
@@ -221,6 +222,11 @@ void fd_engine_free(fd_engine *e)
 	free(e);
 }
 
+void fd_engine_set_huge_pages(fd_engine *e, bool on)
+{
+	fd_table_set_huge_pages(e->leads, on);
+}
+
 void fd_engine_set_max_leads(fd_engine *e, size_t max_leads)
 {
 	e->max_leads = max_leads;
@@ -313,6 +319,9 @@ static fd_lead *move_in(fd_engine *e, fd_engine *f, fd_lead *l)
 static fd_status lookup(fd_engine *e, const char *id, fd_lead **out, char *errstr,
                         size_t errstr_size)
 {
+	/* a growth of the table ends soon under any traffic, inserts or not
+	 * (until then a lookup may look in two slot arrays) */
+	fd_table_step(e->leads, GROW_STEP_PER_INPUT);
 	*out = find_lead(e, id);
 	fd_lead *old;
 	fd_engine *f;
