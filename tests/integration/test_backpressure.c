@@ -25,7 +25,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
-#include <time.h>
 
 #define PARTITIONS 3
 #define LEADS 1000
@@ -44,13 +43,6 @@ static void init(void)
 
 TestSuite(backpressure, .init = init, .fini = it_teardown, .timeout = 240);
 
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 Test(backpressure, a_slow_broker_and_a_small_queue_never_freeze_the_loop)
 {
 	it_require_mock("request latency injection (dev-broker rtt)");
@@ -67,21 +59,15 @@ Test(backpressure, a_slow_broker_and_a_small_queue_never_freeze_the_loop)
 	it_broker_ok("rtt 1 3000");
 	it_send_hand_raises("bp", 0, LEADS);
 	/* ten seconds of health probes while the burst meets the slow broker */
-	int64_t worst = 0, end = mono_ms() + 10000;
+	int64_t worst = 0, end = dur_mono_ms() + 10000;
 	int probes = 0;
-	while (mono_ms() < end) {
-		char *body = NULL;
-		int64_t t0 = mono_ms();
-		int status = dur_http_get(port, "/healthz", &body);
-		int64_t took = mono_ms() - t0;
-		free(body);
-		cr_assert_eq(status, 200, "/healthz answered %d after %" PRId64 " ms", status, took);
+	while (dur_mono_ms() < end) {
+		int64_t took = dur_healthz_ms(port);
 		if (took > worst)
 			worst = took;
 		probes++;
 		it_check_daemons();
-		struct timespec pause = { 0, 100 * 1000000L };
-		nanosleep(&pause, NULL);
+		dur_sleep_ms(100);
 	}
 	fprintf(stderr, "backpressure: %d health probes, the slowest answered in %" PRId64 " ms\n",
 	        probes, worst);
@@ -91,11 +77,11 @@ Test(backpressure, a_slow_broker_and_a_small_queue_never_freeze_the_loop)
 	free(log);
 
 	/* SIGTERM with outputs still in flight: out within the deadline */
-	int64_t t0 = mono_ms();
+	int64_t t0 = dur_mono_ms();
 	it_proc_signal(d, SIGTERM);
 	int status = 0;
 	cr_assert(it_proc_wait_exit(d, 15000, &status), "still running 15 s after SIGTERM");
-	int64_t took = mono_ms() - t0;
+	int64_t took = dur_mono_ms() - t0;
 	cr_assert_lt(took, 2000 + 3000 + 1000, "SIGTERM took %" PRId64 " ms with a 2 s shutdown "
 	             "timeout and a 3 s round trip", took);
 	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 1,

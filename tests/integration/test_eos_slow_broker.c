@@ -39,7 +39,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
-#include <time.h>
 
 #include "funneld/v1/outputs.pb-c.h"
 
@@ -69,37 +68,12 @@ static void init(void)
 
 TestSuite(eos_slow_broker, .init = init, .fini = dur_teardown, .timeout = 300);
 
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* One /healthz probe: asserts 200, returns how long it took. */
-static int64_t probe(int port)
-{
-	char *body = NULL;
-	int64_t t0 = mono_ms();
-	int status = dur_http_get(port, "/healthz", &body);
-	int64_t took = mono_ms() - t0;
-	free(body);
-	cr_assert_eq(status, 200, "/healthz answered %d after %" PRId64 " ms", status, took);
-	return took;
-}
-
 static bool log_has(it_proc *d, const char *needle)
 {
 	char *log = it_proc_log(d);
 	bool has = log && strstr(log, needle) != NULL;
 	free(log);
 	return has;
-}
-
-static void pause_ms(int ms)
-{
-	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
-	nanosleep(&ts, NULL);
 }
 
 /* An ACCEPT by rep "rep-slow" for each lead PREFIX-from .. PREFIX-(to-1). */
@@ -148,18 +122,18 @@ Test(eos_slow_broker, a_slow_commit_never_freezes_the_loop)
 	it_send_hand_raises("slow", 0, LEADS);
 	/* probes until two commits completed on the slow broker: one was in
 	 * flight all along */
-	int64_t worst = 0, give_up = mono_ms() + 90000;
+	int64_t worst = 0, give_up = dur_mono_ms() + 90000;
 	int probes = 0;
 	double c = c0;
 	while (c < c0 + 2) {
-		int64_t took = probe(port);
+		int64_t took = dur_healthz_ms(port);
 		if (took > worst)
 			worst = took;
 		probes++;
 		it_check_daemons();
-		cr_assert_lt(mono_ms(), give_up, "only %g commits in 90 s on the slow broker", c - c0);
+		cr_assert_lt(dur_mono_ms(), give_up, "only %g commits in 90 s on the slow broker", c - c0);
 		c = dur_get_metric(port, "funneld_commits_total");
-		pause_ms(50);
+		dur_sleep_ms(50);
 	}
 	fprintf(stderr, "eos_slow_broker: %d health probes during %g commits, the slowest answered "
 	        "in %" PRId64 " ms\n", probes, c - c0, worst);
@@ -168,11 +142,11 @@ Test(eos_slow_broker, a_slow_commit_never_freezes_the_loop)
 
 	/* SIGTERM while the next commit is in flight (one starts every tick):
 	 * it completes, within the deadline */
-	int64_t t0 = mono_ms();
+	int64_t t0 = dur_mono_ms();
 	it_proc_signal(d, SIGTERM);
 	int status = 0;
 	bool exited = it_proc_wait_exit(d, SHUTDOWN_MS + 2 * RTT_MS + 10000, &status);
-	int64_t took = mono_ms() - t0;
+	int64_t took = dur_mono_ms() - t0;
 	cr_assert(exited, "still running %" PRId64 " ms after SIGTERM", took);
 	fprintf(stderr, "eos_slow_broker: SIGTERM to exit: %" PRId64 " ms\n", took);
 	cr_assert_lt(took, SHUTDOWN_MS + RTT_MS + 2000, "SIGTERM took %" PRId64 " ms with a %d ms "
@@ -225,22 +199,22 @@ Test(eos_slow_broker, a_restore_from_a_slow_broker_keeps_the_loop_turning)
 	int port = it_admin_port(d2, IT_WAIT_MS);
 	/* the loop turns from "funneld running" on (start-up itself waits
 	 * for the brokers, before the loop) */
-	int64_t deadline = mono_ms() + 120000;
+	int64_t deadline = dur_mono_ms() + 120000;
 	while (!log_has(d2, "funneld running")) {
 		it_assert_running(d2, "starting on the slow broker");
-		cr_assert_lt(mono_ms(), deadline, "no 'funneld running' line within 120 s");
-		pause_ms(20);
+		cr_assert_lt(dur_mono_ms(), deadline, "no 'funneld running' line within 120 s");
+		dur_sleep_ms(20);
 	}
 	int64_t worst = 0;
 	int probes = 0;
 	while (!log_has(d2, "restored partition(s) resumed")) {
-		int64_t took = probe(port);
+		int64_t took = dur_healthz_ms(port);
 		if (took > worst)
 			worst = took;
 		probes++;
 		it_assert_running(d2, "restoring on the slow broker");
-		cr_assert_lt(mono_ms(), deadline, "not restored within 120 s");
-		pause_ms(50);
+		cr_assert_lt(dur_mono_ms(), deadline, "not restored within 120 s");
+		dur_sleep_ms(50);
 	}
 	char *log = it_proc_log(d2);
 	size_t restored = dur_count_lines(log, ": restored ");

@@ -1617,6 +1617,17 @@ int dur_http_get(int port, const char *path, char **body)
 	return status;
 }
 
+int64_t dur_healthz_ms(int port)
+{
+	char *body = NULL;
+	int64_t t0 = dur_mono_ms();
+	int status = dur_http_get(port, "/healthz", &body);
+	int64_t took = dur_mono_ms() - t0;
+	free(body);
+	cr_assert_eq(status, 200, "/healthz answered %d after %" PRId64 " ms", status, took);
+	return took;
+}
+
 /* The value of an unlabelled metric in a Prometheus text body, or NAN. */
 static double dur_metric(const char *body, const char *name)
 {

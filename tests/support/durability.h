@@ -323,6 +323,8 @@ int dur_admin_port(dur_proc *p, int timeout_ms);
 /* GET http://127.0.0.1:port/path; returns the status (or -1) and the body
  * (malloc'ed) in *body. */
 int dur_http_get(int port, const char *path, char **body);
+/* One GET /healthz: asserts it answers 200, returns how long it took (ms). */
+int64_t dur_healthz_ms(int port);
 /* The value of an unlabelled metric from /metrics, asserting 200 and that
  * the metric is there. */
 double dur_get_metric(int port, const char *name);
