@@ -43,6 +43,17 @@ static void init(void)
 
 TestSuite(backpressure, .init = init, .fini = it_teardown, .timeout = 240);
 
+/* How often `needle` occurs in the daemon's log. */
+static size_t log_count(it_proc *d, const char *needle)
+{
+	char *log = it_proc_log(d);
+	size_t n = 0;
+	for (const char *p = log; p && (p = strstr(p, needle)) != NULL; p += strlen(needle))
+		n++;
+	free(log);
+	return n;
+}
+
 Test(backpressure, a_slow_broker_and_a_small_queue_never_freeze_the_loop)
 {
 	it_require_mock("request latency injection (dev-broker rtt)");
@@ -76,7 +87,18 @@ Test(backpressure, a_slow_broker_and_a_small_queue_never_freeze_the_loop)
 	cr_assert(strstr(log, "backpressure: ") != NULL, "the queue never filled: no backpressure");
 	free(log);
 
-	/* SIGTERM with outputs still in flight: out within the deadline */
+	/* SIGTERM with outputs still in flight: out within the deadline. Sent
+	 * right after a pause begins, i.e. right after a batch went to the
+	 * broker: its acknowledgement is a 3 s round trip away, beyond the 2 s
+	 * shutdown timeout. (Sent at a random moment, the batch could be
+	 * acknowledged inside the timeout: the drain then completes and
+	 * commits, a different path, one round trip per step.) */
+	size_t pauses = log_count(d, "reading inputs paused");
+	int64_t wait_end = dur_mono_ms() + 15000;
+	while (log_count(d, "reading inputs paused") == pauses) {
+		cr_assert_lt(dur_mono_ms(), wait_end, "no new backpressure pause within 15 s");
+		dur_sleep_ms(10);
+	}
 	int64_t t0 = dur_mono_ms();
 	it_proc_signal(d, SIGTERM);
 	int status = 0;
