@@ -104,8 +104,11 @@ Test(backpressure, a_slow_broker_and_a_small_queue_never_freeze_the_loop)
 	int status = 0;
 	cr_assert(it_proc_wait_exit(d, 15000, &status), "still running 15 s after SIGTERM");
 	int64_t took = dur_mono_ms() - t0;
-	cr_assert_lt(took, 2000 + 3000 + 1000, "SIGTERM took %" PRId64 " ms with a 2 s shutdown "
-	             "timeout and a 3 s round trip", took);
+	/* the timeout, then the consumer's close: the answer to the final
+	 * commit of what was acknowledged and leaving the group, up to two
+	 * round trips (measured: 6.0 s in all) */
+	cr_assert_lt(took, 2000 + 2 * 3000 + 1000, "SIGTERM took %" PRId64 " ms with a 2 s "
+	             "shutdown timeout and a 3 s round trip", took);
 	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 1,
 	          "status 0x%x, want exit 1 (outputs left unacknowledged)", status);
 
