@@ -43,17 +43,6 @@ static void init(void)
 
 TestSuite(backpressure, .init = init, .fini = it_teardown, .timeout = 240);
 
-/* How often `needle` occurs in the daemon's log. */
-static size_t log_count(it_proc *d, const char *needle)
-{
-	char *log = it_proc_log(d);
-	size_t n = 0;
-	for (const char *p = log; p && (p = strstr(p, needle)) != NULL; p += strlen(needle))
-		n++;
-	free(log);
-	return n;
-}
-
 Test(backpressure, a_slow_broker_and_a_small_queue_never_freeze_the_loop)
 {
 	it_require_mock("request latency injection (dev-broker rtt)");
@@ -93,9 +82,9 @@ Test(backpressure, a_slow_broker_and_a_small_queue_never_freeze_the_loop)
 	 * shutdown timeout. (Sent at a random moment, the batch could be
 	 * acknowledged inside the timeout: the drain then completes and
 	 * commits, a different path, one round trip per step.) */
-	size_t pauses = log_count(d, "reading inputs paused");
+	size_t pauses = it_proc_log_count(d, "reading inputs paused");
 	int64_t wait_end = dur_mono_ms() + 15000;
-	while (log_count(d, "reading inputs paused") == pauses) {
+	while (it_proc_log_count(d, "reading inputs paused") == pauses) {
 		cr_assert_lt(dur_mono_ms(), wait_end, "no new backpressure pause within 15 s");
 		dur_sleep_ms(10);
 	}

@@ -292,6 +292,16 @@ char *it_proc_log(const it_proc *p)
 	return text ? text : strdup("");
 }
 
+size_t it_proc_log_count(const it_proc *p, const char *needle)
+{
+	char *log = it_proc_log(p);
+	size_t n = 0;
+	for (const char *at = log; at && (at = strstr(at, needle)) != NULL; at += strlen(needle))
+		n++;
+	free(log);
+	return n;
+}
+
 void it_assert_running(it_proc *p, const char *when)
 {
 	if (it_proc_running(p))

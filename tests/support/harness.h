@@ -141,6 +141,8 @@ bool it_proc_running(it_proc *p);
 bool it_proc_wait_exit(it_proc *p, int timeout_ms, int *status);
 /* The process's log so far (stdout and stderr), malloc'ed, NUL-terminated. */
 char *it_proc_log(const it_proc *p);
+/* How often `needle` occurs in the daemon's log so far (0: never). */
+size_t it_proc_log_count(const it_proc *p, const char *needle);
 const char *it_proc_log_path(const it_proc *p);
 
 /* Assert the daemon is still running; on failure, the message carries the
