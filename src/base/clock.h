@@ -25,5 +25,7 @@ fd_clock fd_clock_wall(void);
 /* Milliseconds of CLOCK_MONOTONIC, for measuring real durations (timeouts,
  * rates), never for event time. */
 int64_t fd_clock_monotonic_ms(void);
+/* ... in microseconds. */
+int64_t fd_clock_monotonic_us(void);
 
 #endif

@@ -19,6 +19,11 @@
  *   funneld_leads_evicted_total       counter  leads evicted by the TTL
  *   funneld_leads_refused_total       counter  new leads refused at the lead cap
  *   funneld_ready                     gauge    1 when /readyz answers 200
+ * From the daemon's loop (src->loop_turns):
+ *   funneld_loop_turn_seconds         histogram how long each callback held the
+ *                                      loop (input batches, ticks, deadlines,
+ *                                      changelog steps, restores, signals)
+ *   funneld_loop_turn_longest_seconds gauge    the longest of them since start
  * From the engine (fd_engine_stats_get; absent while there is no engine):
  *   funneld_leads                     gauge    leads in memory
  *   funneld_leads_by_stage{stage}     gauge    leads in memory per stage
@@ -616,6 +621,24 @@ static void engine_metrics(struct evbuffer *b, fd_engine *e)
 	evbuffer_add_printf(b, "funneld_memory_bytes{part=\"context\"} %zu\n", s.bytes_context);
 }
 
+static void turn_metrics(struct evbuffer *b, const fd_admin *a)
+{
+	fd_hist h;
+	a->src.loop_turns(a->src.ctx, &h);
+	const char *name = "funneld_loop_turn_seconds";
+	metric_family(b, name, "histogram",
+	              "How long each of the daemon's callbacks held the event loop.");
+	for (size_t i = 0; i + 1 < FD_HIST_BUCKETS; i++)
+		evbuffer_add_printf(b, "%s_bucket{le=\"%.6g\"} %" PRIu64 "\n", name,
+		                    (double)fd_hist_bound(i) / 1e6, fd_hist_cumulative(&h, i));
+	evbuffer_add_printf(b, "%s_bucket{le=\"+Inf\"} %" PRIu64 "\n", name, h.count);
+	evbuffer_add_printf(b, "%s_sum %.6f\n%s_count %" PRIu64 "\n", name, (double)h.sum_us / 1e6,
+	                    name, h.count);
+	metric_family(b, "funneld_loop_turn_longest_seconds", "gauge",
+	              "The longest time one of the daemon's callbacks held the event loop.");
+	evbuffer_add_printf(b, "funneld_loop_turn_longest_seconds %.6f\n", (double)h.max_us / 1e6);
+}
+
 static void serve_metrics(fd_admin *a, struct evhttp_request *req)
 {
 	fd_kafka_stats d;
@@ -650,6 +673,8 @@ static void serve_metrics(fd_admin *a, struct evhttp_request *req)
 	       "Records no broker takes (too large), written as dead letters with their value cut.",
 	       d.cut);
 	metric(b, "funneld_ready", "gauge", "1 when /readyz answers 200.", source_ready(a) ? 1 : 0);
+	if (a->src.loop_turns)
+		turn_metrics(b, a);
 	fd_engine *e = a->src.engine(a->src.ctx);
 	if (e)
 		engine_metrics(b, e);

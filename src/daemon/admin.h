@@ -78,8 +78,9 @@
 
 #include <event2/event.h>
 
-#include "kafka/kafka.h"
+#include "base/hist.h"
 #include "funneld/engine.h"
+#include "kafka/kafka.h"
 
 typedef struct fd_admin fd_admin;
 
@@ -103,6 +104,9 @@ typedef struct fd_admin_source {
 	/* optional: NULL when healthy, else why not (the /healthz 503 body);
 	 * NULL callback: healthy while the loop answers */
 	const char *(*unhealthy)(void *ctx);
+	/* optional: how long the daemon's callbacks held the loop (NULL: the
+	 * histogram is not exported) */
+	void (*loop_turns)(void *ctx, fd_hist *out);
 	void *ctx;
 } fd_admin_source;
 

@@ -44,6 +44,7 @@
 #include <librdkafka/rdkafka.h>
 #include <systemd/sd-daemon.h>
 
+#include "base/hist.h"
 #include "base/log.h"
 #include "daemon/admin.h"
 #include "daemon/reload.h"
@@ -64,6 +65,15 @@
 #define MIGRATE_RETRY_MS 100       /* a reload's move that ran out of memory tries again */
 #define OUTQ_DEFAULT 100000        /* librdkafka's queue.buffering.max.messages */
 #define COMMIT_POLL_MS 20          /* exactly_once: between two steps of a commit in flight */
+#define TIMED_MAX 16               /* events whose callbacks are timed (turn histogram) */
+
+/* One of the daemon's event callbacks, timed: the loop's turn histogram
+ * records how long each ran (the time the loop could not look at anything
+ * else). */
+typedef struct timed_cb {
+	struct fd_daemon *d;
+	event_callback_fn fn;
+} timed_cb;
 
 struct fd_daemon {
 	fd_config cfg;              /* a copy; the Kafka property list is not kept */
@@ -81,10 +91,14 @@ struct fd_daemon {
 	rd_kafka_queue_t *cq, *pq;
 	struct event *cq_ev, *more_ev, *pq_ev, *tick_ev, *deadline_ev, *restore_ev;
 	struct event *migrate_ev;   /* a reload's move of the leads, a batch per turn */
+	struct event *emit_ev;      /* at-least-once: the closed epoch's records, a step per turn */
 	int64_t migrate_started;    /* monotonic ms */
 	struct event *txn_ev, *commit_ev; /* exactly_once: the offsets thread's pipe, the steps */
 	struct event *sig_ev[3];
 	fd_admin *admin;
+	timed_cb timed[TIMED_MAX];  /* what each event runs (see timed()) */
+	size_t n_timed;
+	fd_hist turns;              /* how long each callback held the loop */
 
 	bool started, stopping, stopped;
 	bool incomplete;            /* the drain gave up: exit non-zero */
@@ -146,14 +160,14 @@ static void on_lead_changed(void *ctx, const char *lead_id)
 static void on_before_change(void *ctx, const char *lead_id, bool exists)
 {
 	fd_daemon *d = ctx;
-	fd_txn_before_change(d->k, d->engine, lead_id, exists);
+	if (d->k->eos)
+		fd_txn_before_change(d->k, d->engine, lead_id, exists);
+	fd_changelog_before_change(d->k->changelog, d->engine, lead_id);
 }
 
 static fd_sink engine_sink(fd_daemon *d)
 {
-	fd_sink s = { on_transition, on_sla, on_lead_changed, d, NULL };
-	if (d->k->eos)
-		s.before_change = on_before_change;
+	fd_sink s = { on_transition, on_sla, on_lead_changed, d, on_before_change };
 	return s;
 }
 
@@ -197,7 +211,30 @@ static void on_deadline(evutil_socket_t fd, short what, void *arg)
 	fire_due(arg);
 }
 
-/* at-least-once: close the open epoch and commit what is acknowledged */
+/* at-least-once: a step of the closed epoch's LeadScores and state
+ * records, while the producer has room (its queue's event comes back) */
+static void write_step(fd_daemon *d)
+{
+	fd_kafka *k = d->k;
+	if (d->stopping || !fd_changelog_emitting(k->changelog) || outq(d) >= d->outq_high)
+		return;
+	if (fd_changelog_emit(k->changelog, d->engine, FD_CHANGELOG_EMIT_STEP) > 0) {
+		static const struct timeval now = { 0, 0 };
+		evtimer_add(d->emit_ev, &now);
+		return;
+	}
+	fd_commit_ready(k, false);
+}
+
+static void on_emit(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	write_step(arg);
+}
+
+/* at-least-once: close the open epoch (its records are written from the
+ * next turn on) and commit what is acknowledged */
 static void close_and_commit(fd_daemon *d)
 {
 	fd_kafka *k = d->k;
@@ -206,11 +243,13 @@ static void close_and_commit(fd_daemon *d)
 	 * the bound stay in the open epoch: one more interval's positions and
 	 * a changed-lead set that cannot outgrow the leads, instead of a new
 	 * epoch and a queue of state records every tick. Under backpressure
-	 * too: the scores and states would only fill the producer's queue */
+	 * too: the scores and states would only fill the producer's queue.
+	 * And while the last closed epoch is still being written */
 	if (!d->held &&
-	    fd_epochs_closed(k->epochs) < (size_t)d->cfg.settings.max_pending_intervals)
-		fd_changelog_close_epoch(k->changelog, d->engine, now_ms(d),
-		                         d->cfg.settings.lead_ttl_ms);
+	    fd_epochs_closed(k->epochs) < (size_t)d->cfg.settings.max_pending_intervals &&
+	    fd_changelog_close_epoch(k->changelog, d->engine, now_ms(d),
+	                             d->cfg.settings.lead_ttl_ms))
+		write_step(d);
 	rd_kafka_poll(k->producer, 0);
 	fd_changelog_release(k->changelog);
 	fd_commit_ready(k, false);
@@ -230,11 +269,12 @@ static void commit_progress(fd_daemon *d)
 		return;
 	}
 	if (fd_txn_committing(k)) {
-		if (!evtimer_pending(d->commit_ev, NULL)) {
-			struct timeval tv;
-			timeval_ms(&tv, COMMIT_POLL_MS);
+		/* writing the epoch's records: the next step after one turn;
+		 * otherwise the brokers are waited for */
+		struct timeval tv;
+		timeval_ms(&tv, fd_txn_writing(k) ? 0 : COMMIT_POLL_MS);
+		if (fd_txn_writing(k) || !evtimer_pending(d->commit_ev, NULL))
 			evtimer_add(d->commit_ev, &tv);
-		}
 		return;
 	}
 	static const struct timeval now = { 0, 0 };
@@ -337,27 +377,32 @@ static void drain(fd_daemon *d)
 		}
 		return;
 	}
-	/* under backpressure the open interval's scores and states would wait
-	 * for room in a full queue: it stays open, its inputs uncommitted */
-	if (outq(d) < d->outq_high)
-		fd_changelog_close_epoch(k->changelog, d->engine, now_ms(d), d->cfg.settings.lead_ttl_ms);
-	else
-		fd_log(FD_LOG_WARNING, "drain: the producer's queue is full; the last interval's inputs "
-		       "stay uncommitted");
+	/* the last closed epoch's records, then the open epoch's, only while
+	 * the producer's queue has room: never wait on it */
+	fd_changelog *cl = k->changelog;
+	bool closed = false;
 	while (!k->failed) {
-		/* state records only while the queue has room: never wait on it */
-		if (outq(d) < d->outq_high)
-			fd_changelog_release(k->changelog);
-		if (fd_epochs_pending(k->epochs) == 0 && fd_changelog_deferred(k->changelog) == 0)
+		if (outq(d) < d->outq_high) {
+			fd_changelog_emit(cl, d->engine, FD_CHANGELOG_EMIT_STEP);
+			if (!closed && !fd_changelog_emitting(cl))
+				closed = fd_changelog_close_epoch(cl, d->engine, now_ms(d),
+				                                  d->cfg.settings.lead_ttl_ms);
+			fd_changelog_release(cl);
+		}
+		if (closed && !fd_changelog_emitting(cl) && fd_epochs_pending(k->epochs) == 0 &&
+		    fd_changelog_deferred(cl) == 0)
 			break;
 		if (fd_clock_monotonic_ms() - t0 > d->cfg.settings.shutdown_timeout_ms) {
 			fd_log(FD_LOG_ERR, "drain: %" PRIu64 " outputs still unacknowledged after %" PRId64
-			       " ms (processing.shutdown_timeout); their inputs stay uncommitted",
-			       fd_epochs_pending(k->epochs), d->cfg.settings.shutdown_timeout_ms);
+			       " ms (processing.shutdown_timeout)%s; their inputs stay uncommitted",
+			       fd_epochs_pending(k->epochs), d->cfg.settings.shutdown_timeout_ms,
+			       closed ? "" : ", the last interval not written for a full queue");
 			d->incomplete = true;
 			k->abandon = true;
 			break;
 		}
+		if (fd_changelog_emitting(cl) && outq(d) < d->outq_high)
+			continue; /* more to write, room for it */
 		rd_kafka_poll(k->producer, DRAIN_POLL_MS);
 		fd_producer_flush(k);
 	}
@@ -522,6 +567,8 @@ static void on_producer_queue(evutil_socket_t fd, short what, void *arg)
 	if (!d->stopped && !d->k->eos) {
 		fd_changelog_release(d->k->changelog);
 		fd_commit_ready(d->k, false);
+		if (!evtimer_pending(d->emit_ev, NULL))
+			write_step(d); /* room again for the closed epoch's records */
 	}
 	if (!d->stopped && fd_txn_committing(d->k))
 		commit_progress(d); /* the last acknowledgement may have come */
@@ -641,6 +688,12 @@ static const char *admin_unhealthy(void *ctx)
  * engine built on the new rules and swap, all or nothing. Settings that
  * need new Kafka clients (brokers, group, topics, guarantee) keep their old
  * values until a restart, and the log says so. */
+static void admin_loop_turns(void *ctx, fd_hist *out)
+{
+	const fd_daemon *d = ctx;
+	*out = d->turns;
+}
+
 static void reload(fd_daemon *d)
 {
 	char err[1024];
@@ -735,6 +788,26 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 
 /* ---- set-up ------------------------------------------------------------------------ */
 
+static void timed(evutil_socket_t fd, short what, void *arg)
+{
+	timed_cb *t = arg;
+	fd_daemon *d = t->d;
+	int64_t t0 = fd_clock_monotonic_us();
+	t->fn(fd, what, d);
+	fd_hist_add(&d->turns, fd_clock_monotonic_us() - t0);
+}
+
+/* The argument for an event whose callback `fn` is to be timed. */
+static timed_cb *timed_arg(fd_daemon *d, event_callback_fn fn)
+{
+	if (d->n_timed == TIMED_MAX)
+		abort(); /* a new event without room: a programming error */
+	timed_cb *t = &d->timed[d->n_timed++];
+	t->d = d;
+	t->fn = fn;
+	return t;
+}
+
 /* Wake the loop when librdkafka queues something on q. */
 static int queue_event(fd_daemon *d, rd_kafka_queue_t *q, int p[2], struct event **ev,
                        event_callback_fn cb)
@@ -746,7 +819,7 @@ static int queue_event(fd_daemon *d, rd_kafka_queue_t *q, int p[2], struct event
 		fcntl(p[i], F_SETFD, FD_CLOEXEC);
 	}
 	rd_kafka_queue_io_event_enable(q, p[1], "1", 1);
-	*ev = event_new(d->base, p[0], EV_READ | EV_PERSIST, cb, d);
+	*ev = event_new(d->base, p[0], EV_READ | EV_PERSIST, timed, timed_arg(d, cb));
 	return *ev && event_add(*ev, NULL) == 0 ? 0 : -1;
 }
 
@@ -777,7 +850,7 @@ static int watch_signals(fd_daemon *d)
 {
 	int sigs[3] = { SIGTERM, SIGINT, SIGHUP };
 	for (int i = 0; i < 3; i++) {
-		d->sig_ev[i] = evsignal_new(d->base, sigs[i], on_signal, d);
+		d->sig_ev[i] = evsignal_new(d->base, sigs[i], timed, timed_arg(d, on_signal));
 		if (!d->sig_ev[i] || event_add(d->sig_ev[i], NULL) != 0)
 			return -1;
 	}
@@ -826,14 +899,15 @@ fd_daemon *fd_daemon_new(const fd_daemon_options *opt, char *errstr, size_t errs
 		fd_engine_set_max_leads(d->engine, (size_t)d->cfg.settings.max_leads);
 	fd_engine_set_evict_scan(d->engine, (size_t)d->cfg.settings.ttl_scan);
 	fd_engine_set_huge_pages(d->engine, d->cfg.settings.huge_pages);
-	d->tick_ev = event_new(d->base, -1, EV_PERSIST, on_tick, d);
-	d->deadline_ev = evtimer_new(d->base, on_deadline, d);
-	d->restore_ev = evtimer_new(d->base, on_restore, d);
-	d->more_ev = evtimer_new(d->base, on_more, d);
-	d->migrate_ev = evtimer_new(d->base, on_migrate, d);
-	d->commit_ev = evtimer_new(d->base, on_commit_step, d);
+	d->tick_ev = event_new(d->base, -1, EV_PERSIST, timed, timed_arg(d, on_tick));
+	d->deadline_ev = evtimer_new(d->base, timed, timed_arg(d, on_deadline));
+	d->restore_ev = evtimer_new(d->base, timed, timed_arg(d, on_restore));
+	d->more_ev = evtimer_new(d->base, timed, timed_arg(d, on_more));
+	d->emit_ev = evtimer_new(d->base, timed, timed_arg(d, on_emit));
+	d->migrate_ev = evtimer_new(d->base, timed, timed_arg(d, on_migrate));
+	d->commit_ev = evtimer_new(d->base, timed, timed_arg(d, on_commit_step));
 	if (!d->tick_ev || !d->deadline_ev || !d->restore_ev || !d->more_ev || !d->migrate_ev ||
-	    !d->commit_ev) {
+	    !d->commit_ev || !d->emit_ev) {
 		snprintf(errstr, errstr_size, "libevent: cannot create timers");
 		goto fail;
 	}
@@ -842,8 +916,8 @@ fd_daemon *fd_daemon_new(const fd_daemon_options *opt, char *errstr, size_t errs
 		goto fail;
 	}
 	if (d->k->eos) {
-		d->txn_ev = event_new(d->base, fd_txn_notify_fd(d->k), EV_READ | EV_PERSIST,
-		                      on_offsets_sent, d);
+		d->txn_ev = event_new(d->base, fd_txn_notify_fd(d->k), EV_READ | EV_PERSIST, timed,
+		                      timed_arg(d, on_offsets_sent));
 		if (!d->txn_ev || event_add(d->txn_ev, NULL) != 0) {
 			snprintf(errstr, errstr_size, "libevent: cannot watch the transaction's offsets");
 			goto fail;
@@ -851,8 +925,8 @@ fd_daemon *fd_daemon_new(const fd_daemon_options *opt, char *errstr, size_t errs
 	}
 	const fd_settings *s = &d->cfg.settings;
 	if (s->admin_address[0]) {
-		fd_admin_source src = { admin_engine, admin_stats,    admin_ready, admin_status,
-			                    admin_now,    admin_unhealthy, d };
+		fd_admin_source src = { admin_engine, admin_stats,     admin_ready,      admin_status,
+			                    admin_now,    admin_unhealthy, admin_loop_turns, d };
 		fd_admin_limits lim = { s->admin_max_connections, s->admin_request_timeout_ms };
 		d->admin = fd_admin_new(d->base, s->admin_address, s->admin_port, &lim, &src, errstr,
 		                        errstr_size);
@@ -979,7 +1053,7 @@ void fd_daemon_free(fd_daemon *d)
 			event_free(d->sig_ev[i]);
 	struct event *evs[] = { d->cq_ev,       d->more_ev,    d->pq_ev,      d->tick_ev,
 		                d->deadline_ev, d->restore_ev, d->migrate_ev, d->txn_ev,
-		                d->commit_ev };
+		                d->commit_ev,   d->emit_ev };
 	for (size_t i = 0; i < sizeof evs / sizeof evs[0]; i++)
 		if (evs[i])
 			event_free(evs[i]);

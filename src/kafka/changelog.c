@@ -34,7 +34,13 @@ typedef struct deferred {
 
 struct fd_changelog {
 	fd_kafka *k;
-	fd_table *dirty;         /* lead ids due at the next close */
+	fd_table *dirty;         /* lead ids changed in the open epoch */
+	/* lead ids changed in the epoch that closed last, written a few per
+	 * turn (fd_changelog_emit); record: 1 once written */
+	fd_table *closing;
+	size_t closing_left;     /* ... not written yet */
+	uint32_t cursor;         /* where fd_changelog_emit goes on */
+	uint64_t closing_epoch;  /* its id (0 while it closes) */
 	deferred *q;             /* FIFO: [head, n) */
 	size_t n, cap, head;
 	fd_lead_state *st;       /* scratch for exports */
@@ -47,8 +53,9 @@ fd_changelog *fd_changelog_new(fd_kafka *k)
 		return NULL;
 	cl->k = k;
 	cl->dirty = fd_table_new(1, DIRTY_FIRST);
+	cl->closing = fd_table_new(1, DIRTY_FIRST);
 	cl->st = malloc(sizeof *cl->st);
-	if (!cl->dirty || !cl->st) {
+	if (!cl->dirty || !cl->closing || !cl->st) {
 		fd_changelog_free(cl);
 		return NULL;
 	}
@@ -65,6 +72,7 @@ void fd_changelog_free(fd_changelog *cl)
 	}
 	free(cl->q);
 	fd_table_free(cl->dirty);
+	fd_table_free(cl->closing);
 	free(cl->st);
 	free(cl);
 }
@@ -106,20 +114,43 @@ void fd_changelog_mark(fd_changelog *cl, const char *lead_id)
 		fd_log(FD_LOG_WARNING, "out of memory marking lead %s for a score update", lead_id);
 }
 
+/* The entry of `lead_id` in the closing set, if it still waits. */
+static uint8_t *waiting(const fd_changelog *cl, const char *lead_id)
+{
+	if (cl->closing_left == 0)
+		return NULL;
+	uint8_t *done = fd_table_get(cl->closing, lead_id, strlen(lead_id));
+	return done && !*done ? done : NULL;
+}
+
 void fd_changelog_unmark(fd_changelog *cl, const char *lead_id)
 {
 	fd_table_remove(cl->dirty, lead_id, strlen(lead_id));
+	uint8_t *done = waiting(cl, lead_id);
+	if (done) {
+		*done = 1;
+		cl->closing_left--;
+	}
 }
 
-void fd_changelog_unmark_all(fd_changelog *cl)
+static fd_table *fresh_set(fd_changelog *cl, fd_table *old)
 {
 	fd_table *fresh = fd_table_new(1, DIRTY_FIRST);
 	if (!fresh) {
 		fd_kafka_fail(cl->k, FD_LOG_CRIT, "out of memory resetting the changed leads");
-		return;
+		return old;
 	}
-	fd_table_free(cl->dirty);
-	cl->dirty = fresh;
+	fd_table_free(old);
+	return fresh;
+}
+
+void fd_changelog_unmark_all(fd_changelog *cl)
+{
+	cl->dirty = fresh_set(cl, cl->dirty);
+	if (fd_table_count(cl->closing) > 0)
+		cl->closing = fresh_set(cl, cl->closing);
+	cl->closing_left = 0;
+	cl->cursor = 0;
 }
 
 /* ---- state records ---------------------------------------------------------------- */
@@ -137,16 +168,19 @@ static void produce_state(fd_changelog *cl, int32_t partition, char *key, uint8_
 	free(key);
 }
 
-/* A state record (NULL value: tombstone) of the open epoch. Takes `value`. */
-static int defer(fd_changelog *cl, int32_t partition, const char *key, uint8_t *value,
-                 size_t len)
+/* A state record (NULL value: tombstone) of epoch `epoch` (0: the open
+ * one, tagged when it closes). Takes `value`. */
+static int defer(fd_changelog *cl, uint64_t epoch, int32_t partition, const char *key,
+                 uint8_t *value, size_t len)
 {
 	char *copy = strdup(key);
 	if (!copy)
 		return -1;
 	if (cl->k->eos) {
 		/* one transaction holds outputs, state and offsets: no order to keep */
-		produce_state(cl, partition, copy, value, len, fd_epochs_output(cl->k->epochs));
+		fd_epochs *ep = cl->k->epochs;
+		produce_state(cl, partition, copy, value, len,
+		              epoch ? fd_epochs_output_to(ep, epoch) : fd_epochs_output(ep));
 		return 0;
 	}
 	if (cl->n == cl->cap && cl->head > 0) {
@@ -158,49 +192,80 @@ static int defer(fd_changelog *cl, int32_t partition, const char *key, uint8_t *
 		free(copy);
 		return -1;
 	}
-	cl->q[cl->n++] = (deferred){ 0, partition, copy, value, len };
+	cl->q[cl->n++] = (deferred){ epoch, partition, copy, value, len };
 	return 0;
 }
 
-/* LeadScore (an output of the open epoch) and the state record (deferred)
- * of every lead changed since the last close. */
-static void emit_changed(fd_changelog *cl, fd_engine *e)
+/* The LeadScore (an output of the closing epoch) and the state record
+ * (deferred with it) of lead `id`, as it is now: it has not changed since
+ * the epoch closed, or this is called before it does. */
+static void emit(fd_changelog *cl, fd_engine *e, const char *id)
 {
 	fd_kafka *k = cl->k;
-	if (fd_table_count(cl->dirty) == 0)
-		return;
-	uint32_t cur = 0;
-	void *rec;
 	fd_lead_state *st = cl->st;
-	while ((rec = fd_table_next(cl->dirty, &cur)) != NULL) {
-		size_t len;
-		const char *id = fd_table_key(cl->dirty, rec, &len);
-		if (!fd_engine_export(e, id, st))
-			continue; /* removed since */
-		/* the snapshot is taken at the lead's own latest time, not the wall
-		 * clock, so a replay after a crash yields the same record and id */
-		int64_t at = st->last_input_ms > st->stage_entered_ms ? st->last_input_ms
-		                                                      : st->stage_entered_ms;
-		fd_lead_view v;
-		uint8_t *buf;
-		size_t n;
-		if (fd_engine_lead(e, id, at, &v) &&
-		    fd_wire_encode_lead_score(&v, v.score.as_of_ms, &buf, &n) == 0) {
-			char ident[FD_ID_HEX + 1];
-			fd_engine_score_id(&v, ident);
-			fd_producer_output(k, k->cfg->topics.scores, id, buf, n, "funneld.v1.LeadScore", ident,
-			                   v.score.as_of_ms);
-			k->stats.scores++;
-		}
-		if (fd_wire_encode_lead_state(st, &buf, &n) != 0) {
-			/* never commit past a state we could not write */
-			fd_kafka_fail(k, FD_LOG_CRIT, "cannot encode the state of lead %s; stopping", id);
-		} else if (defer(cl, st->partition, id, buf, n) != 0) {
-			free(buf);
-			fd_kafka_fail(k, FD_LOG_CRIT, "out of memory deferring the state of %s", id);
-		}
+	if (!fd_engine_export(e, id, st))
+		return; /* removed since */
+	/* the snapshot is taken at the lead's own latest time, not the wall
+	 * clock, so a replay after a crash yields the same record and id */
+	int64_t at = st->last_input_ms > st->stage_entered_ms ? st->last_input_ms
+	                                                      : st->stage_entered_ms;
+	fd_lead_view v;
+	uint8_t *buf;
+	size_t n;
+	if (fd_engine_lead(e, id, at, &v) &&
+	    fd_wire_encode_lead_score(&v, v.score.as_of_ms, &buf, &n) == 0) {
+		char ident[FD_ID_HEX + 1];
+		fd_engine_score_id(&v, ident);
+		fd_producer_output(k, cl->closing_epoch, k->cfg->topics.scores, id, buf, n,
+		                   "funneld.v1.LeadScore", ident, v.score.as_of_ms);
+		k->stats.scores++;
 	}
-	fd_changelog_unmark_all(cl);
+	if (fd_wire_encode_lead_state(st, &buf, &n) != 0) {
+		/* never commit past a state we could not write */
+		fd_kafka_fail(k, FD_LOG_CRIT, "cannot encode the state of lead %s; stopping", id);
+	} else if (defer(cl, cl->closing_epoch, st->partition, id, buf, n) != 0) {
+		free(buf);
+		fd_kafka_fail(k, FD_LOG_CRIT, "out of memory deferring the state of %s", id);
+	}
+}
+
+size_t fd_changelog_emit(fd_changelog *cl, fd_engine *e, size_t max)
+{
+	void *rec;
+	for (size_t i = 0; i < max && cl->closing_left > 0 &&
+	                   (rec = fd_table_next(cl->closing, &cl->cursor)) != NULL;) {
+		uint8_t *done = rec;
+		if (*done)
+			continue;
+		size_t len;
+		emit(cl, e, fd_table_key(cl->closing, rec, &len));
+		*done = 1;
+		cl->closing_left--;
+		i++;
+	}
+	if (cl->closing_left == 0 && fd_table_count(cl->closing) > 0) {
+		/* every lead of the closing epoch is out: its state may go */
+		cl->closing = fresh_set(cl, cl->closing);
+		cl->cursor = 0;
+		fd_changelog_release(cl);
+	}
+	return cl->closing_left;
+}
+
+size_t fd_changelog_emitting(const fd_changelog *cl)
+{
+	return cl->closing_left;
+}
+
+void fd_changelog_before_change(fd_changelog *cl, fd_engine *e, const char *lead_id)
+{
+	uint8_t *done = waiting(cl, lead_id);
+	if (!done)
+		return;
+	emit(cl, e, lead_id);
+	*done = 1;
+	if (--cl->closing_left == 0)
+		fd_changelog_emit(cl, e, 0); /* the epoch's last lead: release it */
 }
 
 typedef struct evicting {
@@ -214,14 +279,25 @@ static void tombstone(void *ctx, const char *lead_id, int32_t partition)
 	fd_kafka *k = ev->cl->k;
 	if (k->eos)
 		fd_txn_before_change(k, ev->e, lead_id, true);
-	if (defer(ev->cl, partition, lead_id, NULL, 0) != 0)
+	/* its last change first, or the tombstone would come before it */
+	fd_changelog_before_change(ev->cl, ev->e, lead_id);
+	if (defer(ev->cl, 0, partition, lead_id, NULL, 0) != 0)
 		fd_kafka_fail(k, FD_LOG_CRIT, "out of memory deferring the tombstone of %s", lead_id);
 	k->stats.evicted++;
 }
 
-void fd_changelog_close_epoch(fd_changelog *cl, fd_engine *e, int64_t now, int64_t ttl_ms)
+bool fd_changelog_close_epoch(fd_changelog *cl, fd_engine *e, int64_t now, int64_t ttl_ms)
 {
-	emit_changed(cl, e);
+	if (cl->closing_left > 0)
+		return false; /* the last epoch's leads are still being written */
+	/* the changed leads are the closing epoch's, emitted by
+	 * fd_changelog_emit from now on */
+	fd_table *emptied = cl->closing;
+	cl->closing = cl->dirty;
+	cl->closing_left = fd_table_count(cl->closing);
+	cl->cursor = 0;
+	cl->closing_epoch = 0; /* the open epoch, until it is closed below */
+	cl->dirty = fd_table_count(emptied) == 0 ? emptied : fresh_set(cl, emptied);
 	if (ttl_ms > 0) {
 		evicting ev = { cl, e };
 		fd_engine_evict(e, now, ttl_ms, FD_CHANGELOG_EVICT_MAX, tombstone, &ev);
@@ -230,7 +306,10 @@ void fd_changelog_close_epoch(fd_changelog *cl, fd_engine *e, int64_t now, int64
 	for (size_t i = cl->head; i < cl->n; i++)
 		if (cl->q[i].epoch == 0)
 			cl->q[i].epoch = id;
+	cl->closing_epoch = id;
+	fd_changelog_emit(cl, e, 0); /* resets an epoch without changed leads */
 	fd_changelog_release(cl);
+	return true;
 }
 
 void fd_changelog_release(fd_changelog *cl)
@@ -238,6 +317,8 @@ void fd_changelog_release(fd_changelog *cl)
 	fd_epochs *ep = cl->k->epochs;
 	uint64_t id;
 	while ((id = fd_epochs_deferred_ready(ep)) != 0) {
+		if (id == cl->closing_epoch && cl->closing_left > 0)
+			break; /* its leads are not all written yet */
 		while (cl->head < cl->n && cl->q[cl->head].epoch == id) {
 			deferred *x = &cl->q[cl->head++];
 			produce_state(cl, x->partition, x->key, x->value, x->len,

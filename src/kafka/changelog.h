@@ -4,7 +4,16 @@
  * partition number of the input partition that owns the lead (set
  * explicitly, never by a partitioner); a tombstone for an evicted lead.
  * With each state record goes the lead's LeadScore (the compacted snapshot
- * for analytics), an output of the open epoch.
+ * for analytics), an output of the same epoch.
+ *
+ * Closing an epoch takes no time: its set of changed leads becomes the
+ * closing set, and a new one starts for the next epoch. The closing set's
+ * records are encoded and produced a bounded number of leads per call of
+ * fd_changelog_emit, across the next interval, so the loop never stalls
+ * for the whole set. A lead of the closing set that is about to change
+ * again is written first (fd_changelog_before_change), as it was when the
+ * epoch closed; so each record is the state its epoch's inputs led to. The
+ * next epoch closes only once the closing set is written.
  *
  * Order (at-least-once): a state record is deferred until every other
  * output of its epoch is acknowledged, and released in epoch order (see
@@ -33,20 +42,34 @@ void fd_changelog_free(fd_changelog *cl);
  * exists with another partition count or cannot be created. */
 int fd_changelog_ensure(fd_changelog *cl, int partitions, char *errstr, size_t errstr_size);
 
-/* Lead `lead_id` changed: its LeadScore and state are due at the next
- * epoch close. */
+/* Lead `lead_id` changed: its LeadScore and state are due when the open
+ * epoch closes. */
 void fd_changelog_mark(fd_changelog *cl, const char *lead_id);
-/* Forget a pending mark (the lead left memory with its partition). */
+/* Forget a pending mark, open or closing (the lead left memory with its
+ * partition). */
 void fd_changelog_unmark(fd_changelog *cl, const char *lead_id);
-/* Forget every pending mark (an aborted transaction). */
+/* Forget every pending mark, open and closing (an aborted transaction). */
 void fd_changelog_unmark_all(fd_changelog *cl);
 
-/* Close the open epoch: the LeadScore and state record of every marked lead
- * (read from `e` as of the lead's own latest time, so a replay yields the
- * same records), tombstones for leads idle longer than ttl_ms (0: none; at
- * most FD_CHANGELOG_EVICT_MAX per call), then release what is ready. */
+/* Close the open epoch: its changed leads become the closing set, leads
+ * idle longer than ttl_ms get tombstones (0: none; at most
+ * FD_CHANGELOG_EVICT_MAX per call, after their last state), then release
+ * what is ready. false, and nothing done, while the last closing set is
+ * still being written (fd_changelog_emitting): the epoch stays open. */
 #define FD_CHANGELOG_EVICT_MAX 10000
-void fd_changelog_close_epoch(fd_changelog *cl, fd_engine *e, int64_t now, int64_t ttl_ms);
+bool fd_changelog_close_epoch(fd_changelog *cl, fd_engine *e, int64_t now, int64_t ttl_ms);
+
+/* Write the LeadScore and state record of up to `max` leads of the closing
+ * set (read from `e` as of each lead's own latest time, so a replay yields
+ * the same records); once the set is written, release what is ready.
+ * Returns how many leads are left. */
+#define FD_CHANGELOG_EMIT_STEP 256
+size_t fd_changelog_emit(fd_changelog *cl, fd_engine *e, size_t max);
+/* Leads of the closing set not written yet. */
+size_t fd_changelog_emitting(const fd_changelog *cl);
+/* The engine is about to change lead `lead_id`: if it waits in the closing
+ * set, write it now. */
+void fd_changelog_before_change(fd_changelog *cl, fd_engine *e, const char *lead_id);
 
 /* Produce the deferred records of every epoch whose outputs are all
  * acknowledged, in epoch order. */

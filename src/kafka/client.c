@@ -12,7 +12,16 @@
 
 #define TXN_MESSAGE_TIMEOUT "55000" /* message.timeout.ms under exactly_once:
                                        below the transaction timeout */
-#define PRODUCER_LINGER_MS "5"
+/* Defaults for latency, each overridable by a kafka.* property:
+ * an output waits at most this long for its batch (librdkafka's default is
+ * 5 ms, half the 10 ms budget from an input to its transition) */
+#define PRODUCER_LINGER_MS "2"
+/* an empty fetch is answered after this long (librdkafka's default is
+ * 500 ms; a broker answers a fetch as soon as data arrives, but the
+ * fetcher waits this long before its next request after an empty answer,
+ * and librdkafka's mock cluster always waits it): ten short requests a
+ * second per broker while idle */
+#define CONSUMER_FETCH_WAIT_MS "10"
 #define READER_FETCH_WAIT_MS "10"   /* the restore reader polls without
                                        waiting: keep fetches short */
 
@@ -71,12 +80,13 @@ static int user_properties(rd_kafka_conf_t *conf, const fd_settings *cfg, char *
 	return 0;
 }
 
+/* The properties funneld needs whatever the configuration says (set after
+ * the kafka.* properties). */
 static int producer_properties(rd_kafka_conf_t *conf, const fd_settings *cfg, char *errstr,
                                size_t size)
 {
 	if (set(conf, "enable.idempotence", "true", errstr, size) ||
 	    set(conf, "acks", "all", errstr, size) ||
-	    set(conf, "linger.ms", PRODUCER_LINGER_MS, errstr, size) ||
 	    set(conf, "partitioner", "murmur2_random", errstr, size))
 		return -1;
 	if (cfg->guarantee != FD_EXACTLY_ONCE) /* at-least-once: never give up on an output */
@@ -105,7 +115,14 @@ rd_kafka_conf_t *fd_client_conf(fd_kafka *k, fd_client_role role, char *errstr, 
 	const char *id = role == FD_CLIENT_CONSUMER   ? "funneld-consumer"
 	                 : role == FD_CLIENT_PRODUCER ? "funneld-producer"
 	                                              : "funneld-restore";
-	if (set(conf, "client.id", id, errstr, size) || user_properties(conf, cfg, errstr, size))
+	/* defaults first, then the kafka.* properties, then what funneld needs */
+	if (set(conf, "client.id", id, errstr, size) ||
+	    (role == FD_CLIENT_CONSUMER &&
+	     set(conf, "fetch.wait.max.ms", CONSUMER_FETCH_WAIT_MS, errstr, size)) ||
+	    (role == FD_CLIENT_READER &&
+	     set(conf, "fetch.wait.max.ms", READER_FETCH_WAIT_MS, errstr, size)) ||
+	    (role == FD_CLIENT_PRODUCER && set(conf, "linger.ms", PRODUCER_LINGER_MS, errstr, size)) ||
+	    user_properties(conf, cfg, errstr, size))
 		goto fail;
 	switch (role) {
 	case FD_CLIENT_CONSUMER:
@@ -121,8 +138,7 @@ rd_kafka_conf_t *fd_client_conf(fd_kafka *k, fd_client_role role, char *errstr, 
 		 * subscribes nor commits, so it never joins this group */
 		char gid[FD_NAME_MAX * 2 + 16];
 		snprintf(gid, sizeof gid, "%s.restore", cfg->group_id);
-		if (set(conf, "group.id", gid, errstr, size) ||
-		    set(conf, "fetch.wait.max.ms", READER_FETCH_WAIT_MS, errstr, size))
+		if (set(conf, "group.id", gid, errstr, size))
 			goto fail;
 		break;
 	}

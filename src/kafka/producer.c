@@ -344,11 +344,12 @@ static rd_kafka_headers_t *ce_headers(const fd_kafka *k, const char *type, const
 	return h;
 }
 
-int fd_producer_output(fd_kafka *k, const char *topic, const char *lead_id, void *value,
-                       size_t len, const char *type, const char *id, int64_t at_ms)
+int fd_producer_output(fd_kafka *k, uint64_t epoch, const char *topic, const char *lead_id,
+                       void *value, size_t len, const char *type, const char *id, int64_t at_ms)
 {
+	uint64_t token = epoch ? fd_epochs_output_to(k->epochs, epoch) : fd_epochs_output(k->epochs);
 	fd_record r = { topic, RD_KAFKA_PARTITION_UA, lead_id, strlen(lead_id), value, len,
-		            ce_headers(k, type, id, at_ms), fd_epochs_output(k->epochs) };
+		            ce_headers(k, type, id, at_ms), token };
 	return fd_producer_send(k, &r);
 }
 
@@ -360,7 +361,7 @@ void fd_producer_transition(fd_kafka *k, const fd_transition *t)
 		fd_log(FD_LOG_ERR, "cannot encode transition %s of lead %s", t->transition_id, t->lead_id);
 		return;
 	}
-	fd_producer_output(k, k->cfg->topics.transitions, t->lead_id, buf, len,
+	fd_producer_output(k, 0, k->cfg->topics.transitions, t->lead_id, buf, len,
 	                   "funneld.v1.StageTransition", t->transition_id, t->occurred_at_ms);
 }
 
@@ -372,7 +373,7 @@ void fd_producer_sla(fd_kafka *k, const fd_sla_event *e)
 		fd_log(FD_LOG_ERR, "cannot encode SLA event %s of lead %s", e->sla_event_id, e->lead_id);
 		return;
 	}
-	fd_producer_output(k, k->cfg->topics.sla, e->lead_id, buf, len, "funneld.v1.SlaEvent",
+	fd_producer_output(k, 0, k->cfg->topics.sla, e->lead_id, buf, len, "funneld.v1.SlaEvent",
 	                   e->sla_event_id, e->occurred_at_ms);
 }
 

@@ -56,10 +56,11 @@ size_t fd_producer_overflow(const fd_kafka *k);
 void fd_producer_overflow_drop(fd_kafka *k);
 void fd_producer_overflow_free(fd_kafka *k);
 
-/* An output of the open epoch, keyed by lead id, with CloudEvents headers
- * (ce_type `type`, ce_id `id`, ce_time `at_ms`). Takes `value`. */
-int fd_producer_output(fd_kafka *k, const char *topic, const char *lead_id, void *value,
-                       size_t len, const char *type, const char *id, int64_t at_ms);
+/* An output of epoch `epoch` (0: the open one), keyed by lead id, with
+ * CloudEvents headers (ce_type `type`, ce_id `id`, ce_time `at_ms`). Takes
+ * `value`. */
+int fd_producer_output(fd_kafka *k, uint64_t epoch, const char *topic, const char *lead_id,
+                       void *value, size_t len, const char *type, const char *id, int64_t at_ms);
 
 /* Encode and produce a transition / an SLA event (an encoding failure is
  * logged and the record skipped, as before any produce). */

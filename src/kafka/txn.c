@@ -41,6 +41,7 @@ typedef struct undo_rec {
 /* Where a commit in flight stands (see txn.h). */
 typedef enum commit_phase {
 	PHASE_NONE = 0,   /* no commit in flight */
+	PHASE_WRITE,      /* the closed epoch's LeadScores and state records, a step at a time */
 	PHASE_OFFSETS,    /* the offsets thread sends the offsets (deliveries go on meanwhile) */
 	PHASE_DELIVERY,   /* offsets in the transaction: waiting for the last acknowledgement */
 	PHASE_END         /* rd_kafka_commit_transaction called, resumed until it answers */
@@ -389,6 +390,11 @@ static void committed(fd_kafka *k, bool reopen)
 	k->in_txn = false;
 	k->stats.commits++;
 	clear_undo(k);
+	/* the epochs closed so far are committed with it: forget them, or
+	 * they pile up one per commit */
+	fd_changelog_release(k->changelog);
+	const fd_position *pos;
+	(void)fd_epochs_committable(k->epochs, &pos);
 	if (reopen)
 		begin(k);
 }
@@ -411,17 +417,25 @@ bool fd_txn_commit_start(fd_kafka *k, fd_engine *e, bool reopen)
 	if (k->failed)
 		return false;
 	t->started_ms = fd_clock_monotonic_ms();
+	t->phase = PHASE_WRITE;
+	return true;
+}
+
+/* The closed epoch is written: send the offsets (no input was read since
+ * the epoch closed, so the live positions are its own). */
+static void send_offsets_start(fd_kafka *k)
+{
+	fd_txn *t = k->txn;
 	const fd_position *pos;
 	size_t n = fd_epochs_positions(k->epochs, &pos);
 	if (n == 0) {
 		t->phase = PHASE_DELIVERY;
-		return true;
+		return;
 	}
 	t->offsets = fd_commit_list(k, pos, n);
 	t->md = rd_kafka_consumer_group_metadata(k->consumer);
 	t->phase = PHASE_OFFSETS;
 	start_job(k);
-	return true;
 }
 
 /* One step of the commit in flight: waits only inside commit_transaction
@@ -432,6 +446,14 @@ static void advance(fd_kafka *k, fd_engine *e, bool reopen, int end_wait_ms, boo
 	fd_txn *t = k->txn;
 	if (t->phase == PHASE_NONE || k->failed)
 		return;
+	if (t->phase == PHASE_WRITE) {
+		/* a step per call while the producer takes them */
+		if (fd_producer_flush(k) > 0 ||
+		    fd_changelog_emit(k->changelog, e, FD_CHANGELOG_EMIT_STEP) > 0 || k->failed)
+			return;
+		send_offsets_start(k);
+		return;
+	}
 	if (t->phase == PHASE_OFFSETS) {
 		if (t->job.running && !atomic_load(&t->job.done))
 			return;
@@ -485,6 +507,11 @@ bool fd_txn_committing(const fd_kafka *k)
 	return k->txn && k->txn->phase != PHASE_NONE;
 }
 
+bool fd_txn_writing(const fd_kafka *k)
+{
+	return k->txn && k->txn->phase == PHASE_WRITE;
+}
+
 int64_t fd_txn_commit_age_ms(const fd_kafka *k)
 {
 	if (!fd_txn_committing(k))
@@ -524,7 +551,8 @@ int fd_txn_commit(fd_kafka *k, fd_engine *e, bool reopen, int64_t timeout_ms)
 			       timeout_ms);
 			return -1;
 		}
-		bool waiting = (t->phase == PHASE_OFFSETS &&
+		bool waiting = (t->phase == PHASE_WRITE && fd_producer_flush(k) > 0) ||
+		               (t->phase == PHASE_OFFSETS &&
 		                ((t->job.running && !atomic_load(&t->job.done)) ||
 		                 (t->retry_at_ms && fd_clock_monotonic_ms() < t->retry_at_ms))) ||
 		               (t->phase == PHASE_DELIVERY && fd_producer_flush(k) > 0);

@@ -12,13 +12,16 @@
  *
  * The commit is asynchronous: the loop never waits for a broker round trip
  * to commit a transaction. fd_txn_commit_start closes the epoch (its
- * LeadScores and state records go into the transaction) and fixes the
- * offsets; from then until fd_txn_committing() is false the caller must
+ * LeadScores and state records go into the transaction, written by the
+ * steps below) and so fixes the offsets; from then until fd_txn_committing() is false the caller must
  * put nothing into the transaction: no input, no deadline, no output (they
  * would belong to a transaction whose offsets are already sent). The
- * commit then goes on in three steps, each advanced by fd_txn_commit_step
+ * commit then goes on in four steps, each advanced by fd_txn_commit_step
  * without waiting:
  *
+ *   write     the closed epoch's LeadScores and state records, at most
+ *             FD_CHANGELOG_EMIT_STEP leads per step (fd_txn_writing: call
+ *             the next step at once), while the producer has room.
  *   offsets   rd_kafka_send_offsets_to_transaction always waits for its
  *             round trips (librdkafka 2.0.2 waits with RD_POLL_INFINITE
  *             whatever the timeout says, and the call is not resumable),
@@ -79,8 +82,8 @@ void fd_txn_before_change(fd_kafka *k, fd_engine *e, const char *lead_id, bool e
 void fd_txn_input(fd_kafka *k, int topic, int32_t partition, int64_t offset);
 
 /* Begin committing the open transaction without waiting: close the epoch
- * (LeadScores, state records, evictions: changelog.c), fix the offsets and
- * start sending them. Returns true when a commit is in flight (hold input
+ * (evictions; its LeadScores and state records are written by the first
+ * steps: changelog.c), which fixes the offsets sent after them. Returns true when a commit is in flight (hold input
  * and deadlines until fd_txn_committing() is false); false when nothing
  * was started: no transaction, a failed context, records still waiting for
  * room in the producer (try again at the next tick), or a doomed
@@ -97,6 +100,9 @@ void fd_txn_commit_step(fd_kafka *k, fd_engine *e, bool reopen);
 
 /* Is a commit in flight (started and neither committed nor aborted)? */
 bool fd_txn_committing(const fd_kafka *k);
+/* ... and in its first step, writing the epoch's records (more work to do
+ * at once, not a broker to wait for)? */
+bool fd_txn_writing(const fd_kafka *k);
 
 /* How long the commit in flight has been going on (monotonic ms), 0 when
  * none is. */

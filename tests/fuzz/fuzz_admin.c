@@ -128,6 +128,12 @@ static fd_engine *src_engine(void *ctx) { return h.has_engine ? h.engine : NULL;
 static bool src_ready(void *ctx) { return h.ready; }
 static const char *src_status(void *ctx) { return NOT_READY_STATUS; }
 static int64_t src_now(void *ctx) { return T0; }
+static void src_turns(void *ctx, fd_hist *out)
+{
+	(void)ctx;
+	*out = (fd_hist){ .counts = { 3, 1 }, .count = 5, .sum_us = 9000123, .max_us = 9000000 };
+	out->counts[FD_HIST_BUCKETS - 1] = 1;
+}
 
 static void src_stats(void *ctx, fd_kafka_stats *out)
 {
@@ -873,8 +879,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	CHECK(h.engine && h.log && h.base);
 	leads();
 
-	static fd_admin_source source = { src_engine, src_stats, src_ready, src_status, src_now,
-		                              NULL };
+	static fd_admin_source source = { src_engine, src_stats, src_ready,  src_status,
+		                              src_now,    NULL,      src_turns, NULL };
 	char err[256];
 	h.admin = fd_admin_new(h.base, "127.0.0.1", 0, NULL, &source, err, sizeof err);
 	if (!h.admin) {

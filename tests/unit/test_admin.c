@@ -54,6 +54,7 @@ typedef struct fake_source {
 	const char *status;
 	int64_t now;
 	const char *unhealthy;
+	fd_hist turns;
 } fake_source;
 
 static fd_engine *src_engine(void *ctx) { return ((fake_source *)ctx)->engine; }
@@ -62,6 +63,7 @@ static bool src_ready(void *ctx) { return ((fake_source *)ctx)->ready; }
 static const char *src_status(void *ctx) { return ((fake_source *)ctx)->status; }
 static int64_t src_now(void *ctx) { return ((fake_source *)ctx)->now; }
 static const char *src_unhealthy(void *ctx) { return ((fake_source *)ctx)->unhealthy; }
+static void src_turns(void *ctx, fd_hist *out) { *out = ((fake_source *)ctx)->turns; }
 
 /* ---- fixture ----------------------------------------------------------------- */
 
@@ -100,7 +102,7 @@ static void setup(void)
 		.now = T0,
 	};
 	source = (fd_admin_source){ src_engine, src_stats,     src_ready, src_status,
-		                        src_now,    src_unhealthy, &fake };
+		                        src_now,    src_unhealthy, src_turns, &fake };
 	admin = fd_admin_new(base, "127.0.0.1", 0, NULL, &source, err, sizeof err);
 	cr_assert_not_null(admin, "%s", err);
 	cr_assert_gt(fd_admin_port(admin), 0);
@@ -524,6 +526,35 @@ Test(admin, metrics_follow_readiness_and_omit_the_engine_when_there_is_none)
 	cr_assert_str_eq(r.body, "{\"error\":\"engine not running\"}\n");
 	r = get("/v1/leads/bob");
 	cr_assert_eq(r.status, 503);
+}
+
+/* The loop's turn histogram, in the exposition format's histogram shape:
+ * cumulative buckets by upper bound in seconds, +Inf equal to the count. */
+Test(admin, metrics_expose_the_loop_turn_histogram)
+{
+	fd_hist_add(&fake.turns, 40);      /* 50 µs bucket */
+	fd_hist_add(&fake.turns, 1500);    /* 2 ms */
+	fd_hist_add(&fake.turns, 1800);    /* 2 ms */
+	fd_hist_add(&fake.turns, 7000000); /* above every bound */
+	reply r = get("/metrics");
+	cr_assert_eq(r.status, 200);
+	static const char *const lines[] = {
+		"# HELP funneld_loop_turn_seconds How long each of the daemon's callbacks held the "
+		"event loop.",
+		"# TYPE funneld_loop_turn_seconds histogram",
+		"funneld_loop_turn_seconds_bucket{le=\"5e-05\"} 1",
+		"funneld_loop_turn_seconds_bucket{le=\"0.0001\"} 1",
+		"funneld_loop_turn_seconds_bucket{le=\"0.001\"} 1",
+		"funneld_loop_turn_seconds_bucket{le=\"0.002\"} 3",
+		"funneld_loop_turn_seconds_bucket{le=\"5\"} 3",
+		"funneld_loop_turn_seconds_bucket{le=\"+Inf\"} 4",
+		"funneld_loop_turn_seconds_sum 7.003340",
+		"funneld_loop_turn_seconds_count 4",
+		"# TYPE funneld_loop_turn_longest_seconds gauge",
+		"funneld_loop_turn_longest_seconds 7.000000",
+	};
+	for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++)
+		cr_assert(has_line(r.body, lines[i]), "missing line: %s\n%s", lines[i], r.body);
 }
 
 /* ---- one lead --------------------------------------------------------------------- */

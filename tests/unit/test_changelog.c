@@ -1,9 +1,11 @@
 /*
- * test_changelog.c — the changelog writer's queue of state records waiting
- * for their epoch, without a broker: the producer queues what it is given
- * and nothing is ever acknowledged, so every state record stays deferred.
+ * test_changelog.c — the changelog writer's closing set and its queue of
+ * state records waiting for their epoch, without a broker: the producer
+ * queues what it is given and nothing is acknowledged unless a test says
+ * so (fd_epochs_ack with the epoch's id, which is its outputs' token).
  */
 #include <criterion/criterion.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "kafka/changelog.h"
@@ -41,15 +43,23 @@ static void teardown(void)
 
 TestSuite(changelog, .init = setup, .fini = teardown);
 
-static void lead_on(const char *id, int32_t partition)
+/* An event of lead `id` (the n-th: its own event id and offset). */
+static void event_of(const char *id, int32_t partition, int n)
 {
 	fd_sink none = { 0 };
 	fd_clock wall = fd_clock_wall();
 	int64_t now = wall.now(wall.ctx);
-	fd_engagement ev = { .event_id = id, .lead_id = id, .occurred_at_ms = now - 60000,
-		                 .type = "page_view", .partition = partition, .position = 1 };
+	char event_id[64];
+	snprintf(event_id, sizeof event_id, "%s-%d", id, n);
+	fd_engagement ev = { .event_id = event_id, .lead_id = id, .occurred_at_ms = now - 60000,
+		                 .type = "page_view", .partition = partition, .position = n };
 	cr_assert_eq(fd_engine_engagement(eng, &ev, now, &none, err, sizeof err), FD_OK, "%s", err);
 	fd_changelog_mark(k->changelog, id);
+}
+
+static void lead_on(const char *id, int32_t partition)
+{
+	event_of(id, partition, 1);
 }
 
 /* A lost partition's unwritten state records are dropped, the others kept
@@ -63,7 +73,8 @@ Test(changelog, purge_drops_only_the_lost_partitions_records)
 	/* an output of the open epoch that is never acknowledged holds the
 	 * state records back */
 	(void)fd_epochs_output(k->epochs);
-	fd_changelog_close_epoch(k->changelog, eng, 0, 0);
+	cr_assert(fd_changelog_close_epoch(k->changelog, eng, 0, 0));
+	cr_assert_eq(fd_changelog_emit(k->changelog, eng, SIZE_MAX), 0);
 	cr_assert_eq(fd_changelog_deferred(k->changelog), 4);
 	cr_assert_eq(fd_changelog_purge(k->changelog, 0), 2);
 	cr_assert_eq(fd_changelog_deferred(k->changelog), 2);
@@ -71,4 +82,122 @@ Test(changelog, purge_drops_only_the_lost_partitions_records)
 	cr_assert_eq(fd_changelog_purge(k->changelog, 1), 1);
 	cr_assert_eq(fd_changelog_purge(k->changelog, 2), 1);
 	cr_assert_eq(fd_changelog_deferred(k->changelog), 0);
+}
+
+/* Closing an epoch writes nothing: its leads are written a bounded step at
+ * a time, each LeadScore an output of that epoch. */
+Test(changelog, a_closed_epoch_is_written_a_step_at_a_time)
+{
+	fd_changelog *cl = k->changelog;
+	const char *ids[] = { "a", "b", "c", "d", "e" };
+	for (size_t i = 0; i < 5; i++)
+		lead_on(ids[i], 0);
+	cr_assert(fd_changelog_close_epoch(cl, eng, 0, 0));
+	cr_assert_eq(fd_changelog_emitting(cl), 5);
+	cr_assert_eq(fd_changelog_deferred(cl), 0);
+	cr_assert_eq(k->stats.scores, 0);
+	cr_assert_eq(fd_changelog_emit(cl, eng, 2), 3);
+	cr_assert_eq(fd_changelog_deferred(cl), 2);
+	cr_assert_eq(k->stats.scores, 2);
+	cr_assert_eq(fd_epochs_pending(k->epochs), 2);
+	cr_assert_eq(fd_changelog_emit(cl, eng, 2), 1);
+	cr_assert_eq(fd_changelog_emit(cl, eng, 2), 0);
+	cr_assert_eq(fd_changelog_deferred(cl), 5);
+	cr_assert_eq(k->stats.scores, 5);
+	cr_assert_eq(fd_changelog_emitting(cl), 0);
+	cr_assert_eq(fd_changelog_emit(cl, eng, 2), 0);
+	cr_assert_eq(k->stats.scores, 5, "nothing is written twice");
+}
+
+/* The next epoch does not close while the last one is being written; its
+ * changed leads wait in the open epoch meanwhile. */
+Test(changelog, an_epoch_closes_only_after_the_last_is_written)
+{
+	fd_changelog *cl = k->changelog;
+	lead_on("a", 0);
+	lead_on("b", 0);
+	cr_assert(fd_changelog_close_epoch(cl, eng, 0, 0));
+	lead_on("c", 0);
+	cr_assert_not(fd_changelog_close_epoch(cl, eng, 0, 0));
+	cr_assert_eq(fd_changelog_emitting(cl), 2);
+	cr_assert_eq(fd_epochs_closed(k->epochs), 1);
+	cr_assert_eq(fd_changelog_emit(cl, eng, SIZE_MAX), 0);
+	cr_assert(fd_changelog_close_epoch(cl, eng, 0, 0));
+	cr_assert_eq(fd_epochs_closed(k->epochs), 2);
+	cr_assert_eq(fd_changelog_emitting(cl), 1);
+	cr_assert_eq(fd_changelog_emit(cl, eng, SIZE_MAX), 0);
+	cr_assert_eq(fd_changelog_deferred(cl), 3);
+}
+
+/* A lead of the closing set about to change again is written at once (as
+ * it was when its epoch closed), then not again by the steps; its new
+ * change belongs to the open epoch. */
+Test(changelog, a_lead_changing_again_is_written_first)
+{
+	fd_changelog *cl = k->changelog;
+	lead_on("a", 0);
+	lead_on("b", 0);
+	cr_assert(fd_changelog_close_epoch(cl, eng, 0, 0));
+	fd_changelog_before_change(cl, eng, "a");
+	cr_assert_eq(fd_changelog_emitting(cl), 1);
+	cr_assert_eq(fd_changelog_deferred(cl), 1);
+	fd_changelog_before_change(cl, eng, "a"); /* written already */
+	fd_changelog_before_change(cl, eng, "zz"); /* not in the set */
+	cr_assert_eq(fd_changelog_deferred(cl), 1);
+	event_of("a", 0, 2); /* its new change: the open epoch's */
+	cr_assert_eq(fd_changelog_emit(cl, eng, SIZE_MAX), 0);
+	cr_assert_eq(fd_changelog_deferred(cl), 2);
+	cr_assert_eq(k->stats.scores, 2);
+	cr_assert(fd_changelog_close_epoch(cl, eng, 0, 0));
+	cr_assert_eq(fd_changelog_emitting(cl), 1, "a, once more, for the next epoch");
+	/* the last lead of a set written by before_change ends the set */
+	fd_changelog_before_change(cl, eng, "a");
+	cr_assert_eq(fd_changelog_emitting(cl), 0);
+	cr_assert_eq(fd_changelog_deferred(cl), 3);
+	cr_assert(fd_changelog_close_epoch(cl, eng, 0, 0));
+}
+
+/* An epoch's state records are released once all its outputs are
+ * acknowledged and all its leads written: acknowledged LeadScores of a
+ * half-written epoch release nothing. */
+Test(changelog, state_waits_until_the_whole_epoch_is_written)
+{
+	fd_changelog *cl = k->changelog;
+	lead_on("a", 0);
+	lead_on("b", 0);
+	lead_on("c", 0);
+	cr_assert(fd_changelog_close_epoch(cl, eng, 0, 0));
+	uint64_t epoch = 1; /* the first epoch: its outputs' token */
+	cr_assert_eq(fd_changelog_emit(cl, eng, 1), 2);
+	cr_assert_eq(fd_epochs_pending(k->epochs), 1);
+	fd_epochs_ack(k->epochs, epoch);
+	cr_assert_eq(fd_epochs_pending(k->epochs), 0);
+	fd_changelog_release(cl);
+	cr_assert_eq(fd_changelog_deferred(cl), 1, "held: two leads are not written yet");
+	cr_assert_eq(k->stats.state_records, 0);
+	cr_assert_eq(fd_changelog_emit(cl, eng, SIZE_MAX), 0);
+	cr_assert_eq(fd_changelog_deferred(cl), 3, "held: two LeadScores unacknowledged");
+	fd_epochs_ack(k->epochs, epoch);
+	fd_epochs_ack(k->epochs, epoch);
+	fd_changelog_release(cl);
+	cr_assert_eq(fd_changelog_deferred(cl), 0);
+	cr_assert_eq(k->stats.state_records, 3);
+}
+
+/* A lead leaving with its partition is no longer written. */
+Test(changelog, unmark_forgets_a_lead_of_the_closing_set)
+{
+	fd_changelog *cl = k->changelog;
+	lead_on("a", 0);
+	lead_on("b", 1);
+	cr_assert(fd_changelog_close_epoch(cl, eng, 0, 0));
+	fd_changelog_unmark(cl, "b");
+	fd_changelog_unmark(cl, "b");
+	cr_assert_eq(fd_changelog_emitting(cl), 1);
+	cr_assert_eq(fd_changelog_emit(cl, eng, SIZE_MAX), 0);
+	cr_assert_eq(fd_changelog_deferred(cl), 1);
+	lead_on("c", 0);
+	fd_changelog_unmark_all(cl);
+	cr_assert(fd_changelog_close_epoch(cl, eng, 0, 0));
+	cr_assert_eq(fd_changelog_emitting(cl), 0);
 }
