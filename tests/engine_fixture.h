@@ -210,12 +210,23 @@ typedef struct fx_sla_event {
 	int64_t started, due, at, elapsed;
 } fx_sla_event;
 
+typedef struct fx_score {
+	char id[FD_ID_HEX + 1];
+	char lead[64];
+	fd_stage stage;
+	int grade;
+	double engagement, fit;
+	int64_t as_of;
+} fx_score;
+
 typedef struct fx_log {
 	fx_transition tr[256];
 	size_t n_tr;
 	fx_sla_event sla[256];
 	size_t n_sla;
 	size_t n_changed;
+	fx_score sc[256];
+	size_t n_sc;
 } fx_log;
 
 static inline void fx_on_transition(void *ctx, const fd_transition *t)
@@ -277,6 +288,23 @@ static inline void fx_on_changed(void *ctx, const char *lead_id)
 {
 	(void)lead_id;
 	((fx_log *)ctx)->n_changed++;
+}
+
+/* the score stream: not in fx_sink (set sink.score to it) */
+static inline void fx_on_score(void *ctx, const fd_lead_view *v)
+{
+	fx_log *log = ctx;
+	if (log->n_sc >= 256)
+		abort();
+	fx_score *x = &log->sc[log->n_sc++];
+	memset(x, 0, sizeof *x);
+	fd_engine_score_id(v, x->id);
+	snprintf(x->lead, sizeof x->lead, "%s", v->lead_id);
+	x->stage = v->stage;
+	x->grade = v->score.grade;
+	x->engagement = v->score.engagement;
+	x->fit = v->score.fit;
+	x->as_of = v->score.as_of_ms;
 }
 
 static inline fd_sink fx_sink(fx_log *log)

@@ -143,17 +143,24 @@ typedef struct fd_sla_event {
 	int64_t elapsed_ms;       /* occurred_at - started_at */
 } fd_sla_event;
 
+struct fd_lead_view; /* below */
+
 typedef struct fd_sink {
 	void (*transition)(void *ctx, const fd_transition *t);
 	void (*sla)(void *ctx, const fd_sla_event *e);
 	/* the lead's persisted state changed (scores, stage, SLAs) */
 	void (*lead_changed)(void *ctx, const char *lead_id);
 	void *ctx;
-	/* optional (last, so 4-member initialisers leave it NULL): called
+	/* optional (after ctx, so 4-member initialisers leave it NULL): called
 	 * before the engine modifies a lead (`exists`) or creates it
 	 * (!`exists`), while its old state can still be exported; the daemon
 	 * keeps pre-images to roll an aborted transaction back */
 	void (*before_change)(void *ctx, const char *lead_id, bool exists);
+	/* optional: the lead's LeadScore is worth publishing (the score
+	 * stream's policy, rules publish_min_*), as of the lead's own latest
+	 * time. Without it the engine decides nothing and remembers nothing
+	 * about the stream. */
+	void (*score)(void *ctx, const struct fd_lead_view *v);
 } fd_sink;
 
 /* ---- status -------------------------------------------------------------- */
@@ -246,6 +253,21 @@ typedef struct fd_state_cap {
  * interests are on the engagement_as_of basis, like engagement. Times that
  * were never set are 0. Strings are borrowed: from the engine on export
  * (valid until its next call), from the caller on import. */
+#define FD_PUBLISHED_EVER 1 /* a LeadScore was published */
+#define FD_PUBLISHED_HELD 2 /* a change waits for the interval (a timer asks again) */
+
+/* What the score stream last said about a lead (src/engine/publish.h):
+ * part of its state, so a restored lead goes on from there. Zeroed:
+ * nothing yet. */
+typedef struct fd_published {
+	int64_t at_ms;       /* when, in the lead's time */
+	float engagement;
+	float fit;
+	uint8_t stage;
+	uint8_t grade;
+	uint8_t flags;       /* FD_PUBLISHED_* */
+} fd_published;
+
 typedef struct fd_lead_state {
 	const char *lead_id;
 	int32_t partition;
@@ -279,6 +301,7 @@ typedef struct fd_lead_state {
 	fd_breakdown breakdown[FD_MAX_EVENT_TYPES];
 	int n_breakdown;
 	int64_t positions[FD_INPUT_KINDS]; /* last applied position per input kind */
+	fd_published published;        /* the score stream */
 } fd_lead_state;
 
 /* Export lead `lead_id`; false when unknown. */

@@ -126,6 +126,12 @@ typedef struct fd_rules {
 	int n_event_types;
 	fd_event_rule event_types[FD_MAX_EVENT_TYPES];
 	bool unknown_types_score_zero; /* false: unknown type is invalid input */
+	/* the score stream (fd_sink.score): a LeadScore when the stage or
+	 * grade changed or the engagement or fit moved by publish_min_change
+	 * points (0: every change), at most once per publish_min_interval_ms
+	 * of the lead's time (0: no limit) */
+	double publish_min_change;
+	int64_t publish_min_interval_ms;
 
 	/* frequency */
 	int64_t bucket_ms;

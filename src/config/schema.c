@@ -422,6 +422,15 @@ const fd_config_def fd_config_table[] = {
 	  .n_sub = sizeof fd_config_sla_rows / sizeof fd_config_sla_rows[0],
 	  .check = fd_config_check_sla, .doc = "service level agreements" },
 
+	{ .path = "scoring.publish_min_change", .type = FD_CFG_FLOAT, .def = "1.0", .min = 0,
+	  .max = 1e6, .offset = FD_ENG_OFF(publish_min_change),
+	  .doc = "a LeadScore is published when the engagement or the fit moved by this many "
+	         "points since the lead's last one, or its stage or grade changed (0: every "
+	         "change)" },
+	{ .path = "scoring.publish_min_interval", .type = FD_CFG_DURATION, .def = "5m", .min = 0,
+	  .max = FD_CFG_DAYS(1), .offset = FD_ENG_OFF(publish_min_interval_ms),
+	  .doc = "a lead's LeadScores at most this often in its own time (stage and grade changes "
+	         "excepted); a change held back is published when the interval has passed" },
 	{ .path = "scoring.duplicate_ids", .type = FD_CFG_INT, .def = "8", .min = 1,
 	  .max = FD_SEEN_MAX, .offset = FD_ENG_OFF(duplicate_ids),
 	  .doc = "an event or activity id equal to one of the lead's last this many ids counts "

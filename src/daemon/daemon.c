@@ -165,9 +165,15 @@ static void on_before_change(void *ctx, const char *lead_id, bool exists)
 	fd_changelog_before_change(d->k->changelog, d->engine, lead_id);
 }
 
+static void on_score(void *ctx, const fd_lead_view *v)
+{
+	fd_daemon *d = ctx;
+	fd_producer_score(d->k, v);
+}
+
 static fd_sink engine_sink(fd_daemon *d)
 {
-	fd_sink s = { on_transition, on_sla, on_lead_changed, d, on_before_change };
+	fd_sink s = { on_transition, on_sla, on_lead_changed, d, on_before_change, on_score };
 	return s;
 }
 

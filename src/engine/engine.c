@@ -33,10 +33,12 @@
 #include "engine/intern.h"
 #include "engine/lead.h"
 #include "engine/lifecycle.h"
+#include "engine/publish.h"
 #include "engine/score.h"
 #include "engine/timer.h"
 
 #define REVIEW_SLOT 0xffu
+#define SCORE_SLOT 0xfeu  /* a held LeadScore (publish.h) */
 #define GROW_STEP_PER_EVICT 16384 /* table positions fd_engine_evict copies */
 #define GROW_STEP_PER_INPUT 8     /* ... and each input */
 #define TYPE_SLOTS 256 /* > 2 * FD_MAX_EVENT_TYPES, power of two */
@@ -450,6 +452,24 @@ static void changed(const fd_sink *out, const char *lead_id)
 {
 	if (out && out->lead_changed)
 		out->lead_changed(out->ctx, lead_id);
+}
+
+static void publish(fd_engine *e, fd_lead *l, int64_t now, bool recheck, const fd_sink *out);
+static void hold_score(fd_engine *e, fd_lead *l, int64_t due);
+static int64_t held_until(const fd_engine *e, const fd_lead *l);
+static void view(fd_engine *e, const fd_lead *l, int64_t now, fd_lead_view *v);
+
+/* The lead's own latest time: its LeadScore is taken as of it. */
+static int64_t lead_time(const fd_lead *l)
+{
+	return l->last_input_ms > l->stage_entered_ms ? l->last_input_ms : l->stage_entered_ms;
+}
+
+/* Lead `l` changed: its state is due, its score may be (in its time). */
+static void after_change(fd_engine *e, fd_lead *l, const fd_sink *out)
+{
+	changed(out, lead_id_of(e, l));
+	publish(e, l, lead_time(l), false, out);
 }
 
 static bool in_sources(const fd_engine *e, const char *s)
@@ -972,7 +992,7 @@ fd_status fd_engine_engagement(fd_engine *e, const fd_engagement *ev, int64_t no
 
 	int64_t when = l->engagement_as_of;
 	maybe_qualify(e, l, when, &why, rule, ev->channel, out);
-	changed(out, lead_id_of(e, l));
+	after_change(e, l, out);
 	return FD_OK;
 invalid:
 	e->stats.events_invalid++;
@@ -1047,7 +1067,7 @@ fd_status fd_engine_profile(fd_engine *e, const fd_profile *p, int64_t now,
 		maybe_qualify(e, l, t > l->engagement_as_of ? t : l->engagement_as_of,
 		              &why, NULL, NULL, out);
 	}
-	changed(out, lead_id_of(e, l));
+	after_change(e, l, out);
 	return FD_OK;
 }
 
@@ -1143,7 +1163,7 @@ fd_status fd_engine_activity(fd_engine *e, const fd_activity *a, int64_t now,
 		    (d->scope & STAGE_BIT(l->stage)))
 			sla_open(e, l, i, t);
 	}
-	changed(out, lead_id_of(e, l));
+	after_change(e, l, out);
 	return FD_OK;
 }
 
@@ -1157,6 +1177,13 @@ static void fire(fd_engine *e, int64_t due, uint64_t key, const fd_sink *out)
 	if (!l)
 		return;
 	before_change(out, lead_id_of(e, l), true);
+	if (slot == SCORE_SLOT) {
+		l->score_timer = 0;
+		l->published.flags &= (uint8_t)~FD_PUBLISHED_HELD;
+		changed(out, lead_id_of(e, l)); /* what was published is state */
+		publish(e, l, lead_time(l), true, out);
+		return;
+	}
 	if (slot == REVIEW_SLOT) {
 		l->review_timer = 0;
 		if (l->stage != FD_STAGE_NURTURE)
@@ -1165,7 +1192,7 @@ static void fire(fd_engine *e, int64_t due, uint64_t key, const fd_sink *out)
 		move m = { c->review_stage, FD_TRIGGER_REVIEW_DUE, "", &why, due,
 		           c->nurture_review_days };
 		enter_stage(e, l, &m, out);
-		changed(out, lead_id_of(e, l));
+		after_change(e, l, out);
 		return;
 	}
 	if ((int)slot >= c->n_slas)
@@ -1179,7 +1206,7 @@ static void fire(fd_engine *e, int64_t due, uint64_t key, const fd_sink *out)
 		s->warned = 1;
 		sla_emit(e, l, (int)slot, FD_SLA_WARNING, due, out);
 		sla_schedule(e, l, (int)slot);
-		changed(out, lead_id_of(e, l));
+		after_change(e, l, out);
 		return;
 	}
 	sla_emit(e, l, (int)slot, FD_SLA_BREACH, s->due_ms, out);
@@ -1192,7 +1219,7 @@ static void fire(fd_engine *e, int64_t due, uint64_t key, const fd_sink *out)
 			l->dq_rule = -1;
 		enter_stage(e, l, &m, out);
 	}
-	changed(out, lead_id_of(e, l));
+	after_change(e, l, out);
 }
 
 size_t fd_engine_advance(fd_engine *e, int64_t now, const fd_sink *out)
@@ -1323,6 +1350,7 @@ static bool export_lead(fd_engine *e, fd_lead *l, fd_lead_state *st)
 	st->n_breakdown = (int)nb;
 	for (int k = 0; k < FD_INPUT_KINDS; k++)
 		st->positions[k] = l->positions[k];
+	st->published = l->published;
 	return true;
 }
 
@@ -1337,6 +1365,10 @@ static void remove_timers(fd_engine *e, fd_lead *l)
 	if (l->review_timer) {
 		fd_timers_remove(e->timers, l->review_timer);
 		l->review_timer = 0;
+	}
+	if (l->score_timer) {
+		fd_timers_remove(e->timers, l->score_timer);
+		l->score_timer = 0;
 	}
 }
 
@@ -1531,6 +1563,9 @@ static fd_status import_lead(fd_engine *e, const fd_lead_state *st, fd_lead **ou
 		l->review_timer = fd_timers_add(e->timers, l->review_at_ms,
 		                                timer_key(e, l, REVIEW_SLOT));
 	}
+	l->published = st->published;
+	if (l->published.flags & FD_PUBLISHED_HELD)
+		hold_score(e, l, held_until(e, l));
 	if (f)
 		remove_lead(f, old);
 	*out = l;
@@ -1587,7 +1622,7 @@ size_t fd_engine_evict(fd_engine *e, int64_t now, int64_t ttl_ms, size_t max,
 			continue;
 		}
 		scanned++;
-		if (!idle_for(l, now, ttl_ms) || l->review_timer)
+		if (!idle_for(l, now, ttl_ms) || l->review_timer || l->score_timer)
 			continue;
 		const fd_sla_slot *slots = lead_slots(e, l);
 		bool open = false;
@@ -1612,6 +1647,12 @@ bool fd_engine_lead(fd_engine *e, const char *lead_id, int64_t now, fd_lead_view
 	fd_lead *l = touch(e, lead_id);
 	if (!l)
 		return false;
+	view(e, l, now, v);
+	return true;
+}
+
+static void view(fd_engine *e, const fd_lead *l, int64_t now, fd_lead_view *v)
+{
 	const fd_rules *c = &e->cfg;
 	memset(v, 0, sizeof *v);
 	v->lead_id = lead_id_of(e, l);
@@ -1637,7 +1678,54 @@ bool fd_engine_lead(fd_engine *e, const char *lead_id, int64_t now, fd_lead_view
 	v->recent = e->out_recent;
 	v->interests = e->out_interests;
 	v->breakdown = e->out_breakdown;
-	return true;
+}
+
+/* ---- the score stream ----------------------------------------------------- */
+
+/* Ask again at `due` (a held LeadScore); without a timer (no memory) the
+ * hold ends: the lead's next change asks. */
+static void hold_score(fd_engine *e, fd_lead *l, int64_t due)
+{
+	if (l->score_timer)
+		fd_timers_remove(e->timers, l->score_timer);
+	l->score_timer = fd_timers_add(e->timers, due, timer_key(e, l, SCORE_SLOT));
+	if (!l->score_timer)
+		l->published.flags &= (uint8_t)~FD_PUBLISHED_HELD;
+}
+
+/* When a restored held LeadScore is asked again: the interval after the
+ * last one, under the current rules. */
+static int64_t held_until(const fd_engine *e, const fd_lead *l)
+{
+	int64_t due;
+	if (__builtin_add_overflow(l->published.at_ms, e->cfg.publish_min_interval_ms, &due))
+		due = INT64_MAX;
+	return due;
+}
+
+/* Is the lead's LeadScore worth publishing at `now` (the lead's time)?
+ * Only with a score sink: without one nothing is decided or remembered. */
+static void publish(fd_engine *e, fd_lead *l, int64_t now, bool recheck, const fd_sink *out)
+{
+	if (!out || !out->score)
+		return;
+	fd_score_policy p = { e->cfg.publish_min_change, e->cfg.publish_min_interval_ms };
+	int64_t at = lead_time(l), due = 0;
+	fd_score_snapshot s;
+	snapshot(e, l, at, &s);
+	switch (fd_publish_decide(&p, &l->published, &s, (fd_stage)l->stage, now, recheck, &due)) {
+	case FD_PUBLISH_NOW: {
+		fd_lead_view v;
+		view(e, l, at, &v);
+		out->score(out->ctx, &v);
+		break;
+	}
+	case FD_PUBLISH_HOLD:
+		hold_score(e, l, due);
+		break;
+	case FD_PUBLISH_NO:
+		break;
+	}
 }
 
 void fd_engine_stats_get(const fd_engine *e, fd_engine_stats *s)
@@ -1763,6 +1851,10 @@ int fd_engine_check(const fd_engine *e, char *errstr, size_t errstr_size)
 		for (int i = 0; i < e->cfg.n_slas; i++)
 			timers += slots[i].timer != 0;
 		timers += l->review_timer != 0;
+		timers += l->score_timer != 0;
+		if (rc == 0 && (l->score_timer != 0) != ((l->published.flags & FD_PUBLISHED_HELD) != 0))
+			rc = check_fail(errstr, errstr_size, "lead %s: %s LeadScore without its timer",
+			                lead_id_of(e, l), l->score_timer ? "no held" : "a held");
 		if (l->stage >= FD_STAGE_COUNT && rc == 0)
 			rc = check_fail(errstr, errstr_size, "lead %s: stage %d", lead_id_of(e, l), l->stage);
 	}

@@ -62,11 +62,13 @@ typedef struct fd_lead {
 	int64_t freq_head;          /* newest frequency bucket, INT64_MIN: none */
 	int64_t positions[3];       /* last applied Kafka position per input kind */
 	int64_t last_input_ms;      /* newest input time of any kind (TTL) */
+	fd_published published;     /* what the score stream last said */
 	uint16_t freq[FD_FREQ_BUCKETS];
 	float fit;
 	uint32_t owner;             /* intern ids */
 	uint32_t source;
 	uint32_t review_timer;      /* fd_timers handle, 0 if none */
+	uint32_t score_timer;       /* a held LeadScore is asked again (publish.h) */
 	int32_t partition;          /* input partition that owns the lead */
 	uint8_t stage;              /* fd_stage */
 	uint8_t grade;

@@ -196,30 +196,17 @@ static int defer(fd_changelog *cl, uint64_t epoch, int32_t partition, const char
 	return 0;
 }
 
-/* The LeadScore (an output of the closing epoch) and the state record
- * (deferred with it) of lead `id`, as it is now: it has not changed since
- * the epoch closed, or this is called before it does. */
+/* The state record of lead `id` (deferred with its epoch), as it is now:
+ * it has not changed since the epoch closed, or this is called before it
+ * does. */
 static void emit(fd_changelog *cl, fd_engine *e, const char *id)
 {
 	fd_kafka *k = cl->k;
 	fd_lead_state *st = cl->st;
-	if (!fd_engine_export(e, id, st))
-		return; /* removed since */
-	/* the snapshot is taken at the lead's own latest time, not the wall
-	 * clock, so a replay after a crash yields the same record and id */
-	int64_t at = st->last_input_ms > st->stage_entered_ms ? st->last_input_ms
-	                                                      : st->stage_entered_ms;
-	fd_lead_view v;
 	uint8_t *buf;
 	size_t n;
-	if (fd_engine_lead(e, id, at, &v) &&
-	    fd_wire_encode_lead_score(&v, v.score.as_of_ms, &buf, &n) == 0) {
-		char ident[FD_ID_HEX + 1];
-		fd_engine_score_id(&v, ident);
-		fd_producer_output(k, cl->closing_epoch, k->cfg->topics.scores, id, buf, n,
-		                   "funneld.v1.LeadScore", ident, v.score.as_of_ms);
-		k->stats.scores++;
-	}
+	if (!fd_engine_export(e, id, st))
+		return; /* removed since */
 	if (fd_wire_encode_lead_state(st, &buf, &n) != 0) {
 		/* never commit past a state we could not write */
 		fd_kafka_fail(k, FD_LOG_CRIT, "cannot encode the state of lead %s; stopping", id);

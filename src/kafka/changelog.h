@@ -3,8 +3,8 @@
  * record per changed lead per commit interval, keyed by lead id, on the
  * partition number of the input partition that owns the lead (set
  * explicitly, never by a partitioner); a tombstone for an evicted lead.
- * With each state record goes the lead's LeadScore (the compacted snapshot
- * for analytics), an output of the same epoch.
+ * (LeadScores are the engine's score stream, produced like transitions:
+ * producer.c.)
  *
  * Closing an epoch takes no time: its set of changed leads becomes the
  * closing set, and a new one starts for the next epoch. The closing set's
@@ -42,8 +42,7 @@ void fd_changelog_free(fd_changelog *cl);
  * exists with another partition count or cannot be created. */
 int fd_changelog_ensure(fd_changelog *cl, int partitions, char *errstr, size_t errstr_size);
 
-/* Lead `lead_id` changed: its LeadScore and state are due when the open
- * epoch closes. */
+/* Lead `lead_id` changed: its state is due when the open epoch closes. */
 void fd_changelog_mark(fd_changelog *cl, const char *lead_id);
 /* Forget a pending mark, open or closing (the lead left memory with its
  * partition). */
@@ -59,10 +58,9 @@ void fd_changelog_unmark_all(fd_changelog *cl);
 #define FD_CHANGELOG_EVICT_MAX 10000
 bool fd_changelog_close_epoch(fd_changelog *cl, fd_engine *e, int64_t now, int64_t ttl_ms);
 
-/* Write the LeadScore and state record of up to `max` leads of the closing
- * set (read from `e` as of each lead's own latest time, so a replay yields
- * the same records); once the set is written, release what is ready.
- * Returns how many leads are left. */
+/* Write the state record of up to `max` leads of the closing set; once the
+ * set is written, release what is ready. Returns how many leads are
+ * left. */
 #define FD_CHANGELOG_EMIT_STEP 256
 size_t fd_changelog_emit(fd_changelog *cl, fd_engine *e, size_t max);
 /* Leads of the closing set not written yet. */

@@ -377,6 +377,21 @@ void fd_producer_sla(fd_kafka *k, const fd_sla_event *e)
 	                   e->sla_event_id, e->occurred_at_ms);
 }
 
+void fd_producer_score(fd_kafka *k, const fd_lead_view *v)
+{
+	uint8_t *buf;
+	size_t len;
+	if (fd_wire_encode_lead_score(v, v->score.as_of_ms, &buf, &len) != 0) {
+		fd_log(FD_LOG_ERR, "cannot encode the LeadScore of lead %s", v->lead_id);
+		return;
+	}
+	char id[FD_ID_HEX + 1];
+	fd_engine_score_id(v, id);
+	if (fd_producer_output(k, 0, k->cfg->topics.scores, v->lead_id, buf, len,
+	                       "funneld.v1.LeadScore", id, v->score.as_of_ms) == 0)
+		k->stats.scores++;
+}
+
 void fd_producer_dead_letter(fd_kafka *k, const rd_kafka_message_t *m, const char *reason)
 {
 	rd_kafka_headers_t *orig = NULL, *h;

@@ -62,10 +62,12 @@ void fd_producer_overflow_free(fd_kafka *k);
 int fd_producer_output(fd_kafka *k, uint64_t epoch, const char *topic, const char *lead_id,
                        void *value, size_t len, const char *type, const char *id, int64_t at_ms);
 
-/* Encode and produce a transition / an SLA event (an encoding failure is
- * logged and the record skipped, as before any produce). */
+/* Encode and produce a transition / an SLA event / a LeadScore (an
+ * encoding failure is logged and the record skipped, as before any
+ * produce). */
 void fd_producer_transition(fd_kafka *k, const fd_transition *t);
 void fd_producer_sla(fd_kafka *k, const fd_sla_event *e);
+void fd_producer_score(fd_kafka *k, const fd_lead_view *v);
 
 /* The input record `m`, untouched, to the dead-letter topic with
  * funneld.error.{reason,topic,partition,offset} headers; an output of the

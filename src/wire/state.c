@@ -19,6 +19,7 @@
  * engine's fd_engine_import drops names it no longer knows).
  */
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -74,7 +75,10 @@ static bool encodable(const fd_lead_state *st)
 	       count_ok(st->n_slas, FD_MAX_SLAS) &&
 	       count_ok(st->n_recent, FD_MAX_CONTEXT) &&
 	       count_ok(st->n_interests, FD_MAX_CONTEXT) &&
-	       count_ok(st->n_breakdown, FD_MAX_EVENT_TYPES);
+	       count_ok(st->n_breakdown, FD_MAX_EVENT_TYPES) &&
+	       (!(st->published.flags & FD_PUBLISHED_EVER) ||
+	        (fd_wire_stage_to_proto((fd_stage)st->published.stage) != 0 &&
+	         st->published.grade < FD_GRADE_COUNT));
 }
 
 static void fill_lists(const fd_lead_state *st, state_parts *p, Funneld__V1__LeadState *m)
@@ -193,6 +197,20 @@ int fd_wire_encode_lead_state(const fd_lead_state *st, uint8_t **buf, size_t *le
 	m.lead_source = fd_wire_str_out(st->lead_source);
 	m.disqualified_by = fd_wire_str_out(st->disqualified_by);
 	fill_lists(st, p, &m);
+	Funneld__V1__LeadState__Published pub;
+	char pub_grade[2];
+	if (st->published.flags & FD_PUBLISHED_EVER) {
+		funneld__v1__lead_state__published__init(&pub);
+		pub.at_ms = st->published.at_ms;
+		pub.engagement_score = st->published.engagement;
+		pub.fit_score = st->published.fit;
+		pub.stage = (Funneld__V1__Stage)fd_wire_stage_to_proto((fd_stage)st->published.stage);
+		pub_grade[0] = fd_grade_letter(st->published.grade);
+		pub_grade[1] = '\0';
+		pub.grade = pub_grade;
+		pub.held = (st->published.flags & FD_PUBLISHED_HELD) != 0;
+		m.published = &pub;
+	}
 
 	int rc = 0;
 	size_t size = protobuf_c_message_get_packed_size(&m.base);
@@ -341,6 +359,21 @@ static int decode_lead_state(const void *buf, size_t len, fd_wire_arena *a,
 	out->owner_id = fd_wire_str_in(m->owner_id);
 	out->lead_source = fd_wire_str_in(m->lead_source);
 	out->disqualified_by = fd_wire_str_in(m->disqualified_by);
+	if (m->published) {
+		const Funneld__V1__LeadState__Published *pub = m->published;
+		fd_stage stage;
+		int g;
+		if (fd_wire_stage_from_proto((int)pub->stage, &stage) != 0)
+			return ST_ERR("unknown published stage %d", (int)pub->stage);
+		if (parse_grade(fd_wire_str_in(pub->grade), &g) != 0)
+			return ST_ERR("unknown published grade \"%.8s\"", fd_wire_str_in(pub->grade));
+		if (!isfinite(pub->engagement_score) || !isfinite(pub->fit_score))
+			return ST_ERR("published score not finite");
+		out->published = (fd_published){ pub->at_ms, pub->engagement_score, pub->fit_score,
+			                             (uint8_t)stage, (uint8_t)g,
+			                             (uint8_t)(FD_PUBLISHED_EVER |
+			                                       (pub->held ? FD_PUBLISHED_HELD : 0)) };
+	}
 	return decode_lists(m, out, errstr, errstr_size);
 }
 

@@ -259,6 +259,24 @@ static void mix_i64(run *r, int64_t v)
 	mix(r, &v, sizeof v);
 }
 
+static void on_score(void *ctx, const fd_lead_view *v)
+{
+	run *r = ctx;
+	r->n_outputs++;
+	if (r->checks) {
+		touch(v->lead_id);
+		touch(v->owner_id);
+		CHECK(*v->lead_id);
+		CHECK(isfinite(v->score.engagement) && isfinite(v->score.fit));
+		CHECK((unsigned)v->stage < FD_STAGE_COUNT && (unsigned)v->score.grade < FD_GRADE_COUNT);
+	}
+	uint8_t *buf;
+	size_t len;
+	CHECK(fd_wire_encode_lead_score(v, v->score.as_of_ms, &buf, &len) == 0);
+	mix(r, buf, len);
+	free(buf);
+}
+
 static void on_transition(void *ctx, const fd_transition *t)
 {
 	run *r = ctx;
@@ -725,7 +743,7 @@ static uint64_t run_program(const uint8_t *data, size_t size, bool checks)
 	r.b = checks ? fd_engine_new(&rules, N_LEADS) : NULL;
 	if (!r.a || (checks && !r.b))
 		abort();
-	fd_sink out = { on_transition, on_sla, on_changed, &r, on_before_change };
+	fd_sink out = { on_transition, on_sla, on_changed, &r, on_before_change, on_score };
 	reader in = { data, size };
 	for (int i = 0; i < MAX_OPS && in.n > 0; i++) {
 		step(&r, &in, &out);

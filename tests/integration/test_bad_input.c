@@ -12,8 +12,8 @@
  * bytes are protobuf, broken in every way protobuf can be.
  *
  * Rows that are applied are checked by what they lead to: an MQL transition,
- * a LeadScore's engagement (duplicate ids beyond the window count again,
- * within it once), a customer who stays a customer when its profile matches
+ * the engagement in a lead's state record (duplicate ids beyond the window
+ * count again, within it once), a customer who stays a customer when its profile matches
  * a disqualifier.
  */
 #include "harness.h"
@@ -25,6 +25,7 @@
 
 #include "funneld/v1/inputs.pb-c.h"
 #include "funneld/v1/outputs.pb-c.h"
+#include "funneld/v1/state.pb-c.h"
 
 #define PARTITIONS 3
 #define MINUTE 60000
@@ -146,15 +147,21 @@ static const it_msg *dead_letter_at(const it_reader *rd, const char *dl, const c
 	return found;
 }
 
-static double last_engagement(const it_reader *rd, const char *scores, const char *lead)
+/* The engagement of `lead` in its last changelog record (its state: the
+ * score stream may hold a change back for publish_min_interval). */
+static double last_engagement(const char *changelog, const char *lead)
 {
-	size_t n = it_reader_count_of(rd, scores, lead);
-	cr_assert_gt(n, 0, "no LeadScore for %s", lead);
-	const it_msg *m = it_reader_nth(rd, scores, lead, n - 1);
-	Funneld__V1__LeadScore *s = funneld__v1__lead_score__unpack(NULL, m->len, m->value);
+	const char *topics[] = { changelog, NULL };
+	it_reader *rd = it_reader_open(topics);
+	it_reader_poll_to_end(rd, IT_WAIT_MS);
+	size_t n = it_reader_count_of(rd, changelog, lead);
+	cr_assert_gt(n, 0, "no state record for %s", lead);
+	const it_msg *m = it_reader_nth(rd, changelog, lead, n - 1);
+	Funneld__V1__LeadState *s = funneld__v1__lead_state__unpack(NULL, m->len, m->value);
 	cr_assert_not_null(s);
 	double v = s->engagement_score;
-	funneld__v1__lead_score__free_unpacked(s, NULL);
+	funneld__v1__lead_state__free_unpacked(s, NULL);
+	it_reader_close(rd);
 	return v;
 }
 
@@ -291,7 +298,7 @@ Test(bad_input, every_row_has_its_documented_outcome_and_the_partition_keeps_flo
 	 * its reviews back to MQL, every deadline that passed firing in order
 	 * (how many depends on today's date) */
 	cr_expect_geq(it_reader_count_of(rd, T, "bi-1971"), 1, "the 1971 demo request made no MQL");
-	cr_expect_eq(last_engagement(rd, t->scores, "bi-dups"), 10.0,
+	cr_expect_eq(last_engagement(t->changelog, "bi-dups"), 10.0,
 	             "e1 nine ids back counts again, e9 within the window does not");
 	/* MQL, SAL, SQL, OPPORTUNITY, CUSTOMER: and no DISQUALIFIED after */
 	cr_expect_eq(it_reader_count_of(rd, T, "bi-customer"), 5, "the customer made %zu transitions",

@@ -157,6 +157,8 @@ static fd_lead_state full_state(void)
 	st.positions[FD_INPUT_ENGAGEMENT] = 1234567890123;
 	st.positions[FD_INPUT_PROFILE] = 42;
 	st.positions[FD_INPUT_ACTIVITY] = 7;
+	st.published = (fd_published){ T0 + DAY + 3, 12.75f, 65.0f / 3.0f, FD_STAGE_MQL, FD_GRADE_B,
+		                           FD_PUBLISHED_EVER | FD_PUBLISHED_HELD };
 	return st;
 }
 
@@ -221,6 +223,16 @@ static void assert_same_state(const fd_lead_state *got, const fd_lead_state *wan
 	}
 	for (int k = 0; k < FD_INPUT_KINDS; k++)
 		cr_assert_eq(got->positions[k], want->positions[k], "positions[%d]", k);
+	cr_assert_eq(got->published.flags, want->published.flags);
+	if (want->published.flags) {
+		cr_assert_eq(got->published.at_ms, want->published.at_ms);
+		cr_assert(memcmp(&got->published.engagement, &want->published.engagement,
+		                 sizeof(float)) == 0, "published engagement");
+		cr_assert(memcmp(&got->published.fit, &want->published.fit, sizeof(float)) == 0,
+		          "published fit");
+		cr_assert_eq(got->published.stage, want->published.stage);
+		cr_assert_eq(got->published.grade, want->published.grade);
+	}
 }
 
 /* Decode, compare with `st`, re-encode: the same bytes. */
@@ -906,4 +918,47 @@ Test(wire_state, engine_export_encode_decode_import_export_is_byte_identical)
 	free(second.data);
 	run_free(&a);
 	run_free(&b);
+}
+
+/* The score stream's state: present with every field (held or not), absent
+ * when nothing was published; a bad stage or grade in it is refused. */
+Test(wire_state, published_score_state_round_trips)
+{
+	fd_lead_state st = full_state();
+	assert_round_trip(&st);
+	bytes b = encode(&st);
+	Funneld__V1__LeadState *m = funneld__v1__lead_state__unpack(NULL, b.len, b.data);
+	cr_assert_not_null(m);
+	cr_assert_not_null(m->published);
+	cr_assert_eq(m->published->at_ms, T0 + DAY + 3);
+	cr_assert_float_eq(m->published->engagement_score, 12.75f, 0);
+	cr_assert_eq(m->published->stage, FUNNELD__V1__STAGE__STAGE_MQL);
+	cr_assert_str_eq(m->published->grade, "B");
+	cr_assert(m->published->held);
+	funneld__v1__lead_state__free_unpacked(m, NULL);
+	free(b.data);
+	st.published.flags = FD_PUBLISHED_EVER;
+	assert_round_trip(&st);
+	memset(&st.published, 0, sizeof st.published);
+	assert_round_trip(&st);
+	b = encode(&st);
+	m = funneld__v1__lead_state__unpack(NULL, b.len, b.data);
+	cr_assert_null(m->published, "nothing published: no field");
+	funneld__v1__lead_state__free_unpacked(m, NULL);
+	free(b.data);
+}
+
+Test(wire_state, a_published_score_with_a_bad_grade_is_refused)
+{
+	Funneld__V1__LeadState m;
+	minimal_message(&m);
+	Funneld__V1__LeadState__Published pub;
+	funneld__v1__lead_state__published__init(&pub);
+	pub.stage = FUNNELD__V1__STAGE__STAGE_MQL;
+	pub.grade = "E";
+	m.published = &pub;
+	assert_rejected(&m, "lead state: unknown published grade \"E\"");
+	pub.grade = "A";
+	pub.stage = 0;
+	assert_rejected(&m, "lead state: unknown published stage 0");
 }
