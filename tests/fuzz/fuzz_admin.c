@@ -34,9 +34,11 @@
  *     no-store and one of the three content types admin.h names;
  *   - a JSON body is one object json-c parses strictly, then "\n"; every
  *     body is strict UTF-8 with no NUL (fd_utf8_valid);
- *   - /metrics is Prometheus text 0.0.4: "# HELP" / "# TYPE" lines, each
- *     sample `name{label="value",...} value` of a declared family,
- *     funneld_ready and funneld_leads as the source says;
+ *   - /metrics is Prometheus text 0.0.4: "# HELP" / "# TYPE" lines (counter,
+ *     gauge, histogram), each sample `name{label="value",...} value` of a
+ *     declared family (a histogram's _bucket, _sum, _count), a finite
+ *     non-negative number; histogram buckets cumulative, +Inf equal to
+ *     _count; funneld_ready and funneld_leads as the source says;
  *   - when the request line splits as libevent splits it, the reply is
  *     what admin.h documents for the path evhttp_uri_parse finds in it,
  *     decoded by this file's own percent-decoder: the route, 405 with
@@ -66,6 +68,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <math.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -524,8 +527,10 @@ static size_t metric_name(const char **p, const char *end)
 static void check_metrics(const reply *r)
 {
 	char families[64][64];
+	bool histogram[64];
 	size_t n_families = 0;
 	bool saw_ready = false, saw_leads = false;
+	double last_bucket = -1, inf_bucket = -1;
 	const char *p = r->body, *end = r->body + r->body_len;
 	CHECK(r->body_len > 0 && end[-1] == '\n');
 	while (p < end) {
@@ -540,13 +545,16 @@ static void check_metrics(const reply *r)
 				if (type) {
 					q++;
 					size_t tlen = (size_t)(eol - q);
+					bool hist = tlen == 9 && memcmp(q, "histogram", 9) == 0;
 					CHECK((tlen == 7 && memcmp(q, "counter", 7) == 0) ||
-					      (tlen == 5 && memcmp(q, "gauge", 5) == 0));
+					      (tlen == 5 && memcmp(q, "gauge", 5) == 0) || hist);
 					for (size_t i = 0; i < n_families; i++)
 						CHECK(strncmp(families[i], name, n) != 0 || families[i][n] != '\0');
 					CHECK(n_families < sizeof families / sizeof families[0]);
 					memcpy(families[n_families], name, n);
+					histogram[n_families] = hist;
 					families[n_families++][n] = '\0';
+					last_bucket = inf_bucket = -1;
 				}
 			}
 			p = eol + 1;
@@ -556,9 +564,25 @@ static void check_metrics(const reply *r)
 		size_t n = metric_name(&p, eol);
 		CHECK(n > 0);
 		bool declared = false;
-		for (size_t i = 0; i < n_families; i++)
-			declared |= strncmp(families[i], name, n) == 0 && families[i][n] == '\0';
+		const char *suffix = "";
+		for (size_t i = 0; i < n_families; i++) {
+			size_t fl = strlen(families[i]);
+			if (fl == n && memcmp(families[i], name, n) == 0) {
+				declared = !histogram[i];
+			} else if (histogram[i] && n > fl && memcmp(families[i], name, fl) == 0) {
+				static const char *const parts[] = { "_bucket", "_sum", "_count" };
+				for (int k = 0; k < 3; k++)
+					if (n - fl == strlen(parts[k]) && memcmp(name + fl, parts[k], n - fl) == 0) {
+						declared = true;
+						suffix = parts[k];
+					}
+			}
+		}
 		CHECK(declared);
+		bool bucket = strcmp(suffix, "_bucket") == 0, inf = false;
+		CHECK(!bucket || (p + 5 < eol && memcmp(p, "{le=\"", 5) == 0));
+		if (bucket)
+			inf = p + 10 < eol && memcmp(p, "{le=\"+Inf\"}", 11) == 0;
 		if (p < eol && *p == '{') {
 			p++;
 			for (;;) {
@@ -592,8 +616,17 @@ static void check_metrics(const reply *r)
 		memcpy(value, p, vlen);
 		value[vlen] = '\0';
 		char *stop;
-		unsigned long long v = strtoull(value, &stop, 10);
-		CHECK(*stop == '\0' && value[0] >= '0' && value[0] <= '9');
+		double dv = strtod(value, &stop);
+		CHECK(*stop == '\0' && value[0] >= '0' && value[0] <= '9' && isfinite(dv) && dv >= 0);
+		unsigned long long v = (unsigned long long)dv;
+		if (bucket) {
+			CHECK(dv >= last_bucket); /* cumulative */
+			last_bucket = dv;
+			if (inf)
+				inf_bucket = dv;
+		}
+		if (strcmp(suffix, "_count") == 0)
+			CHECK(dv == inf_bucket);
 		if (n == strlen("funneld_ready") && memcmp(name, "funneld_ready", n) == 0) {
 			CHECK(v == (h.ready ? 1u : 0u));
 			saw_ready = true;
