@@ -15,7 +15,9 @@
  *      of the events, the top 10% ~46%)
  * Event types are mixed (page views, clicks, downloads, pricing, webinars,
  * occasional demo requests), event time advances 10 ms per event, due SLA
- * timers are fired every 10,000 events, and sales accept some MQLs. Inputs
+ * timers are fired every 10,000 events, and sales accept some MQLs; the
+ * score stream decides after every change, with the shipped policy (1
+ * point, 5 minutes), and its LeadScores are counted. Inputs
  * are generated before the clock starts so only the engine is measured.
  */
 #include <stdio.h>
@@ -40,9 +42,10 @@ static double unit(gen *g)
 	return (double)(next(g) >> 11) / 9007199254740992.0;
 }
 
-static size_t n_transitions, n_sla;
+static size_t n_transitions, n_sla, n_scores;
 static void on_tr(void *c, const fd_transition *t) { (void)c; (void)t; n_transitions++; }
 static void on_sla(void *c, const fd_sla_event *e) { (void)c; (void)e; n_sla++; }
+static void on_score(void *c, const fd_lead_view *v) { (void)c; (void)v; n_scores++; }
 
 static const char *types[] = { "page_view", "page_view", "page_view", "email_click",
                                "email_click", "content_download", "pricing_view",
@@ -58,7 +61,8 @@ typedef struct input {
 static double pass(fd_engine *e, char (*ids)[16], const input *in, char (*evids)[12],
                    size_t n_events, int64_t t_base, bool prefetch, size_t *accepted)
 {
-	fd_sink sink = { on_tr, on_sla, NULL, NULL };
+	/* the score stream decides as in the daemon (shipped policy, main) */
+	fd_sink sink = { on_tr, on_sla, NULL, NULL, NULL, on_score };
 	char err[256];
 	double t0 = bench_seconds();
 	for (size_t i = 0; i < n_events; i++) {
@@ -95,7 +99,7 @@ static void run_events(const fd_rules *cfg, char (*ids)[16], size_t n_leads,
 	fd_engine *e = fd_engine_new(cfg, n_leads);
 	fd_engine_set_huge_pages(e, bench_huge_pages());
 	long rss0 = bench_rss_kb();
-	n_transitions = n_sla = 0;
+	n_transitions = n_sla = n_scores = 0;
 	size_t accepted = 0;
 	double cold = pass(e, ids, in, evids, n_events, T0, prefetch, &accepted);
 	for (size_t i = 0; i < n_events; i++)
@@ -104,9 +108,9 @@ static void run_events(const fd_rules *cfg, char (*ids)[16], size_t n_leads,
 	fd_engine_stats st;
 	fd_engine_stats_get(e, &st);
 	long rss1 = bench_rss_kb();
-	printf("%-30s cold %9.0f events/s, warm %9.0f events/s  (%zu events per pass; %llu leads, %zu transitions, %zu SLA events, %zu accepts)\n",
+	printf("%-30s cold %9.0f events/s, warm %9.0f events/s  (%zu events per pass; %llu leads, %zu transitions, %zu SLA events, %zu accepts, %zu LeadScores)\n",
 	       label, (double)n_events / cold, (double)n_events / warm, n_events,
-	       (unsigned long long)st.leads, n_transitions, n_sla, accepted);
+	       (unsigned long long)st.leads, n_transitions, n_sla, accepted, n_scores);
 	printf("%-30s core %.1f B/lead (record %zu B + table slot + header + id), context %.1f B/lead, RSS growth %.1f B/lead\n",
 	       "", (double)st.bytes_core / (double)st.leads, fd_engine_lead_record_size(),
 	       (double)st.bytes_context / (double)st.leads,
@@ -120,6 +124,8 @@ int main(int argc, char **argv)
 	size_t n_events = argc > 2 ? strtoull(argv[2], NULL, 10) : 10000000;
 	fd_rules cfg;
 	fx_config(&cfg);
+	cfg.publish_min_change = 1.0; /* the shipped score stream policy */
+	cfg.publish_min_interval_ms = 5 * 60 * 1000;
 
 	char (*ids)[16] = malloc(n_leads * sizeof *ids);
 	char (*evids)[12] = malloc(n_events * sizeof *evids);

@@ -34,6 +34,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -60,7 +61,9 @@
 #define DEADLINE_TIMER_MAX_MS 3600e3 /* re-arm at least hourly (the clock may jump) */
 #define DEFAULT_TICK_MS 1000
 #define DRAIN_POLL_MS 50
-#define START_RETRY_S 1            /* between metadata attempts while brokers are away */
+#define START_RETRY_MS 1000        /* between start attempts while brokers are away */
+#define START_METADATA_MS 1000     /* one attempt's metadata request waits this long */
+#define START_LOG_MS 30000         /* "waiting for the brokers" again after this long */
 #define LEAD_CAP_LOG_MS 10000      /* the lead-cap line, at most this often */
 #define MIGRATE_RETRY_MS 100       /* a reload's move that ran out of memory tries again */
 #define OUTQ_DEFAULT 100000        /* librdkafka's queue.buffering.max.messages */
@@ -96,6 +99,19 @@ struct fd_daemon {
 	struct event *txn_ev, *commit_ev; /* exactly_once: the offsets thread's pipe, the steps */
 	struct event *sig_ev[3];
 	fd_admin *admin;
+	/* start without blocking the loop (fd_daemon_start_async): each attempt
+	 * (metadata, changelog topic, transactions) runs on a thread of its
+	 * own, which writes a byte to start_pipe when done */
+	struct event *start_ev, *start_done_ev;
+	int start_pipe[2];
+	pthread_t start_thread;
+	bool start_running;         /* an attempt is on its thread */
+	bool start_failed;          /* refused to start: exit 1 */
+	int start_rc;               /* the attempt's answer (see start_attempt) */
+	char start_err[512];
+	char waiting[832];          /* /readyz and STATUS= while starting */
+	char bootstrap[256];        /* bootstrap.servers, for those messages */
+	int64_t start_logged_at;    /* monotonic ms of the last "waiting" line */
 	timed_cb timed[TIMED_MAX];  /* what each event runs (see timed()) */
 	size_t n_timed;
 	fd_hist turns;              /* how long each callback held the loop */
@@ -667,7 +683,7 @@ static const char *admin_status(void *ctx)
 	if (d->stopping)
 		return "stopping";
 	if (!d->started)
-		return "starting: waiting for the brokers";
+		return d->waiting[0] ? d->waiting : "starting: waiting for the brokers";
 	if (!d->k->ever_assigned)
 		return "waiting for a partition assignment";
 	return fd_restore_status(d->k->restore);
@@ -871,6 +887,7 @@ fd_daemon *fd_daemon_new(const fd_daemon_options *opt, char *errstr, size_t errs
 		return NULL;
 	}
 	d->cq_pipe[0] = d->cq_pipe[1] = d->pq_pipe[0] = d->pq_pipe[1] = -1;
+	d->start_pipe[0] = d->start_pipe[1] = -1;
 	if (copy_options(d, opt) != 0) {
 		snprintf(errstr, errstr_size, "out of memory");
 		goto fail;
@@ -884,6 +901,10 @@ fd_daemon *fd_daemon_new(const fd_daemon_options *opt, char *errstr, size_t errs
 	d->cfg.settings.n_kafka_props = 0;
 	if (!d->k)
 		goto fail;
+	size_t blen = sizeof d->bootstrap;
+	if (rd_kafka_conf_get(rd_kafka_conf(d->k->consumer), "bootstrap.servers", d->bootstrap,
+	                      &blen) != RD_KAFKA_CONF_OK)
+		snprintf(d->bootstrap, sizeof d->bootstrap, "?");
 	d->cq = rd_kafka_queue_get_consumer(d->k->consumer);
 	d->pq = rd_kafka_queue_get_main(d->k->producer);
 	/* reading stops at half the producer's queue, so batches and the
@@ -951,27 +972,28 @@ fail:
 	return NULL;
 }
 
-int fd_daemon_start(fd_daemon *d, int timeout_ms, char *errstr, size_t errstr_size)
+/* What must hold before the loop reads input: the input topics exist
+ * co-partitioned, the changelog topic exists, the transactional producer
+ * is registered. Blocking (broker round trips): the synchronous start, or
+ * a thread of its own. 1: done; 0: no broker answered (retry; errstr says
+ * why); -1: refused (errstr). */
+static int start_attempt(fd_daemon *d, int metadata_ms, char *errstr, size_t errstr_size)
 {
 	fd_kafka *k = d->k;
-	int64_t t0 = fd_clock_monotonic_ms();
-	for (;;) {
-		int rc = fd_consumer_check_topics(k, errstr, errstr_size);
-		if (rc < 0)
-			return -1;
-		if (rc > 0)
-			break;
-		if (timeout_ms >= 0 && fd_clock_monotonic_ms() - t0 >= timeout_ms) {
-			snprintf(errstr, errstr_size, "brokers not reachable after %d ms", timeout_ms);
-			return -1;
-		}
-		struct timespec pause = { START_RETRY_S, 0 };
-		nanosleep(&pause, NULL);
-	}
+	int rc = fd_consumer_check_topics(k, metadata_ms, errstr, errstr_size);
+	if (rc <= 0)
+		return rc;
 	if (fd_changelog_ensure(k->changelog, fd_consumer_partitions(k), errstr, errstr_size) != 0)
 		return -1;
 	if (k->eos && fd_txn_init(k, errstr, errstr_size) != 0)
 		return -1;
+	return 1;
+}
+
+/* The brokers are there: subscribe and start the loop's work. */
+static int finish_start(fd_daemon *d, char *errstr, size_t errstr_size)
+{
+	fd_kafka *k = d->k;
 	if (fd_consumer_subscribe(k, errstr, errstr_size) != 0)
 		return -1;
 	if (queue_event(d, d->cq, d->cq_pipe, &d->cq_ev, on_consumer_queue) != 0) {
@@ -985,9 +1007,138 @@ int fd_daemon_start(fd_daemon *d, int timeout_ms, char *errstr, size_t errstr_si
 	event_add(d->tick_ev, &tv);
 	event_active(d->cq_ev, EV_READ, 0); /* records may already be queued */
 	d->started = true;
-	sd_notify(0, "READY=1");
+	d->waiting[0] = '\0';
+	sd_notify(0, "READY=1\nSTATUS=running");
 	fd_log(FD_LOG_NOTICE, "funneld running: group %s, commit interval %" PRId64 " ms",
 	       d->cfg.settings.group_id, ms);
+	return 0;
+}
+
+int fd_daemon_start(fd_daemon *d, int timeout_ms, char *errstr, size_t errstr_size)
+{
+	int64_t t0 = fd_clock_monotonic_ms();
+	for (;;) {
+		int rc = start_attempt(d, START_METADATA_MS * 5, errstr, errstr_size);
+		if (rc < 0)
+			return -1;
+		if (rc > 0)
+			break;
+		if (timeout_ms >= 0 && fd_clock_monotonic_ms() - t0 >= timeout_ms) {
+			char why[512];
+			snprintf(why, sizeof why, "%s", errstr);
+			snprintf(errstr, errstr_size, "brokers not reachable after %d ms (%s)", timeout_ms,
+			         why);
+			return -1;
+		}
+		fd_log(FD_LOG_WARNING, "waiting for the brokers: %s", errstr);
+		struct timespec pause = { START_RETRY_MS / 1000, 0 };
+		nanosleep(&pause, NULL);
+	}
+	return finish_start(d, errstr, errstr_size);
+}
+
+/* ---- start without blocking the loop ------------------------------------------- */
+
+static void *start_thread(void *arg)
+{
+	fd_daemon *d = arg;
+	d->start_rc = start_attempt(d, START_METADATA_MS, d->start_err, sizeof d->start_err);
+	ssize_t n = write(d->start_pipe[1], "s", 1);
+	(void)n;
+	return NULL;
+}
+
+/* Run one attempt on its thread (signals stay with the loop's). */
+static void on_start_attempt(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	fd_daemon *d = arg;
+	if (d->stopping || d->start_running)
+		return;
+	sd_notify(0, "WATCHDOG=1"); /* the loop is alive, waiting is not hanging */
+	d->start_err[0] = '\0';
+	sigset_t all, old;
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	int rc = pthread_create(&d->start_thread, NULL, start_thread, d);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc != 0) {
+		fd_log(FD_LOG_WARNING, "cannot start a thread for the start attempt (%s): retrying",
+		       strerror(rc));
+		struct timeval tv;
+		timeval_ms(&tv, START_RETRY_MS);
+		evtimer_add(d->start_ev, &tv);
+		return;
+	}
+	d->start_running = true;
+}
+
+/* Wait for the attempt in flight (a stop, or its answer). */
+static void join_start(fd_daemon *d)
+{
+	if (!d->start_running)
+		return;
+	pthread_join(d->start_thread, NULL);
+	d->start_running = false;
+}
+
+static void on_start_done(evutil_socket_t fd, short what, void *arg)
+{
+	(void)what;
+	fd_daemon *d = arg;
+	drain_pipe(fd);
+	join_start(d);
+	if (d->stopping)
+		return;
+	char err[512];
+	if (d->start_rc > 0) {
+		if (finish_start(d, err, sizeof err) == 0)
+			return;
+		d->start_rc = -1;
+		snprintf(d->start_err, sizeof d->start_err, "%s", err);
+	}
+	if (d->start_rc < 0) {
+		fd_log(FD_LOG_CRIT, "refusing to run: %s", d->start_err);
+		d->start_failed = true;
+		fd_daemon_stop(d);
+		return;
+	}
+	snprintf(d->waiting, sizeof d->waiting, "starting: waiting for the brokers (%s): %s",
+	         d->bootstrap, d->start_err);
+	sd_notifyf(0, "STATUS=%s", d->waiting);
+	int64_t now = fd_clock_monotonic_ms();
+	if (d->start_logged_at == 0 || now - d->start_logged_at >= START_LOG_MS) {
+		fd_log(FD_LOG_WARNING, "%s; retrying every %d ms", d->waiting, START_RETRY_MS);
+		d->start_logged_at = now;
+	}
+	struct timeval tv;
+	timeval_ms(&tv, START_RETRY_MS);
+	evtimer_add(d->start_ev, &tv);
+}
+
+int fd_daemon_start_async(fd_daemon *d, char *errstr, size_t errstr_size)
+{
+	if (pipe(d->start_pipe) != 0) {
+		snprintf(errstr, errstr_size, "cannot create a pipe: %s", strerror(errno));
+		return -1;
+	}
+	for (int i = 0; i < 2; i++) {
+		fcntl(d->start_pipe[i], F_SETFL, fcntl(d->start_pipe[i], F_GETFL) | O_NONBLOCK);
+		fcntl(d->start_pipe[i], F_SETFD, FD_CLOEXEC);
+	}
+	d->start_ev = evtimer_new(d->base, timed, timed_arg(d, on_start_attempt));
+	d->start_done_ev = event_new(d->base, d->start_pipe[0], EV_READ | EV_PERSIST, timed,
+	                             timed_arg(d, on_start_done));
+	if (!d->start_ev || !d->start_done_ev || event_add(d->start_done_ev, NULL) != 0) {
+		snprintf(errstr, errstr_size, "libevent: cannot watch the start");
+		return -1;
+	}
+	snprintf(d->waiting, sizeof d->waiting, "starting: connecting to the brokers (%s)",
+	         d->bootstrap);
+	sd_notifyf(0, "STATUS=%s", d->waiting);
+	static const struct timeval now = { 0, 0 };
+	evtimer_add(d->start_ev, &now);
 	return 0;
 }
 
@@ -997,6 +1148,9 @@ void fd_daemon_stop(fd_daemon *d)
 		return;
 	d->stopping = true;
 	sd_notify(0, "STOPPING=1");
+	if (d->start_ev)
+		event_del(d->start_ev);
+	join_start(d); /* an attempt in flight ends within its metadata timeout */
 	if (d->cq_ev)
 		event_del(d->cq_ev);
 	if (d->more_ev)
@@ -1032,7 +1186,7 @@ bool fd_daemon_stopped(const fd_daemon *d)
 
 int fd_daemon_exit_code(const fd_daemon *d)
 {
-	return (d->k && d->k->failed) || d->incomplete ? 1 : 0;
+	return (d->k && d->k->failed) || d->incomplete || d->start_failed ? 1 : 0;
 }
 
 int fd_daemon_admin_port(const fd_daemon *d)
@@ -1054,12 +1208,13 @@ void fd_daemon_free(fd_daemon *d)
 {
 	if (!d)
 		return;
+	join_start(d);
 	for (int i = 0; i < 3; i++)
 		if (d->sig_ev[i])
 			event_free(d->sig_ev[i]);
 	struct event *evs[] = { d->cq_ev,       d->more_ev,    d->pq_ev,      d->tick_ev,
 		                d->deadline_ev, d->restore_ev, d->migrate_ev, d->txn_ev,
-		                d->commit_ev,   d->emit_ev };
+		                d->commit_ev,   d->emit_ev,    d->start_ev,   d->start_done_ev };
 	for (size_t i = 0; i < sizeof evs / sizeof evs[0]; i++)
 		if (evs[i])
 			event_free(evs[i]);
@@ -1076,6 +1231,8 @@ void fd_daemon_free(fd_daemon *d)
 			close(d->cq_pipe[i]);
 		if (d->pq_pipe[i] >= 0)
 			close(d->pq_pipe[i]);
+		if (d->start_pipe[i] >= 0)
+			close(d->start_pipe[i]);
 	}
 	fd_engine_free(d->engine);
 	for (size_t i = 0; i < d->n_overrides; i++)
@@ -1104,7 +1261,7 @@ int fd_daemon_run(const fd_config *cfg, const char *config_path,
 		return 1;
 	}
 	int rc;
-	if (fd_daemon_start(d, -1, err, sizeof err) != 0) {
+	if (fd_daemon_start_async(d, err, sizeof err) != 0) {
 		fd_log(FD_LOG_CRIT, "refusing to run: %s", err);
 		rc = 1;
 	} else {

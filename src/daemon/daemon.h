@@ -54,6 +54,16 @@ fd_daemon *fd_daemon_new(const fd_daemon_options *opt, char *errstr, size_t errs
  * most `timeout_ms` waiting for metadata (-1: forever). */
 int fd_daemon_start(fd_daemon *d, int timeout_ms, char *errstr, size_t errstr_size);
 
+/* The same without blocking: returns at once, and the loop (which must run
+ * next) starts the daemon when the brokers answer. Each attempt runs on a
+ * thread of its own, retried every second while no broker answers; the
+ * admin server, signals and systemd's STATUS= say what it waits for
+ * meanwhile (/readyz 503 "starting: waiting for the brokers (...): ..."),
+ * and a stop is served within one attempt (1 s). Missing or
+ * non-co-partitioned topics stop the daemon with exit status 1. -1 with
+ * errstr only when the loop's events cannot be set up. */
+int fd_daemon_start_async(fd_daemon *d, char *errstr, size_t errstr_size);
+
 /* Begin a graceful stop: stop consuming, fire due timers, flush outputs,
  * commit, close the consumer; then event_base_loopexit() on the base.
  * Idempotent. */

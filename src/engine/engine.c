@@ -1711,8 +1711,12 @@ static void publish(fd_engine *e, fd_lead *l, int64_t now, bool recheck, const f
 		return;
 	fd_score_policy p = { e->cfg.publish_min_change, e->cfg.publish_min_interval_ms };
 	int64_t at = lead_time(l), due = 0;
+	/* what the policy reads, as snapshot() computes it (the rest of the
+	 * snapshot only for a LeadScore that goes out) */
 	fd_score_snapshot s;
-	snapshot(e, l, at, &s);
+	s.engagement = l->engagement * decay_factor(e, l, at);
+	s.fit = l->fit;
+	s.grade = l->grade;
 	switch (fd_publish_decide(&p, &l->published, &s, (fd_stage)l->stage, now, recheck, &due)) {
 	case FD_PUBLISH_NOW: {
 		fd_lead_view v;

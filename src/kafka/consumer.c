@@ -12,7 +12,6 @@
 #include "funneld/wire.h"
 #include "kafka/restore.h"
 
-#define METADATA_TIMEOUT_MS 5000
 #define SEEK_TIMEOUT_MS 5000
 #define MAX_REWOUND 64        /* partitions rewound in one batch */
 
@@ -49,12 +48,12 @@ void fd_consumer_free(fd_consumer *c)
 	free(c);
 }
 
-int fd_consumer_check_topics(fd_kafka *k, char *errstr, size_t errstr_size)
+int fd_consumer_check_topics(fd_kafka *k, int timeout_ms, char *errstr, size_t errstr_size)
 {
 	const struct rd_kafka_metadata *md = NULL;
-	rd_kafka_resp_err_t err = rd_kafka_metadata(k->consumer, 1, NULL, &md, METADATA_TIMEOUT_MS);
+	rd_kafka_resp_err_t err = rd_kafka_metadata(k->consumer, 1, NULL, &md, timeout_ms);
 	if (err) {
-		fd_log(FD_LOG_WARNING, "waiting for the brokers: metadata: %s", rd_kafka_err2str(err));
+		snprintf(errstr, errstr_size, "metadata: %s", rd_kafka_err2str(err));
 		return 0;
 	}
 	const char *names[FD_IN_TOPICS];

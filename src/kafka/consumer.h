@@ -43,9 +43,10 @@ typedef struct fd_input {
 fd_consumer *fd_consumer_new(void);
 void fd_consumer_free(fd_consumer *c);
 
-/* Input topics exist and have one partition count. 1: ok, 0: broker not
- * reachable (retry; logged), -1: refused (errstr). */
-int fd_consumer_check_topics(fd_kafka *k, char *errstr, size_t errstr_size);
+/* Input topics exist and have one partition count (a metadata request
+ * waiting at most timeout_ms). 1: ok, 0: no broker answered (retry;
+ * errstr says why), -1: refused (errstr). */
+int fd_consumer_check_topics(fd_kafka *k, int timeout_ms, char *errstr, size_t errstr_size);
 
 /* Partitions of each input topic (after a successful check). */
 int fd_consumer_partitions(const fd_kafka *k);
