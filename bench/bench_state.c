@@ -23,10 +23,11 @@
  *    "final" is every lead once, at the end. Every final record is checked:
  *    compact and v1 decode to states that import into fresh engines and
  *    export again to the same compact bytes.
- * 3. Rates, over the final leads: export + encode, and decode + import
- *    into a fresh engine, repeated to at least a second; then decode +
- *    import of `restore_leads` records (the final ones under distinct lead
- *    ids) into one fresh engine, the shape of a large restore (0: skip).
+ * 3. Rates, over the final leads: export + encode, decode alone, and
+ *    decode + import into a fresh engine, repeated to at least a second;
+ *    then decode + import of `restore_leads` records (the final ones under
+ *    distinct lead ids) into one fresh engine, the shape of a large restore
+ *    (0: skip).
  *
  * BENCH_STATE_DUMP=DIR writes the first final record of each stage to DIR
  * (how tests/fuzz/corpus/state/compact-<stage> were made).
@@ -372,6 +373,20 @@ static double import_rate(const fd_rules *rules, const record *recs, size_t n, f
 	return leads / busy;
 }
 
+/* Decode alone, repeated to at least a second; leads/s. */
+static double decode_rate(const record *recs, size_t n, fd_lead_state *st, fd_wire_arena *a)
+{
+	char err[256];
+	double t0 = bench_seconds(), leads = 0;
+	while (leads < 3.0 * (double)n || bench_seconds() - t0 < 1.0) {
+		for (size_t i = 0; i < n; i++)
+			if (fd_wire_decode_lead_state(recs[i].buf, recs[i].len, a, st, err, sizeof err) != 0)
+				exit(1);
+		leads += (double)n;
+	}
+	return leads / (bench_seconds() - t0);
+}
+
 typedef int (*encoder)(const fd_lead_state *, uint8_t **, size_t *);
 
 static double encode_rate(fd_engine *e, char **ids, size_t n, fd_lead_state *st, encoder enc)
@@ -571,7 +586,8 @@ int main(int argc, char **argv)
 	if (dump)
 		dump_records(&r, dump, ids, compact, n);
 	/* both decode to states that restore the same lead */
-	fd_engine *from_v1 = fd_engine_new(&r.cfg->rules, n), *from_compact = fd_engine_new(&r.cfg->rules, n);
+	fd_engine *from_v1 = fd_engine_new(&r.cfg->rules, n);
+	fd_engine *from_compact = fd_engine_new(&r.cfg->rules, n);
 	for (size_t i = 0; i < n; i++) {
 		const record *src[2] = { &v1[i], &compact[i] };
 		fd_engine *dst[2] = { from_v1, from_compact };
@@ -621,6 +637,8 @@ int main(int argc, char **argv)
 	printf("  export + encode: v1 %.0f leads/s, compact %.0f leads/s\n",
 	       encode_rate(r.e, ids, n, r.st, fd_wire_encode_lead_state_v1),
 	       encode_rate(r.e, ids, n, r.st, fd_wire_encode_lead_state));
+	printf("  decode alone: v1 %.0f leads/s, compact %.0f leads/s\n", decode_rate(v1, n, r.st, a),
+	       decode_rate(compact, n, r.st, a));
 	printf("  decode + import, %zu leads into a fresh engine, repeated: v1 %.0f leads/s, "
 	       "compact %.0f leads/s\n", n, import_rate(&r.cfg->rules, v1, n, r.st, a),
 	       import_rate(&r.cfg->rules, compact, n, r.st, a));

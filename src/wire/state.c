@@ -607,7 +607,8 @@ static const cfield cfields[C_FIELDS] = {
 	[C_INTEREST_REFS] = { "interest_refs", K_VARINT, FD_MAX_CONTEXT, O_INTEREST_REFS },
 	[C_INTEREST_SCORES] = { "interest_scores", K_FIXED32, FD_MAX_CONTEXT, O_INTEREST_SCORES },
 	[C_BREAKDOWN_REFS] = { "breakdown_refs", K_VARINT, FD_MAX_EVENT_TYPES, O_BREAKDOWN_REFS },
-	[C_BREAKDOWN_POINTS] = { "breakdown_points", K_FIXED32, FD_MAX_EVENT_TYPES, O_BREAKDOWN_POINTS },
+	[C_BREAKDOWN_POINTS] = { "breakdown_points", K_FIXED32, FD_MAX_EVENT_TYPES,
+		                     O_BREAKDOWN_POINTS },
 	[C_ENGAGEMENT_WHOLE] = { "engagement_whole", K_VARINT, 0 },
 	[C_GRADE] = { "grade", K_VARINT, 0 },
 	[C_PARTITION] = { "partition", K_VARINT, 0 },
@@ -628,8 +629,10 @@ static const cfield cfields[C_FIELDS] = {
 	[C_SLA_REFS] = { "sla_refs", K_VARINT, FD_MAX_SLAS, O_SLA_REFS },
 	[C_SLA_STARTED] = { "sla_started", K_VARINT, FD_MAX_SLAS, O_SLA_STARTED },
 	[C_SLA_DUE] = { "sla_due", K_VARINT, FD_MAX_SLAS, O_SLA_DUE },
-	[C_INTEREST_DOUBLE] = { "interest_scores_double", K_FIXED64, FD_MAX_CONTEXT, O_INTEREST_DOUBLE },
-	[C_BREAKDOWN_DOUBLE] = { "breakdown_points_double", K_FIXED64, FD_MAX_EVENT_TYPES, O_BREAKDOWN_DOUBLE },
+	[C_INTEREST_DOUBLE] = { "interest_scores_double", K_FIXED64, FD_MAX_CONTEXT,
+		                    O_INTEREST_DOUBLE },
+	[C_BREAKDOWN_DOUBLE] = { "breakdown_points_double", K_FIXED64, FD_MAX_EVENT_TYPES,
+		                     O_BREAKDOWN_DOUBLE },
 };
 
 typedef struct span {
