@@ -18,7 +18,8 @@
  *    plain consumer reading the same topic in the same run gives the
  *    ceiling: restore leads/s against plain records/s.
  * The mock keeps at most 100,000 records or 5 MB per partition (DESIGN
- * section 9): records are ~500 B, so keep leads/partitions under ~9,000.
+ * section 9): records are ~200 B (compact encoding), so keep
+ * leads/partitions under ~25,000.
  */
 #include <stdbool.h>
 #include <stdio.h>

@@ -168,11 +168,25 @@ int fd_wire_decode_lead_score(const void *buf, size_t len, fd_wire_arena *a,
 /* ---- the changelog: lead state ------------------------------------------- */
 
 /*
- * Encode an engine lead state (fd_engine_export) as a LeadState record
- * (state.proto), with the output encoders' conventions: a malloc'ed buffer
- * the caller frees, -1 with errno ENOMEM or EINVAL (empty lead id, stage or
- * grade out of range, an n_* count outside its array), and the same struct
- * always encodes to the same bytes. NULL strings encode as "". Mapping:
+ * Encode an engine lead state (fd_engine_export) as a LeadState record in
+ * the compact encoding (state.proto, LeadState.Compact), with the output
+ * encoders' conventions: a malloc'ed buffer the caller frees, -1 with errno
+ * ENOMEM or EINVAL (empty lead id, stage or grade out of range, an n_* count
+ * outside its array), and the same struct always encodes to the same bytes
+ * (strings are compared by content, not address). NULL strings encode as
+ * "". Lossless: every int64 time, position and window, every double's bits
+ * (fit, interests and breakdown as floats only when that is exact), except
+ * that -0.0 reads back as 0.0 (as with v1). Only the fields v1 carries are
+ * carried; remql_after_ms is not (the engine derives it); freq_head only
+ * when n_freq > 0.
+ */
+int fd_wire_encode_lead_state(const fd_lead_state *st, uint8_t **buf, size_t *len);
+
+/*
+ * The same state in the v1 encoding (LeadState fields 1 to 26), which
+ * funneld 0.1 reads and the compact encoding replaced: for a group whose
+ * older instances must still read what newer ones write (README,
+ * "Upgrading"), and for tests and benchmarks. Same conventions. Mapping:
  * grade 0..3 -> "A".."D"; freq (newest first) -> freq_counts with
  * freq_head_bucket (0 when n_freq is 0); seen (oldest first) -> recent_ids;
  * slas -> open_slas with opened = true; positions[FD_INPUT_*] -> one
@@ -181,18 +195,25 @@ int fd_wire_decode_lead_score(const void *buf, size_t len, fd_wire_arena *a,
  * it). Doubles keep their bits, except that -0.0 is not written (proto3
  * leaves zeros out) and reads back as 0.0.
  */
-int fd_wire_encode_lead_state(const fd_lead_state *st, uint8_t **buf, size_t *len);
+int fd_wire_encode_lead_state_v1(const fd_lead_state *st, uint8_t **buf, size_t *len);
 
 /*
- * Decode a LeadState record into *out for fd_engine_import, with the arena
- * rules of the other decoders: every string is non-NULL and owned by `a`
- * (valid until its next decode or reset); on error -1, a "lead state: ..."
- * reason in errstr and *out zeroed. Refused: malformed bytes, a missing
- * lead_id, an unknown stage or grade, a repeated field with more entries than
- * the fd_lead_state array holds, an applied offset with an unknown or
- * repeated topic or on another partition than the lead's. open_slas entries
- * with opened = false (waiting for their start activity) are skipped;
- * remql_after_ms is ignored. Names are not checked against any config.
+ * Decode a LeadState record, in either encoding (compact when field 27 is
+ * present, v1 otherwise), into *out for fd_engine_import, with the arena
+ * rules of the other decoders: every string is non-NULL and valid until
+ * the arena's next decode or reset (names of the compact encoding's shared
+ * vocabulary point at constants); on error -1, a "lead state: ..." reason
+ * in errstr and *out zeroed. Both encodings of a state decode to the same
+ * struct. Refused: malformed bytes, a missing lead_id, an unknown stage or
+ * grade, a repeated field with more entries than the fd_lead_state array
+ * holds. v1 only: an applied offset with an unknown or repeated topic or on
+ * another partition than the lead's; open_slas entries with opened = false
+ * (waiting for their start activity) are skipped; remql_after_ms is
+ * ignored. Compact only: a field of v1 beside field 27, a string reference
+ * with no string, a NUL byte in a string, lists whose arrays disagree in
+ * length, a number in two of its fields at once, a frequency count past
+ * 2^32 - 1. Unknown fields are skipped. Names are not checked against any
+ * config.
  */
 int fd_wire_decode_lead_state(const void *buf, size_t len, fd_wire_arena *a,
                               fd_lead_state *out, char *errstr, size_t errstr_size);

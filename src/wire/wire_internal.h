@@ -56,6 +56,30 @@ int fd_wire_json_profile(const char *buf, size_t len, fd_wire_arena *a,
 int fd_wire_json_activity(const char *buf, size_t len, fd_wire_arena *a,
                           fd_activity *out, char *errstr, size_t errstr_size);
 
+/* ---- the changelog codec (state.c, state_v1.c) ---------------------------- */
+
+/* What both encoders refuse with EINVAL: what the decoder would reject (an
+ * empty lead id, a stage or grade out of range, a count outside its
+ * array). */
+bool fd_wire_state_encodable(const fd_lead_state *st);
+
+/* LeadState.published (field 40, both encodings; state_v1.c packs it with
+ * protobuf-c). fd_wire_published_size: the bytes of the whole field (tag,
+ * length, body), 0 when the lead published nothing; fd_wire_published_put
+ * writes them at w and returns the end. fd_wire_published_read decodes the
+ * field's body into out->published: 0, or -1 with a "lead state: ..."
+ * reason. */
+size_t fd_wire_published_size(const fd_lead_state *st);
+uint8_t *fd_wire_published_put(const fd_lead_state *st, uint8_t *w);
+int fd_wire_published_read(const uint8_t *body, size_t len, fd_lead_state *out, char *errstr,
+                           size_t errstr_size);
+
+/* Decode a v1 LeadState record (one without field 27) into *out, which the
+ * caller zeroed; strings point into the unpacked message `a` then holds.
+ * 0, or -1 with a "lead state: ..." reason. */
+int fd_wire_state_decode_v1(const void *buf, size_t len, fd_wire_arena *a, fd_lead_state *out,
+                            char *errstr, size_t errstr_size);
+
 /* ---- protobuf helpers ---------------------------------------------------- */
 
 /* protobuf-c's message structs hold `char *` even where we only read (the

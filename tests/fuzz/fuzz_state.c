@@ -1,17 +1,24 @@
 /*
  * fuzz_state.c — libFuzzer target for the changelog codec (src/wire/state.c).
  *
- * The input is a LeadState record as read back from the changelog. When it
- * decodes, every string is read to its end (so AddressSanitizer sees any
- * dangling or unterminated pointer), every count must lie within its array,
- * and the state must re-encode, decode again and re-encode to the same bytes
- * (the encoder accepts everything the decoder produces and is lossless on
- * what it writes). The target is pure: no files, no clock.
+ * The input is a LeadState record as read back from the changelog, in
+ * either encoding (compact or v1). When it decodes, every string is read to
+ * its end (so AddressSanitizer sees any dangling or unterminated pointer),
+ * every count must lie within its array, and the state must re-encode,
+ * decode again and re-encode to the same bytes (the encoder accepts
+ * everything the decoder produces and is lossless on what it writes). The
+ * state's v1 encoding must decode to a state with the same compact bytes
+ * (the two encodings carry the same thing). The target is pure: no files,
+ * no clock.
  *
  * Build: cmake -DFUNNELD_FUZZ=ON -DFUNNELD_SANITIZE=ON -DCMAKE_C_COMPILER=clang
  *        -DFUNNELD_TESTS=OFF -DFUNNELD_BENCH=OFF; then e.g.
  *        mkdir run && ./fuzz_state -max_total_time=60 run tests/fuzz/corpus/state
- * (the seeds there are plain LeadState records, no selector byte).
+ * (the seeds there are plain LeadState records, no selector byte: mql,
+ * nurture, disqualified and minimal in v1, written by funneld 0.1.0;
+ * compact-<stage> from bench_state (BENCH_STATE_DUMP=DIR); compact-mql-v1
+ * and compact-full the v1 mql seed and the unit tests' full_state() in the
+ * compact encoding).
  * Not a unit test: tests/unit/test_wire_state.c pins the behaviour.
  */
 #include <stdlib.h>
@@ -68,15 +75,17 @@ static void touch_state(const fd_lead_state *st)
 		touch(st->breakdown[i].type);
 }
 
-/* Encode, decode and encode again: the two encodings must be identical. */
+/* Encode, decode and encode again: the two encodings must be identical.
+ * The same through v1: v1, decode, encode gives those bytes too. */
 static void check_state(const fd_lead_state *st)
 {
-	uint8_t *first, *second;
-	size_t first_len, second_len;
+	uint8_t *first, *second, *old, *third;
+	size_t first_len, second_len, old_len, third_len;
 	fd_lead_state back;
 	char err[128];
 
-	if (fd_wire_encode_lead_state(st, &first, &first_len) != 0)
+	if (fd_wire_encode_lead_state(st, &first, &first_len) != 0 ||
+	    fd_wire_encode_lead_state_v1(st, &old, &old_len) != 0)
 		abort();
 	if (fd_wire_decode_lead_state(first, first_len, arena, &back, err, sizeof(err)) != 0)
 		abort();
@@ -85,8 +94,17 @@ static void check_state(const fd_lead_state *st)
 		abort();
 	if (first_len != second_len || memcmp(first, second, first_len) != 0)
 		abort();
+	if (fd_wire_decode_lead_state(old, old_len, arena, &back, err, sizeof(err)) != 0)
+		abort();
+	touch_state(&back);
+	if (fd_wire_encode_lead_state(&back, &third, &third_len) != 0)
+		abort();
+	if (first_len != third_len || memcmp(first, third, first_len) != 0)
+		abort();
 	free(first);
 	free(second);
+	free(old);
+	free(third);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -25,7 +25,7 @@
 
 #include "funneld/v1/inputs.pb-c.h"
 #include "funneld/v1/outputs.pb-c.h"
-#include "funneld/v1/state.pb-c.h"
+#include "funneld/wire.h"
 
 #define PARTITIONS 3
 #define MINUTE 60000
@@ -157,10 +157,15 @@ static double last_engagement(const char *changelog, const char *lead)
 	size_t n = it_reader_count_of(rd, changelog, lead);
 	cr_assert_gt(n, 0, "no state record for %s", lead);
 	const it_msg *m = it_reader_nth(rd, changelog, lead, n - 1);
-	Funneld__V1__LeadState *s = funneld__v1__lead_state__unpack(NULL, m->len, m->value);
-	cr_assert_not_null(s);
-	double v = s->engagement_score;
-	funneld__v1__lead_state__free_unpacked(s, NULL);
+	fd_wire_arena *a = fd_wire_arena_new();
+	fd_lead_state *st = malloc(sizeof *st);
+	char why[256];
+	cr_assert(a && st);
+	cr_assert_eq(fd_wire_decode_lead_state(m->value, m->len, a, st, why, sizeof why), 0, "%s",
+	             why);
+	double v = st->engagement;
+	free(st);
+	fd_wire_arena_free(a);
 	it_reader_close(rd);
 	return v;
 }

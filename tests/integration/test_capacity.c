@@ -45,7 +45,7 @@
 #include <string.h>
 
 #include "funneld/v1/outputs.pb-c.h"
-#include "funneld/v1/state.pb-c.h"
+#include "funneld/wire.h"
 
 static void init(void)
 {
@@ -253,13 +253,14 @@ Test(capacity, ttl_evicts_idle_leads_with_a_tombstone)
 		cr_assert_eq(lead_status(port, kept[i]), 200, "%s: /v1/leads answers %d", kept[i],
 		             lead_status(port, kept[i]));
 	}
-	Funneld__V1__LeadState *st =
-		funneld__v1__lead_state__unpack(NULL, last_state(r, "ttl-nurture")->len,
-		                                last_state(r, "ttl-nurture")->value);
-	cr_assert_not_null(st);
-	cr_assert_eq(st->stage, FUNNELD__V1__STAGE__STAGE_NURTURE);
+	fd_wire_arena *arena = fd_wire_arena_new();
+	fd_lead_state *st = malloc(sizeof *st);
+	char err[256];
+	cr_assert_eq(fd_wire_decode_lead_state(last_state(r, "ttl-nurture")->value,
+	                                       last_state(r, "ttl-nurture")->len, arena, st, err,
+	                                       sizeof err), 0, "%s", err);
+	cr_assert_eq(st->stage, FD_STAGE_NURTURE);
 	cr_assert_gt(st->review_at_ms, now, "ttl-nurture's review is not ahead");
-	funneld__v1__lead_state__free_unpacked(st, NULL);
 
 	/* a later input for an evicted lead: a fresh lead */
 	const int64_t again = now - FD_MS_HOUR;
@@ -274,17 +275,17 @@ Test(capacity, ttl_evicts_idle_leads_with_a_tombstone)
 		dur_reader_poll(r, 50);
 	}
 	const dur_msg *m = last_state(r, "ttl-idle-00");
-	st = funneld__v1__lead_state__unpack(NULL, m->len, m->value);
-	cr_assert_not_null(st);
-	cr_assert_eq(st->stage, FUNNELD__V1__STAGE__STAGE_LEAD);
-	cr_assert_eq(st->engagement_score, 1.0, "a fresh lead's engagement is one page view: %.17g "
-	             "(the evicted history was kept?)", st->engagement_score);
+	cr_assert_eq(fd_wire_decode_lead_state(m->value, m->len, arena, st, err, sizeof err), 0, "%s",
+	             err);
+	cr_assert_eq(st->stage, FD_STAGE_LEAD);
+	cr_assert_eq(st->engagement, 1.0, "a fresh lead's engagement is one page view: %.17g "
+	             "(the evicted history was kept?)", st->engagement);
 	cr_assert_eq(st->engagement_as_of_ms, again);
-	cr_assert_eq(st->n_recent_activities, 1, "%zu recent activities, want only the new one",
-	             st->n_recent_activities);
+	cr_assert_eq(st->n_recent, 1, "%d recent activities, want only the new one", st->n_recent);
 	cr_assert_eq(st->last_event_ms, again);
-	cr_assert_eq(st->n_recent_ids, 1, "%zu remembered event ids, want 1", st->n_recent_ids);
-	funneld__v1__lead_state__free_unpacked(st, NULL);
+	cr_assert_eq(st->n_seen, 1, "%d remembered event ids, want 1", st->n_seen);
+	free(st);
+	fd_wire_arena_free(arena);
 	cr_assert_eq(lead_status(port, "ttl-idle-00"), 200);
 	dur_stop_clean(d, IT_WAIT_MS);
 	dur_reader_close(r);

@@ -56,7 +56,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "funneld/v1/state.pb-c.h"
+#include "funneld/wire.h"
 
 #define PARTITIONS 3
 #define DUR_KILLS 20
@@ -238,20 +238,21 @@ Test(crash, exactly_once_kill9_at_random_points_shows_every_output_exactly_once)
 	crash_run(true);
 }
 
-/* The last applied input of a lead, per its last changelog record. */
-static int64_t applied(const dur_reader *r, const char *lead, const char *role)
+/* The last applied input of a lead, per its last changelog record (-1:
+ * none). */
+static int64_t applied(const dur_reader *r, const char *lead, int kind)
 {
 	size_t n = dur_count(r, DUR_OUT_CHANGELOG, lead);
 	cr_assert_gt(n, 0, "no changelog record for %s", lead);
 	const dur_msg *m = dur_nth(r, DUR_OUT_CHANGELOG, lead, n - 1);
 	cr_assert_not_null(m->value, "%s: tombstone", lead);
-	Funneld__V1__LeadState *s = funneld__v1__lead_state__unpack(NULL, m->len, m->value);
-	cr_assert_not_null(s);
-	int64_t off = -1;
-	for (size_t i = 0; i < s->n_applied_offsets; i++)
-		if (strcmp(s->applied_offsets[i]->topic, role) == 0)
-			off = s->applied_offsets[i]->offset;
-	funneld__v1__lead_state__free_unpacked(s, NULL);
+	fd_wire_arena *a = fd_wire_arena_new();
+	fd_lead_state s;
+	char err[256];
+	cr_assert_eq(fd_wire_decode_lead_state(m->value, m->len, a, &s, err, sizeof err), 0,
+	             "%s: %s", lead, err);
+	int64_t off = s.positions[kind] ? s.positions[kind] : -1;
+	fd_wire_arena_free(a);
 	return off;
 }
 
@@ -290,10 +291,10 @@ Test(crash, persisted_state_does_not_depend_on_commit_timing)
 	dur_reader *r = dur_reader_open(&s);
 	dur_reader_catch_up(r, IT_WAIT_MS);
 	/* each lead's two inputs are offsets 0 and 1 of its partition */
-	int64_t dup_together = applied(r, "dup-together", "engagement");
-	int64_t dup_apart = applied(r, "dup-apart", "engagement");
-	int64_t stale_together = applied(r, "stale-together", "profile");
-	int64_t stale_apart = applied(r, "stale-apart", "profile");
+	int64_t dup_together = applied(r, "dup-together", FD_INPUT_ENGAGEMENT);
+	int64_t dup_apart = applied(r, "dup-apart", FD_INPUT_ENGAGEMENT);
+	int64_t stale_together = applied(r, "stale-together", FD_INPUT_PROFILE);
+	int64_t stale_apart = applied(r, "stale-apart", FD_INPUT_PROFILE);
 	dur_trace("crash: persisted positions after the same two inputs: duplicate event %" PRId64
 	          " (one batch) vs %" PRId64 " (a commit between); stale profile %" PRId64 " vs %"
 	          PRId64, dup_together, dup_apart, stale_together, stale_apart);

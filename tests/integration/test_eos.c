@@ -54,7 +54,7 @@
 #include <sys/wait.h>
 
 #include "funneld/v1/outputs.pb-c.h"
-#include "funneld/v1/state.pb-c.h"
+#include "funneld/wire.h"
 
 #define PARTITIONS 3
 #define N_LEADS 20
@@ -108,10 +108,13 @@ static bool all_in_stage(const dur_reader *r, int stage)
 		const dur_msg *m = dur_nth(r, DUR_OUT_CHANGELOG, lead, n - 1);
 		if (!m->value)
 			return false;
-		Funneld__V1__LeadState *s = funneld__v1__lead_state__unpack(NULL, m->len, m->value);
-		cr_assert_not_null(s, "changelog record of %s does not decode", lead);
-		bool ok = (int)s->stage == stage;
-		funneld__v1__lead_state__free_unpacked(s, NULL);
+		fd_wire_arena *a = fd_wire_arena_new();
+		fd_lead_state s;
+		char err[256];
+		cr_assert_eq(fd_wire_decode_lead_state(m->value, m->len, a, &s, err, sizeof err), 0,
+		             "changelog record of %s does not decode: %s", lead, err);
+		bool ok = fd_wire_stage_to_proto(s.stage) == stage;
+		fd_wire_arena_free(a);
 		if (!ok)
 			return false;
 	}

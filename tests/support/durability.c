@@ -30,7 +30,7 @@
 #include <unistd.h>
 
 #include "funneld/v1/outputs.pb-c.h"
-#include "funneld/v1/state.pb-c.h"
+#include "funneld/wire.h"
 
 #define DUR_MAX_PROCS 96
 
@@ -1196,19 +1196,20 @@ const char *dur_describe(const dur_msg *m)
 		break;
 	}
 	case DUR_OUT_CHANGELOG: {
-		Funneld__V1__LeadState *s = funneld__v1__lead_state__unpack(NULL, m->len, m->value);
-		if (s) {
-			char offs[200] = "";
-			size_t k = 0;
-			for (size_t i = 0; i < s->n_applied_offsets && k < sizeof offs; i++)
-				k += (size_t)snprintf(offs + k, sizeof offs - k, " %s@%" PRId64,
-				                      s->applied_offsets[i]->topic, s->applied_offsets[i]->offset);
-			snprintf(o + off, 900 - off, "stage %d entered %" PRId64 " eng %.17g as of %" PRId64
-			         " fit %.17g owner '%s' open slas %zu last input %" PRId64 " applied%s",
-			         s->stage, s->stage_entered_ms, s->engagement_score, s->engagement_as_of_ms,
-			         s->fit_score, s->owner_id, s->n_open_slas, s->last_input_ms, offs);
-			funneld__v1__lead_state__free_unpacked(s, NULL);
+		fd_wire_arena *a = fd_wire_arena_new();
+		fd_lead_state *s = malloc(sizeof *s);
+		char err[128];
+		if (a && s && fd_wire_decode_lead_state(m->value, m->len, a, s, err, sizeof err) == 0) {
+			snprintf(o + off, 900 - off, "stage %s entered %" PRId64 " eng %.17g as of %" PRId64
+			         " fit %.17g owner '%s' open slas %d last input %" PRId64
+			         " applied engagement@%" PRId64 " profile@%" PRId64 " activity@%" PRId64,
+			         fd_stage_name(s->stage), s->stage_entered_ms, s->engagement,
+			         s->engagement_as_of_ms, s->fit, s->owner_id, s->n_slas, s->last_input_ms,
+			         s->positions[FD_INPUT_ENGAGEMENT], s->positions[FD_INPUT_PROFILE],
+			         s->positions[FD_INPUT_ACTIVITY]);
 		}
+		free(s);
+		fd_wire_arena_free(a);
 		break;
 	}
 	default:
