@@ -864,9 +864,15 @@ static void add_interest(fd_engine *e, fd_lead *l, uint32_t content, double pts)
 		fd_intern_hold(e->strings, content);
 		return;
 	}
+	/* the lowest score goes; among equals, the one the export lists last
+	 * (greatest content id, see context()), so the choice never depends on
+	 * slot order, which a restore changes */
 	int min = 0;
 	for (int i = 1; i < k; i++)
-		if (in[i].score < in[min].score)
+		if (in[i].score < in[min].score ||
+		    (in[i].score == in[min].score &&
+		     strcmp(fd_intern_str(e->strings, in[i].content),
+		            fd_intern_str(e->strings, in[min].content)) > 0))
 			min = i;
 	if ((float)pts > in[min].score) {
 		fd_intern_drop(e->strings, in[min].content);

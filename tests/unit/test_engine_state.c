@@ -322,3 +322,43 @@ Test(state, ttl_sweep_is_spread_over_calls)
 	cr_assert_eq(fd_engine_evict(a, INT64_MAX, INT64_MAX, 100, NULL, NULL), 0);
 	cr_assert_eq(fd_engine_evict(a, INT64_MAX, 0, 100, NULL, NULL), 1);
 }
+
+static fd_status content_at(fd_engine *e, fd_sink *s, const char *lead, const char *id,
+                            const char *type, const char *content, int64_t at, int64_t position)
+{
+	fd_engagement ev = { .event_id = id, .lead_id = lead, .occurred_at_ms = at, .type = type,
+	                     .channel = "web", .content_id = content, .partition = 2,
+	                     .position = position };
+	return fd_engine_engagement(e, &ev, at, s, err, sizeof err);
+}
+
+/* Interests tied for last place: the same one makes room for a new content
+ * in a restored lead as in the original, although the restore lists them in
+ * another order (the export's best-first order, ties by content id). */
+Test(state, interest_ties_are_broken_the_same_after_a_restore)
+{
+	cr_assert_eq(cfg.top_interests, 3);
+	const char *contents[] = { "c-guide", "b-guide", "a-guide" };
+	for (int i = 0; i < 3; i++) {
+		char id[8];
+		snprintf(id, sizeof id, "e%d", i);
+		cr_assert_eq(content_at(a, &sink_a, "tie", id, "content_download", contents[i], T0,
+		                        i + 1), FD_OK, "%s", err);
+	}
+	fd_lead_state *st = malloc(sizeof *st);
+	cr_assert(fd_engine_export(a, "tie", st));
+	cr_assert_eq(fd_engine_import(b, st, err, sizeof err), FD_OK, "%s", err);
+	cr_assert_eq(content_at(a, &sink_a, "tie", "e9", "pricing_view", "d-pricing", T0, 9), FD_OK);
+	cr_assert_eq(content_at(b, &sink_b, "tie", "e9", "pricing_view", "d-pricing", T0, 9), FD_OK);
+	fd_lead_view va, vb;
+	cr_assert(fd_engine_lead(a, "tie", T0, &va));
+	const char *want[] = { "d-pricing", "a-guide", "b-guide" }; /* c-guide made room */
+	cr_assert_eq(va.n_interests, 3);
+	for (int i = 0; i < 3; i++)
+		cr_assert_str_eq(va.interests[i].content_id, want[i], "original, interest %d", i);
+	cr_assert(fd_engine_lead(b, "tie", T0, &vb));
+	cr_assert_eq(vb.n_interests, 3);
+	for (int i = 0; i < 3; i++)
+		cr_assert_str_eq(vb.interests[i].content_id, want[i], "restored, interest %d", i);
+	free(st);
+}
