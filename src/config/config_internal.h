@@ -53,6 +53,7 @@ typedef struct fd_config_ctx {
 	const fd_config_def *field_prop_row[FD_CFG_MAX_FIELD_PROPS];
 	const config_setting_t *field_prop_at[FD_CFG_MAX_FIELD_PROPS];
 	int n_field_props;
+	bool int_refused;               /* an integer literal libconfig did not store as written */
 } fd_config_ctx;
 
 /* A setting's value before it is checked and stored: from the tree, from a

@@ -412,9 +412,153 @@ Test(config, parse_error_names_file_and_line)
 	             NULL, 0, "t.conf:2: syntax error");
 }
 
-Test(config, duplicate_setting_name_is_a_parse_error)
+/* libconfig says "duplicate setting name" and no more: the message names
+ * the setting and where it was first set. */
+Test(config, duplicate_setting_names_the_setting_and_its_first_line)
 {
-	expect_error("admin = {\n  port = 1;\n  port = 2;\n};\n", NULL, 0, "t.conf:3: duplicate setting name");
+	expect_error("admin = {\n  port = 1;\n  port = 2;\n};\n", NULL, 0,
+	             "t.conf:3: duplicate setting 'admin.port' (first at line 2)");
+	expect_error("log = { level = \"info\"; };\n\nlog = { level = 7; };\n", NULL, 0,
+	             "t.conf:3: duplicate setting 'log' (first at line 1)");
+	expect_error("slas = (\n"
+	             "  { name = \"a\"; stage = \"MQL\"; },\n"
+	             "  { name = \"b\"; stage = \"MQL\";\n"
+	             "    duration = \"1h\"; /* a } in a comment */ duration = \"2h\"; }\n"
+	             ");\n",
+	             NULL, 0, "t.conf:4: duplicate setting 'slas.[1].duration' (first at line 4)");
+}
+
+Test(config, duplicate_setting_in_an_included_file_names_file_and_setting)
+{
+	char dir[] = "/tmp/funneld-config-XXXXXX";
+	cr_assert_not_null(mkdtemp(dir));
+	char main_path[128], part_path[128];
+	snprintf(main_path, sizeof main_path, "%s/main.conf", dir);
+	snprintf(part_path, sizeof part_path, "%s/part.conf", dir);
+	write_text(part_path, "port = 9000;\n");
+	write_text(main_path, "admin = {\n  port = 8000;\n@include \"part.conf\"\n};\n");
+	cr_expect_eq(fd_config_load(cfg, main_path, NULL, 0, err, sizeof err), -1);
+	char want[300];
+	snprintf(want, sizeof want, "%s/part.conf:1: duplicate setting 'admin.port' (first at %s:2)",
+	         dir, main_path);
+	cr_expect_str_eq(err, want);
+	unlink(part_path);
+	unlink(main_path);
+	rmdir(dir);
+}
+
+/* A '}' too many closes the group it is in; what follows still parses at
+ * the level above, and libconfig fails only at that group's own '}'. The
+ * message points at the extra one, told by the indentation. */
+static void expect_stray_brace(const char *brace, const char *before, const char *group,
+                               const char *why)
+{
+	char *text = read_text(SHIPPED);
+	char *at = strstr(text, before);
+	cr_assert_not_null(at, "%s is not in the shipped file", before);
+	int line = 1;
+	for (const char *p = text; p < at; p++)
+		line += *p == '\n';
+	size_t len = strlen(text), add = strlen(brace);
+	char *broken = malloc(len + add + 1);
+	cr_assert_not_null(broken);
+	memcpy(broken, text, (size_t)(at - text));
+	memcpy(broken + (at - text), brace, add);
+	memcpy(broken + (at - text) + add, at, len - (size_t)(at - text) + 1);
+
+	cr_assert_eq(load_o(broken, NULL, 0), -1);
+	char want[128];
+	snprintf(want, sizeof want, "t.conf:%d: unbalanced '}': it closes '%s' (opened at line ", line,
+	         group);
+	cr_expect_eq(strncmp(err, want, strlen(want)), 0, "want %s..., got %s", want, err);
+	cr_expect_not_null(strstr(err, why), "%s", err);
+	cr_expect_not_null(strstr(err, "(libconfig stops later, at line "), "%s", err);
+	free(broken);
+	free(text);
+}
+
+Test(config, stray_closing_brace_is_reported_where_it_is)
+{
+	expect_stray_brace("}\n", "  # Hard cap on leads", "state",
+	                   "though the lines after it are indented as its members");
+	expect_stray_brace("  }\n", "  # Hard cap on leads", "state",
+	                   "and is not indented like the line that opened it");
+	expect_stray_brace("    }\n", "  # Connections open at once", "admin",
+	                   "and is not indented like the line that opened it");
+	expect_stray_brace("}\n", "  # Points halve every half_life", "scoring",
+	                   "though the lines after it are indented as its members");
+}
+
+Test(config, stray_closing_brace_at_a_group_end_names_both_candidates)
+{
+	expect_error("log = {\n  level = \"info\";\n}\n};\nadmin = { port = 1; };\n", NULL, 0,
+	             "t.conf:4: syntax error: this '}' closes nothing; 'log' (opened at line 1) was "
+	             "already closed at line 3, so one of the two is extra");
+	expect_error("}\n", NULL, 0, "t.conf:1: syntax error: this '}' closes nothing");
+}
+
+/* libconfig 1.5 keeps the low 32 bits of an integer written without L. */
+Test(config, integer_that_libconfig_would_truncate_is_refused_with_name_and_line)
+{
+	expect_error("state = {\n  max_leads = 5000000000;\n};\n", NULL, 0,
+	             "t.conf:2: state.max_leads: 5000000000 does not fit in a 32-bit integer, "
+	             "libconfig reads it as 705032704 (a 64-bit integer needs the L suffix: "
+	             "5000000000L)");
+	fd_config_free(cfg);
+	expect_error("state = {\n  max_leads = 5000000000L;\n};\n", NULL, 0,
+	             "t.conf:2: state.max_leads: 5000000000 is out of range [0, 2000000000]");
+	fd_config_free(cfg);
+	expect_error("admin = { port = -4294967216; };\n", NULL, 0,
+	             "t.conf:1: admin.port: -4294967216 does not fit in a 32-bit integer, libconfig "
+	             "reads it as 80 (a 64-bit integer needs the L suffix: -4294967216L)");
+	fd_config_free(cfg);
+	expect_error("admin = { port = 0x100001F90; };\n", NULL, 0,
+	             "t.conf:1: admin.port: 0x100001F90 does not fit in a 32-bit integer, libconfig "
+	             "reads it as 8080 (a 64-bit integer needs the L suffix: 0x100001F90L)");
+	fd_config_free(cfg);
+	expect_error("state = { ttl_scan = 99999999999999999999L; };\n", NULL, 0,
+	             "t.conf:1: state.ttl_scan: 99999999999999999999L does not fit in a 64-bit integer");
+	fd_config_free(cfg);
+	/* a float setting written as an integer, in a list element */
+	expect_error("fit = { rules = (\n"
+	             "  { name = \"us\"; field = \"country\"; equals = \"US\";\n"
+	             "    points = 4294967306; }\n"
+	             "); };\n",
+	             NULL, 0,
+	             "t.conf:3: fit.rules.[0].points: 4294967306 does not fit in a 32-bit integer, "
+	             "libconfig reads it as 10 (a 64-bit integer needs the L suffix: 4294967306L)");
+	fd_config_free(cfg);
+	/* a Kafka property: librdkafka would have been given the wrong number */
+	expect_error("kafka = { linger = { ms = 4294967306; }; };\n", NULL, 0,
+	             "t.conf:1: kafka.linger.ms: 4294967306 does not fit in a 32-bit integer, libconfig "
+	             "reads it as 10 (a 64-bit integer needs the L suffix: 4294967306L)");
+	fd_config_free(cfg);
+	/* what fits is what it says */
+	const char *o[] = { "state.max_leads=4294967306" };
+	expect_error("state = { ttl_scan = 2000000000; max_leads = 2147483647; };\n", o, 1,
+	             "-o state.max_leads=4294967306: state.max_leads: 4294967306 is out of range "
+	             "[0, 2000000000]");
+}
+
+Test(config, integer_truncated_in_an_included_file_is_refused_there)
+{
+	char dir[] = "/tmp/funneld-config-XXXXXX";
+	cr_assert_not_null(mkdtemp(dir));
+	char main_path[128], part_path[128];
+	snprintf(main_path, sizeof main_path, "%s/main.conf", dir);
+	snprintf(part_path, sizeof part_path, "%s/part.conf", dir);
+	write_text(part_path, "\nmax_leads = 5000000000;\n");
+	write_text(main_path, "state = {\n@include \"part.conf\"\n};\n");
+	cr_expect_eq(fd_config_load(cfg, main_path, NULL, 0, err, sizeof err), -1);
+	char want[300];
+	snprintf(want, sizeof want,
+	         "%s/part.conf:2: state.max_leads: 5000000000 does not fit in a 32-bit integer, "
+	         "libconfig reads it as 705032704 (a 64-bit integer needs the L suffix: 5000000000L)",
+	         dir);
+	cr_expect_str_eq(err, want);
+	unlink(part_path);
+	unlink(main_path);
+	rmdir(dir);
 }
 
 Test(config, unknown_top_level_setting)
