@@ -30,6 +30,11 @@
 
 extern char **environ;
 
+/* The least a configuration needs to load: one engagement event type, a
+ * hand raise so that leads can qualify. */
+#define EVENTS "events = ( { type = \"demo_request\"; points = 10.0; intent = \"hand_raise\"; } );"
+#define USABLE "scoring = { " EVENTS " };\n"
+
 static fd_config *cfg;
 static char err[2048];
 
@@ -391,11 +396,14 @@ Test(config, defaults_allocate_nothing)
 	cr_expect_null(cfg->settings.kafka_props);
 }
 
-Test(config, empty_file_loads_as_the_defaults_plus_bootstrap_servers)
+Test(config, minimal_file_loads_as_the_defaults_plus_its_event_and_bootstrap_servers)
 {
-	expect_ok("", NULL, 0);
+	expect_ok(USABLE, NULL, 0);
 	fd_config *defaults = calloc(1, sizeof *defaults);
 	fd_config_defaults(defaults);
+	cr_assert_eq(cfg->rules.n_event_types, 1);
+	defaults->rules.n_event_types = 1;
+	defaults->rules.event_types[0] = cfg->rules.event_types[0];
 	cr_expect_eq(memcmp(&cfg->rules, &defaults->rules, sizeof cfg->rules), 0);
 	cr_expect_eq(memcmp(&cfg->settings.topics, &defaults->settings.topics, sizeof cfg->settings.topics), 0);
 	cr_expect_eq(cfg->settings.n_kafka_props, 1);
@@ -655,7 +663,7 @@ Test(config, unknown_enum_value)
 
 Test(config, enum_names_are_case_insensitive)
 {
-	expect_ok("processing = { guarantee = \"EXACTLY_ONCE\"; };\n"
+	expect_ok(USABLE "processing = { guarantee = \"EXACTLY_ONCE\"; };\n"
 	          "lifecycle = { nurture = { on_review = \"lead\"; }; };\n",
 	          NULL, 0);
 	cr_expect_eq(cfg->settings.guarantee, FD_EXACTLY_ONCE);
@@ -664,10 +672,10 @@ Test(config, enum_names_are_case_insensitive)
 
 Test(config, log_level_by_name_or_number)
 {
-	expect_ok("log = { level = \"warning\"; };\n", NULL, 0);
+	expect_ok(USABLE "log = { level = \"warning\"; };\n", NULL, 0);
 	cr_expect_eq(cfg->settings.log_level, 4);
 	fd_config_free(cfg);
-	expect_ok("log = { level = 7; };\n", NULL, 0);
+	expect_ok(USABLE "log = { level = 7; };\n", NULL, 0);
 	cr_expect_eq(cfg->settings.log_level, 7);
 	fd_config_free(cfg);
 	expect_error("log = { level = 8; };\n", NULL, 0, "t.conf:1: log.level: 8 is out of range [0, 7]");
@@ -975,7 +983,7 @@ Test(config, reject_reasons_refuse_none)
 
 Test(config, mql_matrix_lists_the_grades_that_mql)
 {
-	expect_ok("mql = { matrix = { B = 50.0; D = 120; }; };\n", NULL, 0);
+	expect_ok(USABLE "mql = { matrix = { B = 50.0; D = 120; }; };\n", NULL, 0);
 	const fd_rules *ec = &cfg->rules;
 	cr_expect_not(ec->mql_enabled_for_grade[FD_GRADE_A]);
 	cr_expect(ec->mql_enabled_for_grade[FD_GRADE_B]);
@@ -992,7 +1000,7 @@ Test(config, mql_matrix_unknown_grade)
 
 Test(config, nurture_reason_days)
 {
-	expect_ok("lifecycle = { nurture = { reason_days = { NO_RESPONSE = 30; }; }; };\n", NULL, 0);
+	expect_ok(USABLE "lifecycle = { nurture = { reason_days = { NO_RESPONSE = 30; }; }; };\n", NULL, 0);
 	cr_expect_eq(cfg->rules.nurture_reason_days[FD_REASON_NO_RESPONSE], 30);
 	cr_expect_eq(cfg->rules.nurture_reason_days[FD_REASON_BAD_TIMING], 90);
 	fd_config_free(cfg);
@@ -1021,7 +1029,7 @@ Test(config, include_is_relative_to_the_including_file_and_errors_name_it)
 	snprintf(main_path, sizeof main_path, "%s/main.conf", dir);
 	snprintf(part_path, sizeof part_path, "%s/part.conf", dir);
 	write_text(part_path, "admin = {\n  port = 9000;\n};\n");
-	write_text(main_path, "log = { level = \"info\"; };\n@include \"part.conf\"\n");
+	write_text(main_path, USABLE "log = { level = \"info\"; };\n@include \"part.conf\"\n");
 	cr_expect_eq(fd_config_load(cfg, main_path, NULL, 0, err, sizeof err), 0, "%s", err);
 	cr_expect_eq(cfg->settings.admin_port, 9000);
 	fd_config_free(cfg);
@@ -1040,7 +1048,7 @@ Test(config, include_is_relative_to_the_including_file_and_errors_name_it)
 
 Test(config, kafka_nested_and_listed_properties)
 {
-	expect_ok("kafka = {\n"
+	expect_ok(USABLE "kafka = {\n"
 	          "  bootstrap = { servers = \"b1:9092,b2:9092\"; };\n"
 	          "  security = { protocol = \"SASL_SSL\"; };\n"
 	          "  linger = { ms = 5; };\n"
@@ -1060,7 +1068,7 @@ Test(config, kafka_nested_and_listed_properties)
 
 Test(config, kafka_group_id_from_the_property_list)
 {
-	expect_ok("kafka = { properties = [ \"group.id=scoring\" ]; };\n", NULL, 0);
+	expect_ok(USABLE "kafka = { properties = [ \"group.id=scoring\" ]; };\n", NULL, 0);
 	cr_expect_str_eq(cfg->settings.group_id, "scoring");
 	cr_expect_eq(cfg->settings.n_kafka_props, 1); /* just bootstrap.servers */
 }
@@ -1091,14 +1099,14 @@ Test(config, kafka_listed_property_needs_an_equals_sign)
 Test(config, override_a_duration)
 {
 	const char *o[] = { "scoring.half_life=14d" };
-	expect_ok("scoring = { half_life = \"30d\"; };\n", o, 1);
+	expect_ok("scoring = { half_life = \"30d\"; " EVENTS " };\n", o, 1);
 	cr_expect_eq(cfg->rules.half_life_ms, 14 * FD_MS_DAY);
 }
 
 Test(config, override_a_setting_the_file_does_not_have)
 {
 	const char *o[] = { "admin.port=9090", "processing.commit_interval=250ms", "topics.engagement=web.events" };
-	expect_ok("", o, 3);
+	expect_ok(USABLE, o, 3);
 	cr_expect_eq(cfg->settings.admin_port, 9090);
 	cr_expect_eq(cfg->settings.commit_interval_ms, 250);
 	cr_expect_str_eq(cfg->settings.topics.engagement, "web.events");
@@ -1107,14 +1115,14 @@ Test(config, override_a_setting_the_file_does_not_have)
 Test(config, override_fixes_a_bad_value_before_validation)
 {
 	const char *o[] = { "scoring.half_life=10d" };
-	expect_ok("scoring = { half_life = \"ten days\"; };\n", o, 1);
+	expect_ok("scoring = { half_life = \"ten days\"; " EVENTS " };\n", o, 1);
 	cr_expect_eq(cfg->rules.half_life_ms, 10 * FD_MS_DAY);
 }
 
 Test(config, later_override_wins)
 {
 	const char *o[] = { "admin.port=9000", "admin.port=9001" };
-	expect_ok("", o, 2);
+	expect_ok(USABLE, o, 2);
 	cr_expect_eq(cfg->settings.admin_port, 9001);
 }
 
@@ -1125,7 +1133,11 @@ Test(config, override_typed_values)
 		"scoring.unknown_types=zero", "frequency.windows=7d, 14d,28d",
 		"lifecycle.reject_disqualifies=BAD_FIT", "mql.fast_track.sources=event,partner",
 	};
-	expect_ok("", o, sizeof o / sizeof o[0]);
+	/* without hand raises, leads qualify by score: a fit rule makes grade A
+	   reachable */
+	expect_ok(USABLE "fit = { rules = ( { name = \"us\"; field = \"country\"; equals = \"US\"; "
+	          "points = 80.0; } ); };\n",
+	          o, sizeof o / sizeof o[0]);
 	const fd_rules *ec = &cfg->rules;
 	cr_expect_not(ec->hand_raise_mql);
 	cr_expect_eq(ec->grade_min[0], 75.5);
@@ -1175,7 +1187,7 @@ Test(config, override_kafka_property_replaces_the_nested_one)
 Test(config, override_kafka_property_replaces_the_listed_one)
 {
 	const char *o[] = { "kafka.security.protocol=SSL", "kafka.group.id=other" };
-	expect_ok("kafka = { properties = [ \"security.protocol=SASL_SSL\", \"group.id=g\", \"linger.ms=1\" ]; };\n",
+	expect_ok(USABLE "kafka = { properties = [ \"security.protocol=SASL_SSL\", \"group.id=g\", \"linger.ms=1\" ]; };\n",
 	          o, 2);
 	cr_expect_str_eq(fd_config_kafka_prop(cfg, "security.protocol"), "SSL");
 	cr_expect_str_eq(fd_config_kafka_prop(cfg, "linger.ms"), "1");
@@ -1447,12 +1459,128 @@ Test(config, max_future_skew_cannot_disable_the_future_check)
 	cr_assert_eq(load_o("", o, 1), -1);
 	cr_expect(strstr(err, "scoring.max_future_skew") != NULL, "%s", err);
 	fd_config_free(cfg);
-	expect_ok("scoring = { max_future_skew = \"1s\"; };\n", NULL, 0);
+	expect_ok("scoring = { max_future_skew = \"1s\"; " EVENTS " };\n", NULL, 0);
 }
 
 /* admin.port = 0 asks for an ephemeral port (the daemon logs the one it got) */
 Test(config, admin_port_zero_is_an_ephemeral_port)
 {
-	expect_ok("admin = { port = 0; };\n", NULL, 0);
+	expect_ok(USABLE "admin = { port = 0; };\n", NULL, 0);
 	cr_expect_eq(cfg->settings.admin_port, 0);
+}
+
+/* ---- what would load but never work ------------------------------------------- */
+
+/* An empty file was "configuration OK", and every event then went to the
+ * dead letters. */
+Test(config, empty_file_is_refused_every_event_would_be_refused)
+{
+	expect_error("", NULL, 0,
+	             "t.conf: scoring.events: no engagement event types, so every engagement event "
+	             "would be refused as a dead letter; list the types your sources send, with their "
+	             "points (see config/funneld.conf)");
+	fd_config_free(cfg);
+	expect_error("# nothing yet\nscoring = {\n  events = ( );\n};\n", NULL, 0,
+	             "t.conf:3: scoring.events: no engagement event types, so every engagement event "
+	             "would be refused as a dead letter; list the types your sources send, with their "
+	             "points (see config/funneld.conf)");
+	fd_config_free(cfg);
+	expect_error("scoring = {\n  unknown_types = \"zero\";\n};\n", NULL, 0,
+	             "t.conf:1: scoring.events: no engagement event types, so every engagement event "
+	             "would count for nothing; list the types your sources send, with their points "
+	             "(see config/funneld.conf)");
+	fd_config_free(cfg);
+	/* the override is not what is wrong: the file is named */
+	const char *o[] = { "scoring.unknown_types=zero" };
+	expect_error("", o, 1,
+	             "t.conf: scoring.events: no engagement event types, so every engagement event "
+	             "would count for nothing; list the types your sources send, with their points "
+	             "(see config/funneld.conf)");
+}
+
+Test(config, no_way_for_a_lead_to_qualify_is_refused)
+{
+	/* no hand raise, no fit rules (every lead is grade D, fit 0), and the
+	   default matrix lists A, B and C */
+	expect_error("scoring = {\n"
+	             "  events = ( { type = \"page_view\"; points = 1.0; } );\n"
+	             "};\n",
+	             NULL, 0,
+	             "t.conf:2: no lead can ever become an MQL: no event type has intent "
+	             "\"hand_raise\"; mql.matrix lists no grade a lead can have (fit rules give 0 to "
+	             "0: grade D only); and fast track (mql.fast_track) needs grade C or better");
+	fd_config_free(cfg);
+	/* hand raises turned off; fit can reach 30 (grades C and D), the matrix
+	   lists A only */
+	expect_error(USABLE "fit = { rules = ( { name = \"us\"; field = \"country\"; equals = \"US\"; "
+	             "points = 30.0; } ); };\n"
+	             "mql = {\n  hand_raise = false;\n  matrix = { A = 40.0; };\n"
+	             "  fast_track = { min_grade = \"B\"; };\n};\n",
+	             NULL, 0,
+	             "t.conf:3: no lead can ever become an MQL: mql.hand_raise is false; mql.matrix lists "
+	             "no grade a lead can have (fit rules give 0 to 30: grades C and D); and fast track "
+	             "(mql.fast_track) needs grade B or better");
+	fd_config_free(cfg);
+	/* an override can be what breaks it */
+	const char *o[] = { "mql.hand_raise=false" };
+	expect_error(USABLE, o, 1,
+	             "-o mql.hand_raise=false: no lead can ever become an MQL: mql.hand_raise is false; "
+	             "mql.matrix lists no grade a lead can have (fit rules give 0 to 0: grade D only); "
+	             "and fast track (mql.fast_track) needs grade C or better");
+	fd_config_free(cfg);
+	/* grade D is listed, but no event earns points */
+	expect_error("scoring = { events = ( { type = \"unsubscribe\"; points = -5.0; } ); };\n"
+	             "mql = { matrix = { D = 10.0; }; };\n",
+	             NULL, 0,
+	             "t.conf:2: no lead can ever become an MQL: no event type has intent "
+	             "\"hand_raise\"; no event type has positive points; and fast track "
+	             "(mql.fast_track) needs grade C or better");
+}
+
+Test(config, each_way_to_qualify_is_enough)
+{
+	/* a hand raise */
+	expect_ok(USABLE, NULL, 0);
+	fd_config_free(cfg);
+	/* the score, for a grade every lead has */
+	expect_ok("scoring = { events = ( { type = \"page_view\"; points = 1.0; } ); };\n"
+	          "mql = { matrix = { D = 50.0; }; };\n",
+	          NULL, 0);
+	fd_config_free(cfg);
+	/* a threshold of 0 needs no points */
+	expect_ok("scoring = { events = ( { type = \"unsubscribe\"; points = -5.0; } ); };\n"
+	          "mql = { matrix = { D = 0.0; }; };\n",
+	          NULL, 0);
+	fd_config_free(cfg);
+	/* the score, for a grade a fit rule can reach */
+	expect_ok("scoring = { events = ( { type = \"page_view\"; points = 1.0; } ); };\n"
+	          "fit = { rules = ( { name = \"vp\"; field = \"seniority\"; equals = \"vp\"; "
+	          "points = 25.0; } ); };\n",
+	          NULL, 0);
+	fd_config_free(cfg);
+	/* fast track, for every grade */
+	expect_ok("scoring = { events = ( { type = \"badge_scan\"; points = 0.0; } ); };\n"
+	          "mql = { fast_track = { min_grade = \"D\"; }; };\n",
+	          NULL, 0);
+}
+
+Test(config, check_config_refuses_an_empty_file)
+{
+	char path[] = "/tmp/funneld-empty-XXXXXX";
+	int fd = mkstemp(path);
+	cr_assert(fd >= 0);
+	close(fd);
+	run_result r;
+	const char *args[] = { "check-config", path, NULL };
+	run_funneld(args, &r);
+	char want[512];
+	snprintf(want, sizeof want,
+	         "%s: scoring.events: no engagement event types, so every engagement event would be "
+	         "refused as a dead letter; list the types your sources send, with their points (see "
+	         "config/funneld.conf)\n",
+	         path);
+	cr_expect_eq(r.status, 78);
+	cr_expect_str_eq(r.err, want);
+	cr_expect_str_eq(r.out, "");
+	unlink(path);
 }
