@@ -1288,7 +1288,7 @@ Test(config, field_names)
 
 typedef struct run_result {
 	int status;
-	char out[8192];
+	char out[65536];
 	char err[8192];
 } run_result;
 
@@ -1430,7 +1430,7 @@ Test(config, help_lists_commands_and_options)
 	run_funneld(args, &r);
 	cr_expect_eq(r.status, 0);
 	static const char *const words[] = {
-		"\n  run ", "\n  check-config ", "\n  demo ", "\n  dev-broker ",
+		"\n  run ", "\n  check-config [--print] FILE", "\n  demo ", "\n  dev-broker ",
 		"-c, --config FILE", "-o, --set path=value",
 	};
 	for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
@@ -1583,4 +1583,133 @@ Test(config, check_config_refuses_an_empty_file)
 	cr_expect_str_eq(r.err, want);
 	cr_expect_str_eq(r.out, "");
 	unlink(path);
+}
+
+/* ---- check-config --print: the effective configuration ------------------------- */
+
+/* a and b hold the same configuration: the same bytes, but for the source
+ * lines of list elements (the printed text has its own) and the path */
+static void expect_same_config(const fd_config *a, const fd_config *b)
+{
+	fd_config *x = malloc(sizeof *x), *y = malloc(sizeof *y);
+	cr_assert(x != NULL && y != NULL);
+	memcpy(x, a, sizeof *x);
+	memcpy(y, b, sizeof *y);
+	fd_config *both[] = { x, y };
+	for (int k = 0; k < 2; k++) {
+		fd_rules *r = &both[k]->rules;
+		for (int i = 0; i < FD_MAX_EVENT_TYPES; i++)
+			r->event_types[i].line = 0;
+		for (int i = 0; i < FD_MAX_FIT_RULES; i++)
+			r->fit_rules[i].line = 0;
+		for (int i = 0; i < FD_MAX_DISQUALIFIERS; i++)
+			r->disqualifiers[i].line = 0;
+		for (int i = 0; i < FD_MAX_SLAS; i++)
+			r->slas[i].line = 0;
+		both[k]->settings.kafka_props = NULL;
+		memset(both[k]->path, 0, sizeof both[k]->path);
+	}
+	cr_expect_eq(memcmp(&x->rules, &y->rules, sizeof x->rules), 0, "the rules differ");
+	cr_expect_eq(memcmp(&x->settings, &y->settings, sizeof x->settings), 0, "the settings differ");
+	cr_assert_eq(a->settings.n_kafka_props, b->settings.n_kafka_props);
+	for (int i = 0; i < a->settings.n_kafka_props; i++) {
+		cr_expect_str_eq(a->settings.kafka_props[i].name, b->settings.kafka_props[i].name);
+		cr_expect_str_eq(a->settings.kafka_props[i].value, b->settings.kafka_props[i].value);
+	}
+	free(x);
+	free(y);
+}
+
+/* Print *cfg, load the text back, and expect the same configuration. */
+static void expect_round_trip(void)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *mem = open_memstream(&text, &len);
+	cr_assert_not_null(mem);
+	cr_assert_eq(fd_config_print(cfg, mem), 0);
+	fclose(mem);
+	fd_config *again = calloc(1, sizeof *again);
+	cr_assert_not_null(again);
+	char again_err[2048];
+	cr_assert_eq(fd_config_load_string(again, "printed.conf", text, NULL, 0, again_err,
+	                                   sizeof again_err),
+	             0, "%s\n%s", again_err, text);
+	expect_same_config(cfg, again);
+	fd_config_free(again);
+	free(again);
+	free(text);
+}
+
+Test(config, printed_shipped_config_loads_back_the_same)
+{
+	cr_assert_eq(fd_config_load(cfg, SHIPPED, NULL, 0, err, sizeof err), 0, "%s", err);
+	expect_round_trip();
+	fd_config_free(cfg);
+	const char *o[] = {
+		"scoring.half_life=14d", "fit.grades.A=60.123456789", "mql.matrix.D=123456789.125",
+		"kafka.client.id=a\"b\\c=d", "kafka.linger.ms=7", "log.level=3",
+		"processing.guarantee=exactly_once", "topics.engagement_encoding=json",
+		"scoring.unknown_types=zero", "state.max_leads=0", "admin.port=0",
+		"slas.[0].on_expiry=NURTURE", "frequency.windows=7d,14d,28d",
+	};
+	cr_assert_eq(fd_config_load(cfg, SHIPPED, o, sizeof o / sizeof o[0], err, sizeof err), 0, "%s",
+	             err);
+	expect_round_trip();
+}
+
+Test(config, printed_config_keeps_every_kind_of_setting)
+{
+	expect_ok("scoring = {\n"
+	          "  events = (\n"
+	          "    { type = \"demo_request\"; points = 10.0; intent = \"hand_raise\"; },\n"
+	          "    { type = \"unsubscribe\"; points = -0.1; },\n"
+	          "    { type = \"page_view\"; points = 0.3333333333333333; cap = { points = 2.5; window = \"90m\"; }; }\n"
+	          "  );\n"
+	          "};\n"
+	          "fit = {\n"
+	          "  rules = ( { name = \"big\"; field = \"employee_count\"; range = { min = 1000; }; points = 7; },\n"
+	          "            { name = \"tab\"; field = \"industry\"; not = true; equals = \"a\\\"b\\\\c\"; points = -3; } );\n"
+	          "  disqualifiers = ( );\n"
+	          "};\n"
+	          "mql = { matrix = { D = 0.0; }; };\n"
+	          "slas = ( { name = \"s\"; stage = \"SAL\"; satisfied_by_exit = true; duration = \"1500ms\"; } );\n"
+	          "kafka = { properties = [ \"sasl.password=p=w \\\\ \\\"x\\\" \\t\" ]; };\n"
+	          "log = { level = 0; };\n",
+	          NULL, 0);
+	expect_round_trip();
+}
+
+Test(config, check_config_print_writes_the_effective_configuration)
+{
+	char path[] = "/tmp/funneld-printed-XXXXXX";
+	int fd = mkstemp(path);
+	cr_assert(fd >= 0);
+	close(fd);
+	run_result r;
+	const char *args[] = { "check-config", "--print", SHIPPED, "-o", "admin.port=9001",
+		                   "-o", "scoring.half_life=7d", NULL };
+	run_funneld(args, &r);
+	cr_expect_eq(r.status, 0);
+	cr_expect_str_eq(r.err, "configuration OK\n");
+	cr_expect_eq(strncmp(r.out, "# funneld: the configuration ", 29), 0, "%.80s", r.out);
+	cr_assert_lt(strlen(r.out), sizeof r.out - 1, "the printed configuration was cut");
+	write_text(path, r.out);
+
+	/* it loads again, to what the file and the overrides give */
+	const char *o[] = { "admin.port=9001", "scoring.half_life=7d" };
+	cr_assert_eq(fd_config_load(cfg, SHIPPED, o, 2, err, sizeof err), 0, "%s", err);
+	fd_config *printed = calloc(1, sizeof *printed);
+	cr_assert_eq(fd_config_load(printed, path, NULL, 0, err, sizeof err), 0, "%s", err);
+	cr_expect_eq(printed->settings.admin_port, 9001);
+	cr_expect_eq(printed->rules.half_life_ms, 7 * FD_MS_DAY);
+	expect_same_config(cfg, printed);
+	fd_config_free(printed);
+	free(printed);
+	unlink(path);
+
+	const char *bad[] = { "check-config", "--print=yes", SHIPPED, NULL };
+	run_funneld(bad, &r);
+	cr_expect_eq(r.status, 64);
+	cr_expect_eq(strncmp(r.err, "funneld: option '--print' takes no value\n", 41), 0, "%s", r.err);
 }
