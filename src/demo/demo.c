@@ -390,7 +390,7 @@ int fd_demo_run(const fd_config *cfg, const fd_demo_options *o)
 	fd_clock clock = { clock_now, d.clock.speed, &d.clock };
 	fd_daemon_options opt = { .cfg = d.cfg, .base = d.base, .clock = clock,
 		                      .handle_signals = false, .tap = fd_demo_feed_sink(d.feed) };
-	d.daemon = fd_daemon_new(&opt, err, sizeof err);
+	d.daemon = fd_daemon_new(&opt, NULL, err, sizeof err);
 	if (!d.daemon || fd_daemon_start(d.daemon, 10000, err, sizeof err) != 0) {
 		fd_log(FD_LOG_ERR, "demo: daemon: %s", err);
 		goto out;
