@@ -1,9 +1,12 @@
 /*
  * test_startup.c — what `funneld run` says and does while it starts: the
  * admin HTTP server on an ephemeral port (admin.port = 0, as the demo
- * uses) in one log line with the port it got, and a configured admin port
+ * uses) in one log line with the port it got; a configured admin port
  * that is already taken, which is a configuration error (exit 78,
- * EX_CONFIG, like any other), not a run-time one.
+ * EX_CONFIG, like any other), not a run-time one; and brokers that refuse
+ * connections, which librdkafka reports twice a second: one line, then at
+ * most one every 30 s with a count (the count itself is unit-tested in
+ * tests/unit/test_ratelimit.c, with a fake clock).
  *
  * Not tested here: the admin endpoints (tests/unit/test_admin.c).
  */
@@ -11,6 +14,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -82,4 +86,29 @@ Test(startup, admin_port_in_use_is_a_configuration_error)
 	         port);
 	cr_expect_eq(it_proc_log_count(d, want), 1, "%s", it_proc_log(d));
 	close(taken);
+}
+
+Test(startup, refused_connections_are_logged_once_not_twice_a_second)
+{
+	int port;
+	close(listen_somewhere(&port)); /* a port nothing listens on */
+	char o[64];
+	snprintf(o, sizeof o, "kafka.bootstrap.servers=127.0.0.1:%d", port);
+	const char *extra[] = { o, NULL };
+	it_proc *d = it_daemon_start(extra);
+	/* the daemon says it is waiting 5 s after it started; librdkafka has
+	   retried the connection about ten times by then */
+	int64_t deadline = it_now_ms() + IT_WAIT_MS;
+	while (it_proc_log_count(d, "waiting for the brokers") == 0) {
+		it_assert_running(d, "while the brokers are away");
+		cr_assert_lt(it_now_ms(), deadline, "no 'waiting for the brokers' line");
+		usleep(50 * 1000);
+	}
+	char *log = it_proc_log(d);
+	cr_expect_eq(it_proc_log_count(d, "Connection refused"), 1, "%s", log);
+	free(log);
+	/* a stop while it waits for the brokers is not what this tests */
+	it_proc_signal(d, SIGKILL);
+	int status;
+	cr_assert(it_proc_wait_exit(d, IT_WAIT_MS, &status));
 }
