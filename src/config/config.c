@@ -1209,8 +1209,8 @@ void fd_config_defaults(fd_config *cfg)
 		.cfg = cfg, .name = "defaults", .errstr = scratch, .errstr_size = sizeof scratch,
 	};
 	memset(cfg, 0, sizeof *cfg);
-	/* cannot fail: the unit tests load an empty file, which takes the same
-	   path with errors reported */
+	/* cannot fail: the unit tests load a minimal file, which takes the
+	   same path with errors reported */
 	(void)fd_config_apply_defaults(&ctx, fd_config_table, fd_config_table_size, cfg);
 }
 

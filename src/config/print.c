@@ -70,9 +70,7 @@ static void fd_config_print_float(FILE *out, double x)
 		snprintf(buf, sizeof buf, "%.*g", prec, x);
 		done = strtod(buf, NULL) == x;
 	}
-	if (strpbrk(buf, ".eE") == NULL)
-		strcat(buf, ".0");
-	fputs(buf, out);
+	fprintf(out, "%s%s", buf, strpbrk(buf, ".eE") == NULL ? ".0" : "");
 }
 
 static const char *fd_config_print_enum_name(const fd_config_enum *e, int value)

@@ -58,7 +58,9 @@ typedef struct scan_lexer {
 	const char *p;
 	const char *line_start;
 	int line;
+	bool only_blanks;    /* nothing but ' ' and '\t' since the line started */
 	int last_token_line;
+	int indent;          /* of last_token_line */
 	char name[FD_CFG_SCAN_FILE_MAX]; /* TOK_INCLUDE's file name */
 } scan_lexer;
 
@@ -210,15 +212,7 @@ static void scan_newline(scan_lexer *lx, const char *at)
 {
 	lx->line++;
 	lx->line_start = at + 1;
-}
-
-/* Only blanks between the start of the line and p? */
-static bool scan_at_line_start(const scan_lexer *lx, const char *p)
-{
-	for (const char *q = lx->line_start; q < p; q++)
-		if (*q != ' ' && *q != '\t')
-			return false;
-	return true;
+	lx->only_blanks = true;
 }
 
 static int scan_indent(const scan_lexer *lx)
@@ -249,11 +243,10 @@ static void scan_skip_string(scan_lexer *lx)
 
 /* `@include[ \t]+"` at the start of a line, then the name up to '"'
  * (\\ and \" escaped). Returns false when p is not one. */
-static bool scan_include(scan_lexer *lx, scan_tok *t)
+static bool scan_include(scan_lexer *lx, scan_tok *t, bool at_line_start)
 {
 	const char *p = lx->p;
-	if (strncmp(p, "@include", 8) != 0 || (p[8] != ' ' && p[8] != '\t') ||
-	    !scan_at_line_start(lx, p))
+	if (strncmp(p, "@include", 8) != 0 || (p[8] != ' ' && p[8] != '\t') || !at_line_start)
 		return false;
 	p += 8;
 	while (*p == ' ' || *p == '\t')
@@ -292,9 +285,13 @@ static void scan_next(scan_lexer *lx, scan_tok *t)
 		if (*p == '\n') {
 			scan_newline(lx, p);
 			lx->p++;
-		} else if (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\f') {
+		} else if (*p == ' ' || *p == '\t') {
+			lx->p++;
+		} else if (*p == '\r' || *p == '\f') {
+			lx->only_blanks = false;
 			lx->p++;
 		} else if (p[0] == '/' && p[1] == '*') {
+			lx->only_blanks = false;
 			lx->p += 2;
 			while (*lx->p != '\0' && !(lx->p[0] == '*' && lx->p[1] == '/')) {
 				if (*lx->p == '\n')
@@ -304,6 +301,7 @@ static void scan_next(scan_lexer *lx, scan_tok *t)
 			if (*lx->p != '\0')
 				lx->p += 2;
 		} else if (p[0] == '#' || (p[0] == '/' && p[1] == '/')) {
+			lx->only_blanks = false;
 			while (*lx->p != '\0' && *lx->p != '\n')
 				lx->p++;
 		} else {
@@ -313,11 +311,15 @@ static void scan_next(scan_lexer *lx, scan_tok *t)
 
 	const char *p = lx->p;
 	t->line = lx->line;
-	t->indent = scan_indent(lx);
 	t->first = lx->line != lx->last_token_line;
+	if (t->first)
+		lx->indent = scan_indent(lx);
+	t->indent = lx->indent;
 	lx->last_token_line = lx->line;
 	t->s = p;
 	t->len = 1;
+	bool at_line_start = lx->only_blanks;
+	lx->only_blanks = false;
 	switch (*p) {
 	case '=':
 	case ':': t->kind = TOK_EQUALS; lx->p++; return;
@@ -335,7 +337,7 @@ static void scan_next(scan_lexer *lx, scan_tok *t)
 		t->kind = TOK_STRING;
 		return;
 	case '@':
-		if (scan_include(lx, t))
+		if (scan_include(lx, t, at_line_start))
 			return;
 		break;
 	default:
@@ -636,7 +638,7 @@ static void scan_value_path(scan *sc, bool continues, char *out, size_t size)
 
 static int scan_text(scan *sc, const char *text, int depth)
 {
-	scan_lexer lx = { .p = text, .line_start = text, .line = 1 };
+	scan_lexer lx = { .p = text, .line_start = text, .line = 1, .only_blanks = true };
 	int file = sc->cur_file;
 	while (!sc->stop) {
 		scan_tok t;
