@@ -89,7 +89,7 @@ int main(int argc, char **argv)
 
 	struct event_base *base = event_base_new();
 	fd_daemon_options opt = { .cfg = cfg, .base = base, .clock = fd_clock_wall() };
-	fd_daemon *d = fd_daemon_new(&opt, err, sizeof err);
+	fd_daemon *d = fd_daemon_new(&opt, NULL, err, sizeof err);
 	if (!d || fd_daemon_start(d, 10000, err, sizeof err) != 0) {
 		fprintf(stderr, "daemon: %s\n", err);
 		return 1;

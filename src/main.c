@@ -9,6 +9,7 @@
  * other tools reach them without going through main. Exit codes follow
  * sysexits(3): 64 for a usage error, 78 for a configuration error.
  */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,6 +54,7 @@ typedef struct fd_command {
 	const char *synopsis;
 	const char *help;
 	const char *flags;     /* ",name,name," : the --name VALUE flags it takes */
+	const char *switches;  /* ",name," : the --name flags it takes, without a value */
 } fd_command;
 
 static int fd_cmd_check_config(const fd_cli *cli);
@@ -63,9 +65,12 @@ static int fd_cmd_dev_broker(const fd_cli *cli);
 static const fd_command fd_commands[] = {
 	{ "run", fd_cmd_run, "-c FILE [-o path=value ...]",
 	  "consume, score and emit in the foreground (systemd Type=notify)", NULL },
-	{ "check-config", fd_cmd_check_config, "FILE [-o path=value ...]",
+	{ "check-config", fd_cmd_check_config, "[--print] FILE [-o path=value ...]",
 	  "validate FILE with the overrides; print \"configuration OK\" (exit 0)\n"
-	  "or \"file:line: what is wrong\" (exit 78)", NULL },
+	  "or \"file:line: what is wrong\" (exit 78); --print writes the effective\n"
+	  "configuration (every setting, defaults and overrides applied) to stdout\n"
+	  "in the file's syntax, and \"configuration OK\" to stderr",
+	  NULL, ",print," },
 	{ "demo", fd_cmd_demo,
 	  "[-c FILE] [-o path=value ...] [--duration SECONDS] [--speed X] [--leads N] [--seed N]",
 	  "embedded Kafka, synthetic traffic, accelerated clock, live output;\n"
@@ -136,18 +141,31 @@ static const fd_command *fd_find_command(const char *name)
 	return NULL;
 }
 
-/* Is `arg` ("name" or "name=value") one of the command's --flags? */
-static bool fd_command_flag(const fd_cli *cli, const char *arg)
+/* Is `arg` ("name" or "name=value") in `list` (",name,name,")? */
+static bool fd_command_lists(const char *list, const char *arg)
 {
-	const fd_command *c = fd_find_command(cli->command);
-	if (c == NULL || c->flags == NULL)
+	if (list == NULL)
 		return false;
 	size_t n = strcspn(arg, "=");
 	char want[64];
 	if (n + 3 > sizeof want)
 		return false;
 	snprintf(want, sizeof want, ",%.*s,", (int)n, arg);
-	return strstr(c->flags, want) != NULL;
+	return strstr(list, want) != NULL;
+}
+
+/* Is `arg` ("name" or "name=value") one of the command's --flags? */
+static bool fd_command_flag(const fd_cli *cli, const char *arg)
+{
+	const fd_command *c = fd_find_command(cli->command);
+	return c != NULL && fd_command_lists(c->flags, arg);
+}
+
+/* Is `arg` one of the command's value-less --switches? */
+static bool fd_command_switch(const fd_cli *cli, const char *arg)
+{
+	const fd_command *c = fd_find_command(cli->command);
+	return c != NULL && fd_command_lists(c->switches, arg);
 }
 
 /* Value of --name, or NULL. Names are stored with any "=value" suffix. */
@@ -194,6 +212,14 @@ static int fd_cli_parse(fd_cli *cli, int argc, char **argv)
 				value = a + 9;
 			} else if (strncmp(a, "--set=", 6) == 0) {
 				value = a + 6;
+			} else if (strncmp(a, "--", 2) == 0 && fd_command_switch(cli, a + 2)) {
+				if (strchr(a, '=') != NULL)
+					return fd_usage_error("option '%.*s' takes no value", (int)strcspn(a, "="), a);
+				if (cli->n_flags == FD_MAX_ARGS)
+					return fd_usage_error("too many options (at '%s')", a);
+				cli->flag_names[cli->n_flags] = a + 2;
+				cli->flag_values[cli->n_flags++] = "";
+				continue;
 			} else if (strncmp(a, "--", 2) == 0 && fd_command_flag(cli, a + 2)) {
 				if (cli->n_flags == FD_MAX_ARGS)
 					return fd_usage_error("too many options (at '%s')", a);
@@ -249,9 +275,17 @@ static int fd_cmd_check_config(const fd_cli *cli)
 		free(cfg);
 		return FD_EXIT_CONFIG;
 	}
+	/* --print: the configuration alone on stdout, so that it can be saved
+	   and loaded again */
+	bool print = fd_cli_flag(cli, "print") != NULL;
+	rc = print ? fd_config_print(cfg, stdout) : 0;
 	fd_config_free(cfg);
 	free(cfg);
-	puts("configuration OK");
+	if (rc != 0) {
+		fprintf(stderr, "funneld: cannot write the configuration: %s\n", strerror(errno));
+		return EXIT_FAILURE;
+	}
+	fputs("configuration OK\n", print ? stderr : stdout);
 	return EXIT_SUCCESS;
 }
 

@@ -3,7 +3,10 @@
  * hooks of the list rows (a duplicate name, exactly one match test per rule,
  * a cap with both points and window, an SLA that can be met) and, once
  * everything is stored, the rules across sections (grade thresholds
- * decrease, frequency windows fit the bucket, topics are distinct).
+ * decrease, frequency windows fit the bucket, topics are distinct) and
+ * what would load but never work (no engagement event types; no way for a
+ * lead to qualify: no hand raise, no reachable grade in the MQL matrix
+ * with points to earn, no reachable fast-track grade).
  *
  * Each check reads what config.c already stored and typed, fills in what
  * follows from it (a rule's line, a match's operator, an SLA's default
@@ -13,7 +16,9 @@
  */
 #include "config/config_internal.h"
 
+#include <math.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 /* ---- list element checks --------------------------------------------------- */
@@ -244,11 +249,128 @@ static int fd_config_check_topics(fd_config_ctx *ctx)
 	return 0;
 }
 
-/* Grades, then windows, then topics: the first problem is the one reported. */
+/* ---- what would load but never work --------------------------------------- */
+
+/* No event types: every engagement event is refused (or worth nothing). */
+static int fd_config_check_events(fd_config_ctx *ctx)
+{
+	const fd_rules *r = &ctx->cfg->rules;
+	if (r->n_event_types > 0)
+		return 0;
+	/* point at the file's own settings, not at an override that created
+	   the group on its way (it is not what is wrong) */
+	const config_setting_t *where = fd_config_lookup(ctx, "scoring.events");
+	if (where == NULL) {
+		where = fd_config_lookup(ctx, "scoring");
+		if (where != NULL && config_setting_get_hook(where) != NULL)
+			where = NULL;
+	}
+	return fd_config_fail(ctx, where,
+	                      "scoring.events: no engagement event types, so every engagement event "
+	                      "would %s; list the types your sources send, with their points (see "
+	                      "config/funneld.conf)",
+	                      r->unknown_types_score_zero ? "count for nothing"
+	                                                  : "be refused as a dead letter");
+}
+
+/* Can a lead with fit in [lo, hi] have grade g? */
+static bool fd_config_grade_reachable(const fd_rules *r, int g, double lo, double hi)
+{
+	double top = g == FD_GRADE_A ? INFINITY : r->grade_min[g - 1];    /* exclusive */
+	double bottom = g == FD_GRADE_D ? -INFINITY : r->grade_min[g];    /* inclusive */
+	return lo < top && hi >= bottom;
+}
+
+/* "grade D only", "grades C and D", "grades B, C and D" */
+static void fd_config_grade_list(const bool *grades, char *buf, size_t size)
+{
+	int n = 0, seen = 0;
+	for (int g = 0; g < FD_GRADE_COUNT; g++)
+		n += grades[g];
+	size_t used = (size_t)snprintf(buf, size, n == 1 ? "grade" : "grades");
+	for (int g = 0; g < FD_GRADE_COUNT && used < size; g++) {
+		if (!grades[g])
+			continue;
+		seen++;
+		const char *sep = seen == 1 ? " " : seen == n ? " and " : ", ";
+		int w = snprintf(buf + used, size - used, "%s%c", sep, fd_grade_letter(g));
+		if (w < 0)
+			break;
+		used += (size_t)w;
+	}
+	if (n == 1 && used < size)
+		snprintf(buf + used, size - used, " only");
+}
+
+/* A lead becomes an MQL by a hand raise, by its engagement crossing its
+ * grade's threshold, or goes to SAL by fast track (an event on a fast-track
+ * channel, grade good enough). Refuse a configuration where none can ever
+ * happen: the funnel would never start. Fit reaches at most the sum of the
+ * positive fit rules and at least the sum of the negative ones (0 without
+ * a profile). */
+static int fd_config_check_qualify(fd_config_ctx *ctx)
+{
+	const fd_rules *r = &ctx->cfg->rules;
+	bool hand_type = false, positive = false;
+	for (int i = 0; i < r->n_event_types; i++) {
+		hand_type |= r->event_types[i].intent == FD_INTENT_HAND_RAISE;
+		positive |= r->event_types[i].points > 0;
+	}
+	if (r->hand_raise_mql && hand_type)
+		return 0;
+
+	double lo = 0, hi = 0;
+	for (int i = 0; i < r->n_fit_rules; i++) {
+		double p = r->fit_rules[i].points;
+		if (p < 0)
+			lo += p;
+		else
+			hi += p;
+	}
+	bool reachable[FD_GRADE_COUNT];
+	bool any_listed = false, listed_reachable = false;
+	for (int g = 0; g < FD_GRADE_COUNT; g++) {
+		reachable[g] = fd_config_grade_reachable(r, g, lo, hi);
+		if (!r->mql_enabled_for_grade[g])
+			continue;
+		any_listed = true;
+		if (!reachable[g])
+			continue;
+		listed_reachable = true;
+		if (positive || r->mql_engagement[g] <= 0)
+			return 0;
+	}
+	for (int g = 0; g <= r->fast_track_min_grade && g < FD_GRADE_COUNT; g++)
+		if (reachable[g] && r->n_fast_track_sources > 0)
+			return 0;
+
+	char hand[64], score[256], grades[64];
+	snprintf(hand, sizeof hand, "%s",
+	         r->hand_raise_mql ? "no event type has intent \"hand_raise\""
+	                           : "mql.hand_raise is false");
+	fd_config_grade_list(reachable, grades, sizeof grades);
+	if (!any_listed)
+		snprintf(score, sizeof score, "mql.matrix lists no grade");
+	else if (!listed_reachable)
+		snprintf(score, sizeof score,
+		         "mql.matrix lists no grade a lead can have (fit rules give %g to %g: %s)", lo, hi,
+		         grades);
+	else
+		snprintf(score, sizeof score, "no event type has positive points");
+	static const char *const at[] = { "mql", "scoring.events", "fit", "scoring" };
+	return fd_config_fail(ctx, fd_config_first_of(ctx, at, 4),
+	                      "no lead can ever become an MQL: %s; %s; and fast track "
+	                      "(mql.fast_track) needs grade %c or better",
+	                      hand, score, fd_grade_letter(r->fast_track_min_grade));
+}
+
+/* Grades, then windows, then topics, then what would never work: the first
+ * problem is the one reported. */
 int fd_config_check_across(fd_config_ctx *ctx)
 {
 	if (fd_config_check_grades(ctx) < 0 || fd_config_check_windows(ctx) < 0 ||
-	    fd_config_check_topics(ctx) < 0)
+	    fd_config_check_topics(ctx) < 0 || fd_config_check_events(ctx) < 0 ||
+	    fd_config_check_qualify(ctx) < 0)
 		return -1;
 	return 0;
 }

@@ -21,6 +21,7 @@
  * on a scratch rd_kafka_conf_t that is thrown away.
  */
 #include "config/config_internal.h"
+#include "config/scan.h"
 
 #include <errno.h>
 #include <math.h>
@@ -637,8 +638,13 @@ static int fd_config_kafka_add(fd_config_ctx *ctx, const char *name, const char 
 	fd_config *cfg = ctx->cfg;
 	char errbuf[512];
 
-	if (rd_kafka_conf_set(ctx->kconf, name, value, errbuf, sizeof errbuf) != RD_KAFKA_CONF_OK)
+	if (rd_kafka_conf_set(ctx->kconf, name, value, errbuf, sizeof errbuf) != RD_KAFKA_CONF_OK) {
+		/* some of librdkafka's messages end with a newline */
+		size_t n = strlen(errbuf);
+		while (n > 0 && (errbuf[n - 1] == '\n' || errbuf[n - 1] == ' '))
+			errbuf[--n] = '\0';
 		return fd_config_fail(ctx, at, "kafka.%s: %s", name, errbuf);
+	}
 
 	/* properties kept in their own field (group.id) */
 	char path[FD_CFG_PATH_MAX];
@@ -936,6 +942,136 @@ static int fd_config_kafka_defaults(fd_config_ctx *ctx)
 	return 0;
 }
 
+/* ---- what libconfig does not say ------------------------------------------------ */
+
+/* libconfig's parse error, made precise where the scanner can tell more:
+ * which setting a duplicate name is, and which '}' is the extra one. */
+static void fd_config_parse_error(fd_config_ctx *ctx, const char *text)
+{
+	const config_t *lc = ctx->lc;
+	const char *what = config_error_text(lc);
+	int line = config_error_line(lc);
+	char file[FD_CFG_PATH_MAX + 1024];
+	fd_config_file_name(ctx, config_error_file(lc), file, sizeof file);
+	if (ctx->errstr == NULL || ctx->errstr_size == 0)
+		return;
+
+	fd_config_scan_opts so = {
+		.include_dir = ctx->include_dir, .error_file = config_error_file(lc), .error_line = line,
+	};
+	fd_config_scan_report r;
+	if (line <= 0 || fd_config_scan(text, &so, &r) < 0)
+		memset(&r, 0, sizeof r);
+
+	char *out = ctx->errstr;
+	size_t size = ctx->errstr_size;
+	if (r.dup_path[0] != '\0') {
+		char first[FD_CFG_PATH_MAX + 1024];
+		const char *err_file = config_error_file(lc);
+		bool same_file = err_file == NULL ? r.dup_first_file[0] == '\0'
+		                                  : strcmp(r.dup_first_file, err_file) == 0;
+		if (same_file) {
+			snprintf(first, sizeof first, "line %d", r.dup_first_line);
+		} else {
+			char other[FD_CFG_PATH_MAX + 1024];
+			fd_config_file_name(ctx, r.dup_first_file[0] != '\0' ? r.dup_first_file : NULL, other,
+			                    sizeof other);
+			if (snprintf(first, sizeof first, "%s:%d", other, r.dup_first_line) < 0)
+				first[0] = '\0';
+		}
+		snprintf(out, size, "%s:%d: duplicate setting '%s' (first at %s)", file, line, r.dup_path,
+		         first);
+		return;
+	}
+	char early[FD_CFG_SCAN_PATH_MAX + 8];
+	snprintf(early, sizeof early, r.early_path[0] != '\0' ? "'%s'" : "the group", r.early_path);
+	if (r.closer != 0 && r.early_suspect != 0) {
+		snprintf(out, size,
+		         "%s:%d: unbalanced '%c': it closes %s (opened at line %d) early, %s "
+		         "(libconfig stops later, at line %d: %s)",
+		         file, r.early_close_line, r.early_closer, early, r.early_open_line,
+		         r.early_suspect == FD_CFG_SCAN_SUSPECT_FOLLOWERS
+		             ? "though the lines after it are indented as its members"
+		             : "and is not indented like the line that opened it",
+		         line, what);
+		return;
+	}
+	if (r.closer != 0 && r.early_close_line > 0) {
+		snprintf(out, size,
+		         "%s:%d: %s: this '%c' closes nothing; %s (opened at line %d) was already closed "
+		         "at line %d, so one of the two is extra",
+		         file, line, what, r.closer, early, r.early_open_line, r.early_close_line);
+		return;
+	}
+	if (r.closer != 0) {
+		snprintf(out, size, "%s:%d: %s: this '%c' closes nothing", file, line, what, r.closer);
+		return;
+	}
+	snprintf(out, size, "%s:%d: %s", file, line, what);
+}
+
+/* The setting at a scanner path ("slas.[0].x"), or NULL. */
+static const config_setting_t *fd_config_at_path(const config_t *lc, const char *path)
+{
+	char buf[FD_CFG_SCAN_PATH_MAX];
+	snprintf(buf, sizeof buf, "%s", path);
+	const config_setting_t *s = config_root_setting(lc);
+	for (char *save = NULL, *tok = strtok_r(buf, ".", &save); tok != NULL && s != NULL;
+	     tok = strtok_r(NULL, ".", &save)) {
+		if (tok[0] == '[')
+			s = config_setting_is_aggregate(s)
+			        ? config_setting_get_elem(s, (unsigned)strtoul(tok + 1, NULL, 10))
+			        : NULL;
+		else
+			s = config_setting_is_group(s) ? config_setting_get_member(s, tok) : NULL;
+	}
+	return s;
+}
+
+/* An integer literal the scanner says libconfig may not store as written:
+ * refused when the setting it made holds another value. */
+static int fd_config_on_integer(void *arg, const fd_config_scan_int *lit)
+{
+	fd_config_ctx *ctx = arg;
+	ctx->int_refused = false;
+	const config_setting_t *s = fd_config_at_path(ctx->lc, lit->path);
+	if (s == NULL || config_setting_get_hook(s) != NULL ||
+	    (config_setting_type(s) != CONFIG_TYPE_INT && config_setting_type(s) != CONFIG_TYPE_INT64) ||
+	    (int)config_setting_source_line(s) != lit->line)
+		return 0;
+	const char *file = config_setting_source_file(s);
+	if ((file == NULL) != (lit->file == NULL) || (file != NULL && strcmp(file, lit->file) != 0))
+		return 0; /* not the setting the scanner meant */
+	ctx->int_refused = true;
+	if (!lit->fits64) {
+		fd_config_fail(ctx, s, "%s: %s does not fit in a 64-bit integer", lit->path, lit->literal);
+		return 1;
+	}
+	long long stored = config_setting_get_int64(s);
+	if (stored == lit->value) {
+		ctx->int_refused = false;
+		return 0;
+	}
+	fd_config_fail(ctx, s,
+	               "%s: %s does not fit in a 32-bit integer, libconfig reads it as %lld (a 64-bit "
+	               "integer needs the L suffix: %sL)",
+	               lit->path, lit->literal, stored, lit->literal);
+	return 1;
+}
+
+/* libconfig 1.5 keeps the low 32 bits of an integer written without L: find
+ * the literals it changed. */
+static int fd_config_check_integers(fd_config_ctx *ctx, const char *text)
+{
+	fd_config_scan_opts so = { .include_dir = ctx->include_dir, .on_int = fd_config_on_integer,
+		                       .arg = ctx };
+	fd_config_scan_report r;
+	ctx->int_refused = false;
+	if (fd_config_scan(text, &so, &r) < 0)
+		return fd_config_fail(ctx, NULL, "out of memory");
+	return ctx->int_refused ? -1 : 0;
+}
+
 /* ---- loading ----------------------------------------------------------------- */
 
 static int fd_config_load_text(fd_config *cfg, const char *name, const char *text,
@@ -966,11 +1102,7 @@ static int fd_config_load_text(fd_config *cfg, const char *name, const char *tex
 	}
 
 	if (config_read_string(&lc, text) != CONFIG_TRUE) {
-		char file[FD_CFG_PATH_MAX + 1024];
-		fd_config_file_name(&ctx, config_error_file(&lc), file, sizeof file);
-		if (errstr != NULL && errstr_size > 0)
-			snprintf(errstr, errstr_size, "%s:%d: %s", file, config_error_line(&lc),
-			         config_error_text(&lc));
+		fd_config_parse_error(&ctx, text);
 		goto fail;
 	}
 
@@ -979,6 +1111,8 @@ static int fd_config_load_text(fd_config *cfg, const char *name, const char *tex
 		if (fd_config_apply_override(&ctx, &ctx.overrides[i]) < 0)
 			goto fail;
 	}
+	if (fd_config_check_integers(&ctx, text) < 0)
+		goto fail;
 
 	if (fd_config_apply_defaults(&ctx, fd_config_table, fd_config_table_size, cfg) < 0 ||
 	    fd_config_walk(&ctx, config_root_setting(&lc), "", "", fd_config_table, fd_config_table_size,
@@ -1075,8 +1209,8 @@ void fd_config_defaults(fd_config *cfg)
 		.cfg = cfg, .name = "defaults", .errstr = scratch, .errstr_size = sizeof scratch,
 	};
 	memset(cfg, 0, sizeof *cfg);
-	/* cannot fail: the unit tests load an empty file, which takes the same
-	   path with errors reported */
+	/* cannot fail: the unit tests load a minimal file, which takes the
+	   same path with errors reported */
 	(void)fd_config_apply_defaults(&ctx, fd_config_table, fd_config_table_size, cfg);
 }
 

@@ -18,6 +18,8 @@
 #ifndef FD_CONFIG_CONFIG_H
 #define FD_CONFIG_CONFIG_H
 
+#include <stdio.h>
+
 #include "funneld/rules.h"
 #include "funneld/wire.h"
 
@@ -108,6 +110,12 @@ int fd_config_load_string(fd_config *cfg, const char *name, const char *text,
                           char *errstr, size_t errstr_size);
 
 void fd_config_free(fd_config *cfg);
+
+/* Write `cfg` to `out` as a libconfig file that loads back to the same
+ * fd_config (source lines aside): every setting, defaults included, Kafka
+ * properties as one "name=value" list (`funneld check-config --print`).
+ * 0, or -1 when writing failed. */
+int fd_config_print(const fd_config *cfg, FILE *out);
 
 
 /* Value of the librdkafka property `name` ("group.id" reads group_id), or

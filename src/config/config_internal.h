@@ -53,6 +53,7 @@ typedef struct fd_config_ctx {
 	const fd_config_def *field_prop_row[FD_CFG_MAX_FIELD_PROPS];
 	const config_setting_t *field_prop_at[FD_CFG_MAX_FIELD_PROPS];
 	int n_field_props;
+	bool int_refused;               /* an integer literal libconfig did not store as written */
 } fd_config_ctx;
 
 /* A setting's value before it is checked and stored: from the tree, from a
@@ -133,8 +134,9 @@ int fd_config_check_sla_override(fd_config_ctx *ctx, const config_setting_t *ele
                                  int index, const char *shown);
 
 /* The rules that span sections, once every setting is stored: grade
- * thresholds decrease, windows fit the bucket, topics are distinct. 0, or
- * -1 with the first problem written through the context. */
+ * thresholds decrease, windows fit the bucket, topics are distinct; then
+ * what would never work: no event types, no way for a lead to qualify. 0,
+ * or -1 with the first problem written through the context. */
 int fd_config_check_across(fd_config_ctx *ctx);
 
 /* ---- overrides (override.c) ------------------------------------------------- */

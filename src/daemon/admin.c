@@ -962,6 +962,7 @@ fd_admin *fd_admin_new(struct event_base *base, const char *address, int port,
 {
 	if (!base || !src || !src->engine || !src->now) {
 		snprintf(errstr, errstr_size, "admin HTTP: no event loop, engine or clock to serve");
+		errno = EINVAL;
 		return NULL;
 	}
 	fd_admin_limits lim = { ADMIN_DEFAULT_MAX_CONNECTIONS, ADMIN_DEFAULT_REQUEST_TIMEOUT_MS };
@@ -972,11 +973,13 @@ fd_admin *fd_admin_new(struct event_base *base, const char *address, int port,
 		         "admin HTTP: invalid limits: max_connections %d, request_timeout %" PRId64
 		         " ms (both must be positive)",
 		         lim.max_connections, lim.request_timeout_ms);
+		errno = EINVAL;
 		return NULL;
 	}
 	if (!address || !*address || port < 0 || port > 65535) {
 		snprintf(errstr, errstr_size, "admin HTTP: invalid address \"%s\" or port %d",
 		         address ? address : "", port);
+		errno = EINVAL;
 		return NULL;
 	}
 	char where[FD_NAME_MAX + 16];
@@ -992,6 +995,7 @@ fd_admin *fd_admin_new(struct event_base *base, const char *address, int port,
 	if (gai != 0) {
 		snprintf(errstr, errstr_size, "admin HTTP: cannot listen on %s: %s", where,
 		         gai == EAI_SYSTEM ? strerror(errno) : gai_strerror(gai));
+		errno = EADDRNOTAVAIL;
 		return NULL;
 	}
 	freeaddrinfo(ai);
@@ -999,6 +1003,7 @@ fd_admin *fd_admin_new(struct event_base *base, const char *address, int port,
 	fd_admin *a = calloc(1, sizeof *a);
 	if (!a) {
 		snprintf(errstr, errstr_size, "admin HTTP: out of memory");
+		errno = ENOMEM;
 		return NULL;
 	}
 	a->src = *src;
@@ -1010,6 +1015,7 @@ fd_admin *fd_admin_new(struct event_base *base, const char *address, int port,
 	a->http = evhttp_new(base);
 	if (!a->backoff || !a->http) {
 		snprintf(errstr, errstr_size, "admin HTTP: cannot create the server");
+		errno = EIO;
 		goto fail;
 	}
 	evhttp_set_max_headers_size(a->http, ADMIN_MAX_HEADERS);
@@ -1031,6 +1037,7 @@ fd_admin *fd_admin_new(struct event_base *base, const char *address, int port,
 		int err = errno;
 		snprintf(errstr, errstr_size, "admin HTTP: cannot listen on %s: %s", where,
 		         err ? strerror(err) : "bind failed");
+		errno = err ? err : EADDRNOTAVAIL;
 		goto fail;
 	}
 	a->lev = evhttp_bound_socket_get_listener(a->listener);
@@ -1042,17 +1049,21 @@ fd_admin *fd_admin_new(struct event_base *base, const char *address, int port,
 	if (a->port < 0) {
 		snprintf(errstr, errstr_size, "admin HTTP: cannot read the bound port of %s: %s",
 		         where, strerror(errno));
+		errno = EIO;
 		goto fail;
 	}
 	endpoint_name(address, a->port, where, sizeof where);
-	fd_log(FD_LOG_INFO, "admin HTTP: listening on %s (at most %d connections, %" PRId64
-	                    " ms per connection)",
+	fd_log(FD_LOG_INFO, "admin HTTP on http://%s/ (healthz, readyz, metrics, v1/leads/ID, "
+	                    "v1/funnel; at most %d connections, %" PRId64 " ms each)",
 	       where, lim.max_connections, lim.request_timeout_ms);
 	return a;
 
-fail:
+fail: {
+	int err = errno;
 	fd_admin_free(a);
+	errno = err;
 	return NULL;
+}
 }
 
 int fd_admin_port(const fd_admin *a)

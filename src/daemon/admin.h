@@ -121,9 +121,12 @@ typedef struct fd_admin_limits {
  * fd_admin_port) and serve requests on `base` within `limits` (NULL: the
  * defaults of the config keys; `*limits` is copied). `*src` is copied;
  * `base` and whatever src->ctx points to must outlive the server. Call it,
- * and fd_admin_free, in the loop's thread. Returns NULL with errstr on
- * failure, e.g. "admin HTTP: cannot listen on 127.0.0.1:8080: Address
- * already in use". */
+ * and fd_admin_free, in the loop's thread. Logs one info line with the
+ * address and port it listens on. Returns NULL with errstr on failure,
+ * e.g. "admin HTTP: cannot listen on 127.0.0.1:8080: Address already in
+ * use", and errno saying why: EINVAL (an argument), EADDRNOTAVAIL (the
+ * address does not resolve), bind(2)'s error (EADDRINUSE, EACCES, ...),
+ * ENOMEM or EIO (the server could not be created). */
 fd_admin *fd_admin_new(struct event_base *base, const char *address, int port,
                        const fd_admin_limits *limits, const fd_admin_source *src, char *errstr,
                        size_t errstr_size);

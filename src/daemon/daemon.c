@@ -879,8 +879,11 @@ static int watch_signals(fd_daemon *d)
 	return 0;
 }
 
-fd_daemon *fd_daemon_new(const fd_daemon_options *opt, char *errstr, size_t errstr_size)
+fd_daemon *fd_daemon_new(const fd_daemon_options *opt, bool *config_error, char *errstr,
+                         size_t errstr_size)
 {
+	if (config_error)
+		*config_error = false;
 	fd_daemon *d = calloc(1, sizeof *d);
 	if (!d) {
 		snprintf(errstr, errstr_size, "out of memory");
@@ -957,10 +960,11 @@ fd_daemon *fd_daemon_new(const fd_daemon_options *opt, char *errstr, size_t errs
 		fd_admin_limits lim = { s->admin_max_connections, s->admin_request_timeout_ms };
 		d->admin = fd_admin_new(d->base, s->admin_address, s->admin_port, &lim, &src, errstr,
 		                        errstr_size);
-		if (!d->admin)
+		if (!d->admin) {
+			if (config_error)
+				*config_error = errno != ENOMEM && errno != EIO;
 			goto fail;
-		fd_log(FD_LOG_INFO, "admin HTTP on http://%s:%d/ (healthz, readyz, metrics, v1/leads/ID, "
-		       "v1/funnel)", s->admin_address, fd_admin_port(d->admin));
+		}
 	}
 	if (opt->handle_signals && watch_signals(d) != 0) {
 		snprintf(errstr, errstr_size, "libevent: cannot watch signals");
@@ -1241,6 +1245,8 @@ void fd_daemon_free(fd_daemon *d)
 	free(d);
 }
 
+#define FD_DAEMON_EXIT_CONFIG 78 /* EX_CONFIG, as main.c's configuration errors */
+
 int fd_daemon_run(const fd_config *cfg, const char *config_path,
                   const char *const *overrides, size_t n_overrides)
 {
@@ -1254,11 +1260,16 @@ int fd_daemon_run(const fd_config *cfg, const char *config_path,
 	fd_daemon_options opt = { .cfg = cfg, .base = base, .clock = fd_clock_wall(),
 		                      .handle_signals = true, .config_path = config_path,
 		                      .overrides = overrides, .n_overrides = n_overrides };
-	fd_daemon *d = fd_daemon_new(&opt, err, sizeof err);
+	bool config_error = false;
+	fd_daemon *d = fd_daemon_new(&opt, &config_error, err, sizeof err);
 	if (!d) {
-		fd_log(FD_LOG_CRIT, "%s", err);
+		if (config_error)
+			fd_log(FD_LOG_CRIT, "%s (admin.address, admin.port: 0 takes any free port, an "
+			       "empty address turns the server off)", err);
+		else
+			fd_log(FD_LOG_CRIT, "%s", err);
 		event_base_free(base);
-		return 1;
+		return config_error ? FD_DAEMON_EXIT_CONFIG : 1;
 	}
 	int rc;
 	if (fd_daemon_start_async(d, err, sizeof err) != 0) {

@@ -44,9 +44,15 @@ typedef struct fd_daemon_options {
 	fd_sink tap;
 } fd_daemon_options;
 
-/* Create the daemon: Kafka clients, engine, loop events. Does not contact the
- * broker yet. NULL with errstr on failure. */
-fd_daemon *fd_daemon_new(const fd_daemon_options *opt, char *errstr, size_t errstr_size);
+/* Create the daemon: Kafka clients, engine, loop events, the admin HTTP
+ * server. Does not contact the broker yet. NULL with errstr on failure;
+ * then *config_error (when not NULL) says whether the configuration asked
+ * for what this host cannot give (the admin server cannot listen on
+ * admin.address:admin.port: taken, not an address of this host, not
+ * allowed), which `funneld run` reports as a configuration error (exit
+ * 78, EX_CONFIG). */
+fd_daemon *fd_daemon_new(const fd_daemon_options *opt, bool *config_error, char *errstr,
+                         size_t errstr_size);
 
 /* Check the input topics (exist, co-partitioned), subscribe and start
  * consuming. Retries (logging) while the broker is unreachable; returns -1

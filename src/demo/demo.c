@@ -39,6 +39,7 @@
 #include "base/log.h"
 
 #define TICK_MS 20
+#define FEED_HOLD_MS 1500 /* real time a feed line waits for older ones */
 #define VIRTUAL_START_MS INT64_C(1767600000000) /* Mon 2026-01-05 08:00:00 UTC */
 #define WARMUP_LIMIT_S 60                        /* give up if the daemon never consumes */
 #define FLUSH_MS 5000
@@ -61,6 +62,7 @@ typedef struct demo {
 	fd_demo_traffic *traffic;
 	fd_demo_sales *sales;
 	fd_demo_feed *feed;
+	int64_t feed_hold_ms;   /* virtual: FEED_HOLD_MS at the demo's speed */
 	struct event *tick_ev, *duration_ev, *sig_ev[2];
 	int64_t warmup_started_us, clock_started_us;
 	double real_s;
@@ -275,8 +277,20 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 			return;
 	}
 	int64_t now = clock_now(&d->clock);
-	fd_demo_traffic_tick(d->traffic, now);
-	fd_demo_sales_tick(d->sales, now);
+	/* the marketing traffic and the sales team send in one virtual-time
+	   order: whichever has the earlier record due goes first */
+	fd_demo_sales_read(d->sales, now);
+	for (int budget = 100000; budget > 0; budget--) {
+		int64_t traffic = fd_demo_traffic_next_due(d->traffic);
+		int64_t sales = fd_demo_sales_next_due(d->sales);
+		if (traffic > now && sales > now)
+			break;
+		if (traffic <= sales)
+			fd_demo_traffic_tick(d->traffic, traffic);
+		else
+			fd_demo_sales_tick(d->sales, sales);
+	}
+	fd_demo_feed_flush(d->feed, now - d->feed_hold_ms);
 	if (fd_daemon_stopped(d->daemon) && !d->stopping) {
 		/* the daemon stopped on its own (fatal Kafka error) */
 		d->stopping = true;
@@ -345,6 +359,7 @@ int fd_demo_run(const fd_config *cfg, const fd_demo_options *o)
 	demo d = { .o = o, .rc = 1 };
 	d.clock.virtual_ms = VIRTUAL_START_MS;
 	d.clock.speed = o->speed > 0 ? o->speed : 1;
+	d.feed_hold_ms = (int64_t)(FEED_HOLD_MS * d.clock.speed);
 
 	signal(SIGPIPE, SIG_IGN);
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -390,7 +405,7 @@ int fd_demo_run(const fd_config *cfg, const fd_demo_options *o)
 	fd_clock clock = { clock_now, d.clock.speed, &d.clock };
 	fd_daemon_options opt = { .cfg = d.cfg, .base = d.base, .clock = clock,
 		                      .handle_signals = false, .tap = fd_demo_feed_sink(d.feed) };
-	d.daemon = fd_daemon_new(&opt, err, sizeof err);
+	d.daemon = fd_daemon_new(&opt, NULL, err, sizeof err);
 	if (!d.daemon || fd_daemon_start(d.daemon, 10000, err, sizeof err) != 0) {
 		fd_log(FD_LOG_ERR, "demo: daemon: %s", err);
 		goto out;

@@ -32,6 +32,11 @@ int fd_demo_agenda_add(fd_demo_agenda *a, int64_t at_ms, int32_t lead, uint32_t 
 	return 0;
 }
 
+int64_t fd_demo_agenda_next(const fd_demo_agenda *a)
+{
+	return a->n > 0 ? a->heap[0].at_ms : INT64_MAX;
+}
+
 bool fd_demo_agenda_pop(fd_demo_agenda *a, int64_t now, fd_demo_task *out)
 {
 	if (a->n == 0 || a->heap[0].at_ms > now)

@@ -33,6 +33,9 @@ typedef struct fd_demo_agenda {
 int fd_demo_agenda_add(fd_demo_agenda *a, int64_t at_ms, int32_t lead, uint32_t what,
                        uint32_t gen);
 
+/* When the earliest task is due; INT64_MAX when there is none. */
+int64_t fd_demo_agenda_next(const fd_demo_agenda *a);
+
 /* Pop the earliest task due at or before `now`: true and *out, or false. */
 bool fd_demo_agenda_pop(fd_demo_agenda *a, int64_t now, fd_demo_task *out);
 

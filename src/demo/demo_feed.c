@@ -7,6 +7,12 @@
  * clock's, in UTC. Per lead the feed remembers only which stages it ever
  * reached and when it entered its current one, for the summary's funnel
  * and the "after 20h in MQL" detail.
+ *
+ * The tap's lines are formatted when they come and held, sorted by their
+ * virtual time, until the demo flushes them: the daemon's partitions
+ * publish independently and its SLA timers fire on the clock, so what it
+ * publishes is only roughly in time order. The demo holds lines for a
+ * second or so of real time, much longer than the pipeline takes.
  */
 #include "demo/demo_feed.h"
 
@@ -22,6 +28,15 @@
 /* columns of a feed line */
 enum { COL_LEAD = 14, COL_PERSONA = 24, COL_MOVE = 35, COL_TRIGGER = 58, COL_SCORE = 89,
 	   COL_DETAIL = 112 };
+
+/* A line (or two: a handoff has its context line) waiting to be printed. */
+typedef struct feed_held {
+	int64_t at_ms;
+	char *text;              /* whole lines, each ending in '\n' */
+	int lead;                /* its lead's index, -1: none */
+	uint16_t reached;        /* STAGE_BIT of the stages it shows the lead in */
+	bool breach;
+} feed_held;
 
 typedef struct feed_lead {
 	uint16_t reached;        /* STAGE_BIT of every stage entered */
@@ -44,6 +59,13 @@ struct fd_demo_feed {
 	fd_engine_stats stats;
 	uint64_t open[FD_MAX_SLAS];   /* SLAs still open, by SLA index */
 	double bot_best;              /* highest engagement score of a bot */
+	/* lines held for time order, sorted by at_ms (stable) */
+	feed_held *held;
+	size_t n_held, cap_held;
+	char *pending;                /* the lines of the record being formatted */
+	size_t pending_len, pending_cap;
+	int64_t printed_ms;           /* time of the last line printed */
+	uint64_t late;                /* lines printed after a newer one */
 };
 
 /* ---- formatting helpers -------------------------------------------------- */
@@ -135,6 +157,64 @@ static void emit(fd_demo_feed *f, line *l)
 		l->buf[--l->len] = '\0';
 	fputs(l->buf, f->out);
 	fputc('\n', f->out);
+}
+
+/* A line of the tap's record being formatted: kept until hold(). */
+static void emit_held(fd_demo_feed *f, line *l)
+{
+	while (l->len > 0 && l->buf[l->len - 1] == ' ')
+		l->buf[--l->len] = '\0';
+	size_t need = f->pending_len + l->len + 2;
+	if (need > f->pending_cap) {
+		size_t cap = need * 2;
+		char *p = realloc(f->pending, cap);
+		if (!p)
+			return; /* out of memory: the line is lost, not the demo */
+		f->pending = p;
+		f->pending_cap = cap;
+	}
+	memcpy(f->pending + f->pending_len, l->buf, l->len);
+	f->pending_len += l->len;
+	f->pending[f->pending_len++] = '\n';
+	f->pending[f->pending_len] = '\0';
+}
+
+/* The record formatted since the last hold() waits for its turn, after
+ * every held line of the same or an earlier time; what it counts for the
+ * day headers ("so far") counts when it is printed. */
+static void hold(fd_demo_feed *f, int64_t at_ms, const char *lead_id, uint16_t reached,
+                 bool breach)
+{
+	if (f->pending_len == 0)
+		return;
+	char *text = malloc(f->pending_len + 1);
+	if (text && f->n_held == f->cap_held) {
+		size_t cap = f->cap_held ? f->cap_held * 2 : 64;
+		feed_held *h = realloc(f->held, cap * sizeof *h);
+		if (h) {
+			f->held = h;
+			f->cap_held = cap;
+		}
+	}
+	if (!text || f->n_held == f->cap_held) {
+		free(text);
+		f->pending_len = 0;
+		return;
+	}
+	memcpy(text, f->pending, f->pending_len + 1);
+	f->pending_len = 0;
+	size_t lo = 0, hi = f->n_held; /* first held line later than at_ms */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (f->held[mid].at_ms <= at_ms)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	memmove(&f->held[lo + 1], &f->held[lo], (f->n_held - lo) * sizeof *f->held);
+	f->held[lo] = (feed_held){ at_ms, text, fd_demo_lead_index(lead_id, f->n_leads), reached,
+		                       breach };
+	f->n_held++;
 }
 
 /* "Jan 05 14:20" (UTC); with_day: "Mon Jan 05 14:20". */
@@ -276,7 +356,7 @@ static void handoff_context(fd_demo_feed *f, const fd_transition *t)
 		for (size_t i = 0; i < n && i < 3; i++)
 			put(&l, NULL, "%s%s %.0f", i ? ", " : "", by_points[i]->type, by_points[i]->points);
 	}
-	emit(f, &l);
+	emit_held(f, &l);
 }
 
 static void on_transition(void *ctx, const fd_transition *t)
@@ -284,16 +364,13 @@ static void on_transition(void *ctx, const fd_transition *t)
 	fd_demo_feed *f = ctx;
 	feed_lead *fl = lead_of(f, t->lead_id);
 	int64_t since = fl && fl->entered_ms ? t->occurred_at_ms - fl->entered_ms : -1;
-	if (fl) {
-		fl->reached |= (uint16_t)(STAGE_BIT(t->from_stage) | STAGE_BIT(t->to_stage));
+	if (fl)
 		fl->entered_ms = t->occurred_at_ms;
-	}
 	f->transitions++;
 	if (t->from_stage == FD_STAGE_LEAD && t->to_stage == FD_STAGE_MQL &&
 	    (unsigned)t->trigger < FD_TRIGGER_COUNT)
 		f->into_mql[t->trigger]++;
 
-	day_header(f, t->occurred_at_ms);
 	line l = { .color = f->color };
 	line_start(f, &l, t->occurred_at_ms, t->lead_id);
 	put(&l, stage_color(t->from_stage), "%s", fd_stage_name(t->from_stage));
@@ -328,9 +405,11 @@ static void on_transition(void *ctx, const fd_transition *t)
 		when[6] = '\0'; /* "Apr 05" */
 		put(&l, NULL, "%sreview %s", sep, when);
 	}
-	emit(f, &l);
+	emit_held(f, &l);
 	if (by_scoring(t->trigger))
 		handoff_context(f, t);
+	hold(f, t->occurred_at_ms, t->lead_id,
+	     (uint16_t)(STAGE_BIT(t->from_stage) | STAGE_BIT(t->to_stage)), false);
 }
 
 static void on_sla(void *ctx, const fd_sla_event *e)
@@ -341,10 +420,7 @@ static void on_sla(void *ctx, const fd_sla_event *e)
 		f->sla[sla][e->kind]++;
 	if (e->kind == FD_SLA_MET)
 		return;
-	if (e->kind == FD_SLA_BREACH)
-		f->breaches++;
 
-	day_header(f, e->occurred_at_ms);
 	line l = { .color = f->color };
 	line_start(f, &l, e->occurred_at_ms, e->lead_id);
 	put(&l, "2", "SLA ");
@@ -363,7 +439,36 @@ static void on_sla(void *ctx, const fd_sla_event *e)
 	}
 	pad(&l, COL_DETAIL);
 	put(&l, NULL, "in %s · %s", fd_stage_name(e->stage), *e->owner_id ? e->owner_id : "no owner");
-	emit(f, &l);
+	emit_held(f, &l);
+	hold(f, e->occurred_at_ms, e->lead_id, 0, e->kind == FD_SLA_BREACH);
+}
+
+void fd_demo_feed_flush(fd_demo_feed *f, int64_t upto)
+{
+	size_t k = 0;
+	for (; k < f->n_held && f->held[k].at_ms <= upto; k++) {
+		const feed_held *h = &f->held[k];
+		if (h->at_ms < f->printed_ms)
+			f->late++;
+		else
+			f->printed_ms = h->at_ms;
+		day_header(f, h->at_ms);
+		if (h->lead >= 0)
+			f->leads[h->lead].reached |= h->reached;
+		f->breaches += h->breach;
+		fputs(h->text, f->out);
+		free(h->text);
+	}
+	if (k == 0)
+		return;
+	memmove(f->held, f->held + k, (f->n_held - k) * sizeof *f->held);
+	f->n_held -= k;
+	fflush(f->out);
+}
+
+uint64_t fd_demo_feed_late(const fd_demo_feed *f)
+{
+	return f->late;
 }
 
 fd_sink fd_demo_feed_sink(fd_demo_feed *f)
@@ -547,6 +652,7 @@ void fd_demo_feed_capture(fd_demo_feed *f, fd_engine *engine, int64_t now)
 
 void fd_demo_feed_summary(fd_demo_feed *f, const fd_demo_totals *t)
 {
+	fd_demo_feed_flush(f, INT64_MAX);
 	const fd_engine_stats es = f->stats;
 	char from[32], to[32], span[32];
 	fmt_time(t->start_ms, true, from, sizeof from);
@@ -613,6 +719,7 @@ fd_demo_feed *fd_demo_feed_new(const fd_config *cfg, const fd_demo_traffic *traf
 	f->color = color;
 	f->out = out;
 	f->day = INT64_MIN;
+	f->printed_ms = INT64_MIN;
 	return f;
 }
 
@@ -620,6 +727,10 @@ void fd_demo_feed_free(fd_demo_feed *f)
 {
 	if (!f)
 		return;
+	for (size_t i = 0; i < f->n_held; i++)
+		free(f->held[i].text);
+	free(f->held);
+	free(f->pending);
 	free(f->leads);
 	free(f);
 }

@@ -28,8 +28,21 @@ typedef struct fd_demo_feed fd_demo_feed;
 fd_demo_feed *fd_demo_feed_new(const fd_config *cfg, const fd_demo_traffic *traffic, int leads,
                                bool color, FILE *out);
 
-/* The sink to pass as the daemon's tap (transition and sla only). */
+/* The sink to pass as the daemon's tap (transition and sla only). What it
+ * is given is held, not printed: the daemon publishes in its own order
+ * (partitions are independent; an SLA timer fires on the clock while an
+ * older input is still on its way), and the feed prints in virtual-time
+ * order, see fd_demo_feed_flush. */
 fd_sink fd_demo_feed_sink(fd_demo_feed *f);
+
+/* Print the held lines of virtual time up to `upto`, oldest first (equal
+ * times in the order the tap saw them), each new day under its header.
+ * A line older than one already printed (it came later than the caller's
+ * hold allowed for) is printed at once and counted (fd_demo_feed_late). */
+void fd_demo_feed_flush(fd_demo_feed *f, int64_t upto);
+
+/* Lines printed out of order so far. */
+uint64_t fd_demo_feed_late(const fd_demo_feed *f);
 
 /* What the demo is about to do, before the first line. */
 void fd_demo_feed_banner(fd_demo_feed *f, const fd_demo_options *o, const char *bootstrap,
@@ -48,7 +61,8 @@ typedef struct fd_demo_totals {
 	fd_demo_sales_stats sales;
 } fd_demo_totals;
 
-/* The closing summary (engine numbers from the last capture). */
+/* The closing summary (engine numbers from the last capture), after every
+ * line still held. */
 void fd_demo_feed_summary(fd_demo_feed *f, const fd_demo_totals *t);
 
 void fd_demo_feed_free(fd_demo_feed *f);

@@ -48,6 +48,7 @@ typedef struct sales_lead {
 
 struct fd_demo_sales {
 	const fd_config *cfg;
+	int64_t now;                /* virtual time of the last read: nothing is planned before */
 	rd_kafka_t *consumer, *producer;
 	fd_wire_arena *arena;
 	int n_leads;
@@ -87,6 +88,8 @@ static int64_t sla_duration(const fd_demo_sales *s, int sla, const char *source,
 static void plan(fd_demo_sales *s, int idx, const sales_lead *l, int64_t at, fd_activity_kind kind,
                  fd_reason reason, int days)
 {
+	if (at < s->now)
+		at = s->now; /* what was sent up to now is not followed by the past */
 	(void)fd_demo_agenda_add(&s->agenda, at, idx, PLAN(kind, reason, days), l->gen);
 }
 
@@ -280,13 +283,24 @@ static void read_transitions(fd_demo_sales *s)
 	}
 }
 
-void fd_demo_sales_tick(fd_demo_sales *s, int64_t now)
+void fd_demo_sales_read(fd_demo_sales *s, int64_t now)
 {
+	if (now > s->now)
+		s->now = now;
 	read_transitions(s);
+}
+
+void fd_demo_sales_tick(fd_demo_sales *s, int64_t until)
+{
 	fd_demo_task task;
-	for (int budget = 10000; budget > 0 && fd_demo_agenda_pop(&s->agenda, now, &task); budget--)
+	for (int budget = 10000; budget > 0 && fd_demo_agenda_pop(&s->agenda, until, &task); budget--)
 		act(s, &task);
 	rd_kafka_poll(s->producer, 0);
+}
+
+int64_t fd_demo_sales_next_due(const fd_demo_sales *s)
+{
+	return fd_demo_agenda_next(&s->agenda);
 }
 
 /* ---- set-up -------------------------------------------------------------- */

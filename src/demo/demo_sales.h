@@ -44,9 +44,18 @@ typedef struct fd_demo_sales_stats {
 fd_demo_sales *fd_demo_sales_new(const fd_config *cfg, const char *bootstrap, int partitions,
                                  int leads, uint64_t seed, char *errstr, size_t errstr_size);
 
-/* Read the transitions that arrived (without blocking), then send every
- * activity due at or before virtual time `now`. */
-void fd_demo_sales_tick(fd_demo_sales *s, int64_t now);
+/* Read the transitions that arrived (without blocking) and plan the
+ * team's answers; `now` is the virtual time: an answer is never planned
+ * before it (a transition read late is answered late, not in the past, so
+ * that activities go out in virtual-time order). */
+void fd_demo_sales_read(fd_demo_sales *s, int64_t now);
+
+/* Send every planned activity due at or before virtual time `until`, in
+ * time order. */
+void fd_demo_sales_tick(fd_demo_sales *s, int64_t until);
+
+/* Virtual time of the next planned activity; INT64_MAX: none. */
+int64_t fd_demo_sales_next_due(const fd_demo_sales *s);
 
 void fd_demo_sales_stats_get(const fd_demo_sales *s, fd_demo_sales_stats *st);
 

@@ -557,6 +557,11 @@ static void arrive(fd_demo_traffic *t, int i, demo_lead *l)
 	(void)fd_demo_agenda_add(&t->agenda, l->arrive_ms + MIN_MS(first_min), i, TASK_STEP, 0);
 }
 
+int64_t fd_demo_traffic_next_due(const fd_demo_traffic *t)
+{
+	return fd_demo_agenda_next(&t->agenda);
+}
+
 void fd_demo_traffic_tick(fd_demo_traffic *t, int64_t now)
 {
 	fd_demo_task task;

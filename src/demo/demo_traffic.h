@@ -71,8 +71,11 @@ fd_demo_traffic *fd_demo_traffic_new(const fd_config *cfg, const char *bootstrap
                                      int64_t arrival_window_ms, char *errstr,
                                      size_t errstr_size);
 
-/* Produce everything due at or before virtual time `now`. */
+/* Produce everything due at or before virtual time `now`, in time order. */
 void fd_demo_traffic_tick(fd_demo_traffic *t, int64_t now);
+
+/* Virtual time of the next record to produce; INT64_MAX: none planned. */
+int64_t fd_demo_traffic_next_due(const fd_demo_traffic *t);
 
 fd_demo_persona fd_demo_traffic_persona(const fd_demo_traffic *t, int lead);
 

@@ -20,8 +20,13 @@
  *   quit             stop
  *
  * Every command is answered on stdout with "ok ..." or "error ...". EOF on
- * stdin only stops reading. What it is not: a Kafka broker (DESIGN section 9
- * lists the mock's limits).
+ * stdin only stops reading. A pipe, a socket or a terminal on stdin is
+ * watched by the loop; a regular file (`dev-broker < commands.txt`) is read
+ * to its end at start, its commands run in order; anything else (/dev/null,
+ * as a service or a test harness gives it) is not read at all: epoll
+ * refuses such descriptors (EPERM), and libevent would print a warning.
+ * What it is not: a Kafka broker (DESIGN section 9 lists the mock's
+ * limits).
  */
 #include "demo/devbroker.h"
 
@@ -31,6 +36,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -91,6 +97,20 @@ static void command(devbroker *db, char *line)
 	       err ? " failed" : "");
 }
 
+/* Split what was read into lines and run each. */
+static void take_input(devbroker *db, const char *buf, ssize_t n)
+{
+	for (ssize_t i = 0; i < n; i++) {
+		if (buf[i] == '\n') {
+			db->line[db->len] = '\0';
+			command(db, db->line);
+			db->len = 0;
+		} else if (db->len + 1 < sizeof db->line) {
+			db->line[db->len++] = buf[i];
+		}
+	}
+}
+
 static void on_stdin(evutil_socket_t fd, short what, void *arg)
 {
 	devbroker *db = arg;
@@ -102,14 +122,36 @@ static void on_stdin(evutil_socket_t fd, short what, void *arg)
 		event_del(db->stdin_ev); /* EOF: keep running, stop reading */
 		return;
 	}
-	for (ssize_t i = 0; i < n; i++) {
-		if (buf[i] == '\n') {
-			db->line[db->len] = '\0';
-			command(db, db->line);
-			db->len = 0;
-		} else if (db->len + 1 < sizeof db->line) {
-			db->line[db->len++] = buf[i];
-		}
+	take_input(db, buf, n);
+}
+
+/* How stdin is read: watched by the loop (a pipe, a socket, a terminal),
+ * read through at start (a regular file), or not at all. */
+typedef enum stdin_kind { STDIN_WATCH, STDIN_FILE, STDIN_NONE } stdin_kind;
+
+static stdin_kind stdin_kind_of(int fd)
+{
+	struct stat st;
+	if (fstat(fd, &st) != 0)
+		return STDIN_NONE;
+	if (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode) || isatty(fd))
+		return STDIN_WATCH;
+	return S_ISREG(st.st_mode) ? STDIN_FILE : STDIN_NONE;
+}
+
+/* A regular file's commands, in order, before the loop starts (a "quit"
+ * among them stops it at its first turn). */
+static void read_command_file(devbroker *db, int fd)
+{
+	char buf[4096];
+	ssize_t n;
+	while ((n = read(fd, buf, sizeof buf)) > 0 || (n < 0 && errno == EINTR))
+		if (n > 0)
+			take_input(db, buf, n);
+	if (db->len > 0) { /* a last line without a newline */
+		db->line[db->len] = '\0';
+		command(db, db->line);
+		db->len = 0;
 	}
 }
 
@@ -152,11 +194,8 @@ int fd_devbroker_run(const fd_config *cfg, int partitions, int brokers)
 			goto out;
 		}
 	}
-	printf("%s\n", rd_kafka_mock_cluster_bootstraps(db.mc));
-	fflush(stdout);
-	fd_log(FD_LOG_NOTICE, "dev-broker: mock cluster of %d broker(s) at %s, %d partitions per topic",
-	       brokers, rd_kafka_mock_cluster_bootstraps(db.mc), partitions);
-
+	/* signals are watched before the address is out: whoever reads it may
+	   stop the broker at once */
 	db.base = event_base_new();
 	if (!db.base)
 		goto out;
@@ -164,10 +203,23 @@ int fd_devbroker_run(const fd_config *cfg, int partitions, int brokers)
 	sigs[1] = evsignal_new(db.base, SIGINT, on_signal, &db);
 	if (!sigs[0] || !sigs[1] || event_add(sigs[0], NULL) || event_add(sigs[1], NULL))
 		goto out;
-	(void)fcntl(STDIN_FILENO, F_SETFL, fcntl(STDIN_FILENO, F_GETFL) | O_NONBLOCK);
-	db.stdin_ev = event_new(db.base, STDIN_FILENO, EV_READ | EV_PERSIST, on_stdin, &db);
-	if (db.stdin_ev)
-		(void)event_add(db.stdin_ev, NULL);
+	printf("%s\n", rd_kafka_mock_cluster_bootstraps(db.mc));
+	fflush(stdout);
+	fd_log(FD_LOG_NOTICE, "dev-broker: mock cluster of %d broker(s) at %s, %d partitions per topic",
+	       brokers, rd_kafka_mock_cluster_bootstraps(db.mc), partitions);
+	switch (stdin_kind_of(STDIN_FILENO)) {
+	case STDIN_WATCH:
+		(void)fcntl(STDIN_FILENO, F_SETFL, fcntl(STDIN_FILENO, F_GETFL) | O_NONBLOCK);
+		db.stdin_ev = event_new(db.base, STDIN_FILENO, EV_READ | EV_PERSIST, on_stdin, &db);
+		if (db.stdin_ev)
+			(void)event_add(db.stdin_ev, NULL);
+		break;
+	case STDIN_FILE:
+		read_command_file(&db, STDIN_FILENO);
+		break;
+	case STDIN_NONE:
+		break;
+	}
 	signal(SIGPIPE, SIG_IGN);
 	event_base_dispatch(db.base);
 	rc = 0;

@@ -1,13 +1,27 @@
 /*
- * client.c — librdkafka client configurations (see client.h).
+ * client.c — librdkafka client configurations (see client.h), and what
+ * funneld logs of librdkafka's errors and log lines.
+ *
+ * While a broker is down librdkafka reports the refused connection twice a
+ * second, forever, through its log callback (FAIL) and its error callback
+ * (_TRANSPORT) alike. Each such line is written the first time, then at
+ * most once per FD_KAFKA_LOG_WINDOW_MS with the count of the ones held back
+ * (base/ratelimit.h); the key is the text without librdkafka's varying
+ * tail ("(after 0ms in state CONNECT, 1 identical error(s) suppressed)"),
+ * so the two callbacks' copies of one error count as one line. The table
+ * is process-wide, behind a mutex: librdkafka calls the log callback from
+ * its own threads.
  */
 #include "kafka/client.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "base/clock.h"
 #include "base/log.h"
+#include "base/ratelimit.h"
 #include "kafka/txn.h"
 
 #define TXN_MESSAGE_TIMEOUT "55000" /* message.timeout.ms under exactly_once:
@@ -24,6 +38,40 @@
 #define CONSUMER_FETCH_WAIT_MS "10"
 #define READER_FETCH_WAIT_MS "10"   /* the restore reader polls without
                                        waiting: keep fetches short */
+#define FD_KAFKA_LOG_WINDOW_MS 30000 /* a repeating librdkafka line, at most this often */
+
+static pthread_mutex_t log_limit_lock = PTHREAD_MUTEX_INITIALIZER;
+static fd_ratelimit log_limit = { .window_ms = FD_KAFKA_LOG_WINDOW_MS };
+
+/* Write `prefix``text` at `level` unless the same line was written less
+ * than FD_KAFKA_LOG_WINDOW_MS ago; then it is counted, and the next one
+ * written says how many were held back. */
+static void log_limited(int level, const char *prefix, const char *text)
+{
+	if (!fd_log_enabled(level))
+		return;
+	/* the key: the text without librdkafka's thread tag ("[thrd:...]: ",
+	   log lines only) and its varying tail */
+	const char *body = text;
+	if (strncmp(body, "[thrd:", 6) == 0 && strstr(body, "]: ") != NULL)
+		body = strstr(body, "]: ") + 3;
+	char key[FD_RATELIMIT_KEY_MAX];
+	snprintf(key, sizeof key, "%s", body);
+	char *tail = strstr(key, " (after ");
+	if (tail)
+		*tail = '\0';
+	uint64_t held = 0;
+	pthread_mutex_lock(&log_limit_lock);
+	bool write = fd_ratelimit_allow(&log_limit, key, fd_clock_monotonic_ms(), &held);
+	pthread_mutex_unlock(&log_limit_lock);
+	if (!write)
+		return;
+	if (held > 0)
+		fd_log_write(level, "%s%s (and %llu more like it in the last %d s)", prefix, text,
+		             (unsigned long long)held, FD_KAFKA_LOG_WINDOW_MS / 1000);
+	else
+		fd_log_write(level, "%s%s", prefix, text);
+}
 
 static void error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
 {
@@ -35,7 +83,9 @@ static void error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
 		return;
 	}
 	/* transport errors, all brokers down, ...: librdkafka keeps retrying */
-	fd_log(FD_LOG_WARNING, "kafka: %s: %s", rd_kafka_err2name((rd_kafka_resp_err_t)err), reason);
+	char prefix[96];
+	snprintf(prefix, sizeof prefix, "kafka: %s: ", rd_kafka_err2name((rd_kafka_resp_err_t)err));
+	log_limited(FD_LOG_WARNING, prefix, reason);
 }
 
 static void log_cb(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
@@ -45,8 +95,14 @@ static void log_cb(const rd_kafka_t *rk, int level, const char *fac, const char 
 	 * concern: that is expected, not worth a warning */
 	if (strcmp(fac, "CONFWARN") == 0)
 		level = 7;
-	fd_log(level <= 3 ? FD_LOG_ERR : level == 4 ? FD_LOG_WARNING : FD_LOG_DEBUG,
-	       "librdkafka %s: %s", fac, buf);
+	int ours = level <= 3 ? FD_LOG_ERR : level == 4 ? FD_LOG_WARNING : FD_LOG_DEBUG;
+	if (ours == FD_LOG_DEBUG) { /* debugging: every line */
+		fd_log(ours, "librdkafka %s: %s", fac, buf);
+		return;
+	}
+	char prefix[64];
+	snprintf(prefix, sizeof prefix, "librdkafka %s: ", fac);
+	log_limited(ours, prefix, buf);
 }
 
 static int set(rd_kafka_conf_t *conf, const char *name, const char *value, char *errstr,

@@ -121,6 +121,36 @@ static void expect_clean_exit(const demo_run *r)
 	          "the demo exited with status %d (see %s/*.stderr)", r->status, FUNNELD_BINARY_DIR);
 }
 
+/* The feed's lines ("Jan 05 08:00  lead-0042 ...") up to the summary are
+ * in virtual-time order: the daemon publishes per partition and fires SLA
+ * timers on the clock, so the feed holds lines until older ones cannot
+ * come any more; and the traffic and the sales team send their records in
+ * one time order. */
+static void expect_feed_in_time_order(const demo_run *r)
+{
+	static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
+	const char *end = strstr(r->text, "── summary");
+	long prev = -1;
+	int lines = 0;
+	for (const char *p = r->text; p && *p && (!end || p < end); p = strchr(p, '\n'), p = p ? p + 1 : p) {
+		char mon[4];
+		int day, hour, minute;
+		if (sscanf(p, "%3s %d %d:%d  lead-", mon, &day, &hour, &minute) != 4)
+			continue;
+		const char *m = strstr(months, mon);
+		if (!m)
+			continue;
+		long at = (((long)(m - months) / 3 * 32 + day) * 24 + hour) * 60 + minute;
+		lines++;
+		cr_expect_geq(at, prev, "feed line out of virtual-time order: %.60s\noutput:\n%s", p,
+		              r->text);
+		if (at < prev)
+			return;
+		prev = at;
+	}
+	cr_expect_gt(lines, 10, "too few feed lines to judge:\n%s", r->text);
+}
+
 TestSuite(demo, .timeout = 60);
 
 Test(demo, shows_mqls_handoffs_and_sla_breaches_then_a_summary)
@@ -137,6 +167,7 @@ Test(demo, shows_mqls_handoffs_and_sla_breaches_then_a_summary)
 	expect_line(&r, "── summary", "summary header");
 	expect_line(&r, "SLA compliance", "SLA compliance table");
 	expect_line(&r, "OPPORTUNITY → CUSTOMER", "funnel conversion row");
+	expect_feed_in_time_order(&r);
 	demo_finish(&r);
 }
 

@@ -30,6 +30,11 @@
 
 extern char **environ;
 
+/* The least a configuration needs to load: one engagement event type, a
+ * hand raise so that leads can qualify. */
+#define EVENTS "events = ( { type = \"demo_request\"; points = 10.0; intent = \"hand_raise\"; } );"
+#define USABLE "scoring = { " EVENTS " };\n"
+
 static fd_config *cfg;
 static char err[2048];
 
@@ -391,11 +396,14 @@ Test(config, defaults_allocate_nothing)
 	cr_expect_null(cfg->settings.kafka_props);
 }
 
-Test(config, empty_file_loads_as_the_defaults_plus_bootstrap_servers)
+Test(config, minimal_file_loads_as_the_defaults_plus_its_event_and_bootstrap_servers)
 {
-	expect_ok("", NULL, 0);
+	expect_ok(USABLE, NULL, 0);
 	fd_config *defaults = calloc(1, sizeof *defaults);
 	fd_config_defaults(defaults);
+	cr_assert_eq(cfg->rules.n_event_types, 1);
+	defaults->rules.n_event_types = 1;
+	defaults->rules.event_types[0] = cfg->rules.event_types[0];
 	cr_expect_eq(memcmp(&cfg->rules, &defaults->rules, sizeof cfg->rules), 0);
 	cr_expect_eq(memcmp(&cfg->settings.topics, &defaults->settings.topics, sizeof cfg->settings.topics), 0);
 	cr_expect_eq(cfg->settings.n_kafka_props, 1);
@@ -412,9 +420,153 @@ Test(config, parse_error_names_file_and_line)
 	             NULL, 0, "t.conf:2: syntax error");
 }
 
-Test(config, duplicate_setting_name_is_a_parse_error)
+/* libconfig says "duplicate setting name" and no more: the message names
+ * the setting and where it was first set. */
+Test(config, duplicate_setting_names_the_setting_and_its_first_line)
 {
-	expect_error("admin = {\n  port = 1;\n  port = 2;\n};\n", NULL, 0, "t.conf:3: duplicate setting name");
+	expect_error("admin = {\n  port = 1;\n  port = 2;\n};\n", NULL, 0,
+	             "t.conf:3: duplicate setting 'admin.port' (first at line 2)");
+	expect_error("log = { level = \"info\"; };\n\nlog = { level = 7; };\n", NULL, 0,
+	             "t.conf:3: duplicate setting 'log' (first at line 1)");
+	expect_error("slas = (\n"
+	             "  { name = \"a\"; stage = \"MQL\"; },\n"
+	             "  { name = \"b\"; stage = \"MQL\";\n"
+	             "    duration = \"1h\"; /* a } in a comment */ duration = \"2h\"; }\n"
+	             ");\n",
+	             NULL, 0, "t.conf:4: duplicate setting 'slas.[1].duration' (first at line 4)");
+}
+
+Test(config, duplicate_setting_in_an_included_file_names_file_and_setting)
+{
+	char dir[] = "/tmp/funneld-config-XXXXXX";
+	cr_assert_not_null(mkdtemp(dir));
+	char main_path[128], part_path[128];
+	snprintf(main_path, sizeof main_path, "%s/main.conf", dir);
+	snprintf(part_path, sizeof part_path, "%s/part.conf", dir);
+	write_text(part_path, "port = 9000;\n");
+	write_text(main_path, "admin = {\n  port = 8000;\n@include \"part.conf\"\n};\n");
+	cr_expect_eq(fd_config_load(cfg, main_path, NULL, 0, err, sizeof err), -1);
+	char want[300];
+	snprintf(want, sizeof want, "%s/part.conf:1: duplicate setting 'admin.port' (first at %s:2)",
+	         dir, main_path);
+	cr_expect_str_eq(err, want);
+	unlink(part_path);
+	unlink(main_path);
+	rmdir(dir);
+}
+
+/* A '}' too many closes the group it is in; what follows still parses at
+ * the level above, and libconfig fails only at that group's own '}'. The
+ * message points at the extra one, told by the indentation. */
+static void expect_stray_brace(const char *brace, const char *before, const char *group,
+                               const char *why)
+{
+	char *text = read_text(SHIPPED);
+	char *at = strstr(text, before);
+	cr_assert_not_null(at, "%s is not in the shipped file", before);
+	int line = 1;
+	for (const char *p = text; p < at; p++)
+		line += *p == '\n';
+	size_t len = strlen(text), add = strlen(brace);
+	char *broken = malloc(len + add + 1);
+	cr_assert_not_null(broken);
+	memcpy(broken, text, (size_t)(at - text));
+	memcpy(broken + (at - text), brace, add);
+	memcpy(broken + (at - text) + add, at, len - (size_t)(at - text) + 1);
+
+	cr_assert_eq(load_o(broken, NULL, 0), -1);
+	char want[128];
+	snprintf(want, sizeof want, "t.conf:%d: unbalanced '}': it closes '%s' (opened at line ", line,
+	         group);
+	cr_expect_eq(strncmp(err, want, strlen(want)), 0, "want %s..., got %s", want, err);
+	cr_expect_not_null(strstr(err, why), "%s", err);
+	cr_expect_not_null(strstr(err, "(libconfig stops later, at line "), "%s", err);
+	free(broken);
+	free(text);
+}
+
+Test(config, stray_closing_brace_is_reported_where_it_is)
+{
+	expect_stray_brace("}\n", "  # Hard cap on leads", "state",
+	                   "though the lines after it are indented as its members");
+	expect_stray_brace("  }\n", "  # Hard cap on leads", "state",
+	                   "and is not indented like the line that opened it");
+	expect_stray_brace("    }\n", "  # Connections open at once", "admin",
+	                   "and is not indented like the line that opened it");
+	expect_stray_brace("}\n", "  # Points halve every half_life", "scoring",
+	                   "though the lines after it are indented as its members");
+}
+
+Test(config, stray_closing_brace_at_a_group_end_names_both_candidates)
+{
+	expect_error("log = {\n  level = \"info\";\n}\n};\nadmin = { port = 1; };\n", NULL, 0,
+	             "t.conf:4: syntax error: this '}' closes nothing; 'log' (opened at line 1) was "
+	             "already closed at line 3, so one of the two is extra");
+	expect_error("}\n", NULL, 0, "t.conf:1: syntax error: this '}' closes nothing");
+}
+
+/* libconfig 1.5 keeps the low 32 bits of an integer written without L. */
+Test(config, integer_that_libconfig_would_truncate_is_refused_with_name_and_line)
+{
+	expect_error("state = {\n  max_leads = 5000000000;\n};\n", NULL, 0,
+	             "t.conf:2: state.max_leads: 5000000000 does not fit in a 32-bit integer, "
+	             "libconfig reads it as 705032704 (a 64-bit integer needs the L suffix: "
+	             "5000000000L)");
+	fd_config_free(cfg);
+	expect_error("state = {\n  max_leads = 5000000000L;\n};\n", NULL, 0,
+	             "t.conf:2: state.max_leads: 5000000000 is out of range [0, 2000000000]");
+	fd_config_free(cfg);
+	expect_error("admin = { port = -4294967216; };\n", NULL, 0,
+	             "t.conf:1: admin.port: -4294967216 does not fit in a 32-bit integer, libconfig "
+	             "reads it as 80 (a 64-bit integer needs the L suffix: -4294967216L)");
+	fd_config_free(cfg);
+	expect_error("admin = { port = 0x100001F90; };\n", NULL, 0,
+	             "t.conf:1: admin.port: 0x100001F90 does not fit in a 32-bit integer, libconfig "
+	             "reads it as 8080 (a 64-bit integer needs the L suffix: 0x100001F90L)");
+	fd_config_free(cfg);
+	expect_error("state = { ttl_scan = 99999999999999999999L; };\n", NULL, 0,
+	             "t.conf:1: state.ttl_scan: 99999999999999999999L does not fit in a 64-bit integer");
+	fd_config_free(cfg);
+	/* a float setting written as an integer, in a list element */
+	expect_error("fit = { rules = (\n"
+	             "  { name = \"us\"; field = \"country\"; equals = \"US\";\n"
+	             "    points = 4294967306; }\n"
+	             "); };\n",
+	             NULL, 0,
+	             "t.conf:3: fit.rules.[0].points: 4294967306 does not fit in a 32-bit integer, "
+	             "libconfig reads it as 10 (a 64-bit integer needs the L suffix: 4294967306L)");
+	fd_config_free(cfg);
+	/* a Kafka property: librdkafka would have been given the wrong number */
+	expect_error("kafka = { linger = { ms = 4294967306; }; };\n", NULL, 0,
+	             "t.conf:1: kafka.linger.ms: 4294967306 does not fit in a 32-bit integer, libconfig "
+	             "reads it as 10 (a 64-bit integer needs the L suffix: 4294967306L)");
+	fd_config_free(cfg);
+	/* what fits is what it says */
+	const char *o[] = { "state.max_leads=4294967306" };
+	expect_error("state = { ttl_scan = 2000000000; max_leads = 2147483647; };\n", o, 1,
+	             "-o state.max_leads=4294967306: state.max_leads: 4294967306 is out of range "
+	             "[0, 2000000000]");
+}
+
+Test(config, integer_truncated_in_an_included_file_is_refused_there)
+{
+	char dir[] = "/tmp/funneld-config-XXXXXX";
+	cr_assert_not_null(mkdtemp(dir));
+	char main_path[128], part_path[128];
+	snprintf(main_path, sizeof main_path, "%s/main.conf", dir);
+	snprintf(part_path, sizeof part_path, "%s/part.conf", dir);
+	write_text(part_path, "\nmax_leads = 5000000000;\n");
+	write_text(main_path, "state = {\n@include \"part.conf\"\n};\n");
+	cr_expect_eq(fd_config_load(cfg, main_path, NULL, 0, err, sizeof err), -1);
+	char want[300];
+	snprintf(want, sizeof want,
+	         "%s/part.conf:2: state.max_leads: 5000000000 does not fit in a 32-bit integer, "
+	         "libconfig reads it as 705032704 (a 64-bit integer needs the L suffix: 5000000000L)",
+	         dir);
+	cr_expect_str_eq(err, want);
+	unlink(part_path);
+	unlink(main_path);
+	rmdir(dir);
 }
 
 Test(config, unknown_top_level_setting)
@@ -511,7 +663,7 @@ Test(config, unknown_enum_value)
 
 Test(config, enum_names_are_case_insensitive)
 {
-	expect_ok("processing = { guarantee = \"EXACTLY_ONCE\"; };\n"
+	expect_ok(USABLE "processing = { guarantee = \"EXACTLY_ONCE\"; };\n"
 	          "lifecycle = { nurture = { on_review = \"lead\"; }; };\n",
 	          NULL, 0);
 	cr_expect_eq(cfg->settings.guarantee, FD_EXACTLY_ONCE);
@@ -520,10 +672,10 @@ Test(config, enum_names_are_case_insensitive)
 
 Test(config, log_level_by_name_or_number)
 {
-	expect_ok("log = { level = \"warning\"; };\n", NULL, 0);
+	expect_ok(USABLE "log = { level = \"warning\"; };\n", NULL, 0);
 	cr_expect_eq(cfg->settings.log_level, 4);
 	fd_config_free(cfg);
-	expect_ok("log = { level = 7; };\n", NULL, 0);
+	expect_ok(USABLE "log = { level = 7; };\n", NULL, 0);
 	cr_expect_eq(cfg->settings.log_level, 7);
 	fd_config_free(cfg);
 	expect_error("log = { level = 8; };\n", NULL, 0, "t.conf:1: log.level: 8 is out of range [0, 7]");
@@ -831,7 +983,7 @@ Test(config, reject_reasons_refuse_none)
 
 Test(config, mql_matrix_lists_the_grades_that_mql)
 {
-	expect_ok("mql = { matrix = { B = 50.0; D = 120; }; };\n", NULL, 0);
+	expect_ok(USABLE "mql = { matrix = { B = 50.0; D = 120; }; };\n", NULL, 0);
 	const fd_rules *ec = &cfg->rules;
 	cr_expect_not(ec->mql_enabled_for_grade[FD_GRADE_A]);
 	cr_expect(ec->mql_enabled_for_grade[FD_GRADE_B]);
@@ -848,7 +1000,7 @@ Test(config, mql_matrix_unknown_grade)
 
 Test(config, nurture_reason_days)
 {
-	expect_ok("lifecycle = { nurture = { reason_days = { NO_RESPONSE = 30; }; }; };\n", NULL, 0);
+	expect_ok(USABLE "lifecycle = { nurture = { reason_days = { NO_RESPONSE = 30; }; }; };\n", NULL, 0);
 	cr_expect_eq(cfg->rules.nurture_reason_days[FD_REASON_NO_RESPONSE], 30);
 	cr_expect_eq(cfg->rules.nurture_reason_days[FD_REASON_BAD_TIMING], 90);
 	fd_config_free(cfg);
@@ -877,7 +1029,7 @@ Test(config, include_is_relative_to_the_including_file_and_errors_name_it)
 	snprintf(main_path, sizeof main_path, "%s/main.conf", dir);
 	snprintf(part_path, sizeof part_path, "%s/part.conf", dir);
 	write_text(part_path, "admin = {\n  port = 9000;\n};\n");
-	write_text(main_path, "log = { level = \"info\"; };\n@include \"part.conf\"\n");
+	write_text(main_path, USABLE "log = { level = \"info\"; };\n@include \"part.conf\"\n");
 	cr_expect_eq(fd_config_load(cfg, main_path, NULL, 0, err, sizeof err), 0, "%s", err);
 	cr_expect_eq(cfg->settings.admin_port, 9000);
 	fd_config_free(cfg);
@@ -896,7 +1048,7 @@ Test(config, include_is_relative_to_the_including_file_and_errors_name_it)
 
 Test(config, kafka_nested_and_listed_properties)
 {
-	expect_ok("kafka = {\n"
+	expect_ok(USABLE "kafka = {\n"
 	          "  bootstrap = { servers = \"b1:9092,b2:9092\"; };\n"
 	          "  security = { protocol = \"SASL_SSL\"; };\n"
 	          "  linger = { ms = 5; };\n"
@@ -916,7 +1068,7 @@ Test(config, kafka_nested_and_listed_properties)
 
 Test(config, kafka_group_id_from_the_property_list)
 {
-	expect_ok("kafka = { properties = [ \"group.id=scoring\" ]; };\n", NULL, 0);
+	expect_ok(USABLE "kafka = { properties = [ \"group.id=scoring\" ]; };\n", NULL, 0);
 	cr_expect_str_eq(cfg->settings.group_id, "scoring");
 	cr_expect_eq(cfg->settings.n_kafka_props, 1); /* just bootstrap.servers */
 }
@@ -947,14 +1099,14 @@ Test(config, kafka_listed_property_needs_an_equals_sign)
 Test(config, override_a_duration)
 {
 	const char *o[] = { "scoring.half_life=14d" };
-	expect_ok("scoring = { half_life = \"30d\"; };\n", o, 1);
+	expect_ok("scoring = { half_life = \"30d\"; " EVENTS " };\n", o, 1);
 	cr_expect_eq(cfg->rules.half_life_ms, 14 * FD_MS_DAY);
 }
 
 Test(config, override_a_setting_the_file_does_not_have)
 {
 	const char *o[] = { "admin.port=9090", "processing.commit_interval=250ms", "topics.engagement=web.events" };
-	expect_ok("", o, 3);
+	expect_ok(USABLE, o, 3);
 	cr_expect_eq(cfg->settings.admin_port, 9090);
 	cr_expect_eq(cfg->settings.commit_interval_ms, 250);
 	cr_expect_str_eq(cfg->settings.topics.engagement, "web.events");
@@ -963,14 +1115,14 @@ Test(config, override_a_setting_the_file_does_not_have)
 Test(config, override_fixes_a_bad_value_before_validation)
 {
 	const char *o[] = { "scoring.half_life=10d" };
-	expect_ok("scoring = { half_life = \"ten days\"; };\n", o, 1);
+	expect_ok("scoring = { half_life = \"ten days\"; " EVENTS " };\n", o, 1);
 	cr_expect_eq(cfg->rules.half_life_ms, 10 * FD_MS_DAY);
 }
 
 Test(config, later_override_wins)
 {
 	const char *o[] = { "admin.port=9000", "admin.port=9001" };
-	expect_ok("", o, 2);
+	expect_ok(USABLE, o, 2);
 	cr_expect_eq(cfg->settings.admin_port, 9001);
 }
 
@@ -981,7 +1133,11 @@ Test(config, override_typed_values)
 		"scoring.unknown_types=zero", "frequency.windows=7d, 14d,28d",
 		"lifecycle.reject_disqualifies=BAD_FIT", "mql.fast_track.sources=event,partner",
 	};
-	expect_ok("", o, sizeof o / sizeof o[0]);
+	/* without hand raises, leads qualify by score: a fit rule makes grade A
+	   reachable */
+	expect_ok(USABLE "fit = { rules = ( { name = \"us\"; field = \"country\"; equals = \"US\"; "
+	          "points = 80.0; } ); };\n",
+	          o, sizeof o / sizeof o[0]);
 	const fd_rules *ec = &cfg->rules;
 	cr_expect_not(ec->hand_raise_mql);
 	cr_expect_eq(ec->grade_min[0], 75.5);
@@ -1031,7 +1187,7 @@ Test(config, override_kafka_property_replaces_the_nested_one)
 Test(config, override_kafka_property_replaces_the_listed_one)
 {
 	const char *o[] = { "kafka.security.protocol=SSL", "kafka.group.id=other" };
-	expect_ok("kafka = { properties = [ \"security.protocol=SASL_SSL\", \"group.id=g\", \"linger.ms=1\" ]; };\n",
+	expect_ok(USABLE "kafka = { properties = [ \"security.protocol=SASL_SSL\", \"group.id=g\", \"linger.ms=1\" ]; };\n",
 	          o, 2);
 	cr_expect_str_eq(fd_config_kafka_prop(cfg, "security.protocol"), "SSL");
 	cr_expect_str_eq(fd_config_kafka_prop(cfg, "linger.ms"), "1");
@@ -1132,7 +1288,7 @@ Test(config, field_names)
 
 typedef struct run_result {
 	int status;
-	char out[8192];
+	char out[65536];
 	char err[8192];
 } run_result;
 
@@ -1274,7 +1430,7 @@ Test(config, help_lists_commands_and_options)
 	run_funneld(args, &r);
 	cr_expect_eq(r.status, 0);
 	static const char *const words[] = {
-		"\n  run ", "\n  check-config ", "\n  demo ", "\n  dev-broker ",
+		"\n  run ", "\n  check-config [--print] FILE", "\n  demo ", "\n  dev-broker ",
 		"-c, --config FILE", "-o, --set path=value",
 	};
 	for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
@@ -1303,12 +1459,257 @@ Test(config, max_future_skew_cannot_disable_the_future_check)
 	cr_assert_eq(load_o("", o, 1), -1);
 	cr_expect(strstr(err, "scoring.max_future_skew") != NULL, "%s", err);
 	fd_config_free(cfg);
-	expect_ok("scoring = { max_future_skew = \"1s\"; };\n", NULL, 0);
+	expect_ok("scoring = { max_future_skew = \"1s\"; " EVENTS " };\n", NULL, 0);
 }
 
 /* admin.port = 0 asks for an ephemeral port (the daemon logs the one it got) */
 Test(config, admin_port_zero_is_an_ephemeral_port)
 {
-	expect_ok("admin = { port = 0; };\n", NULL, 0);
+	expect_ok(USABLE "admin = { port = 0; };\n", NULL, 0);
 	cr_expect_eq(cfg->settings.admin_port, 0);
+}
+
+/* ---- what would load but never work ------------------------------------------- */
+
+/* An empty file was "configuration OK", and every event then went to the
+ * dead letters. */
+Test(config, empty_file_is_refused_every_event_would_be_refused)
+{
+	expect_error("", NULL, 0,
+	             "t.conf: scoring.events: no engagement event types, so every engagement event "
+	             "would be refused as a dead letter; list the types your sources send, with their "
+	             "points (see config/funneld.conf)");
+	fd_config_free(cfg);
+	expect_error("# nothing yet\nscoring = {\n  events = ( );\n};\n", NULL, 0,
+	             "t.conf:3: scoring.events: no engagement event types, so every engagement event "
+	             "would be refused as a dead letter; list the types your sources send, with their "
+	             "points (see config/funneld.conf)");
+	fd_config_free(cfg);
+	expect_error("scoring = {\n  unknown_types = \"zero\";\n};\n", NULL, 0,
+	             "t.conf:1: scoring.events: no engagement event types, so every engagement event "
+	             "would count for nothing; list the types your sources send, with their points "
+	             "(see config/funneld.conf)");
+	fd_config_free(cfg);
+	/* the override is not what is wrong: the file is named */
+	const char *o[] = { "scoring.unknown_types=zero" };
+	expect_error("", o, 1,
+	             "t.conf: scoring.events: no engagement event types, so every engagement event "
+	             "would count for nothing; list the types your sources send, with their points "
+	             "(see config/funneld.conf)");
+}
+
+Test(config, no_way_for_a_lead_to_qualify_is_refused)
+{
+	/* no hand raise, no fit rules (every lead is grade D, fit 0), and the
+	   default matrix lists A, B and C */
+	expect_error("scoring = {\n"
+	             "  events = ( { type = \"page_view\"; points = 1.0; } );\n"
+	             "};\n",
+	             NULL, 0,
+	             "t.conf:2: no lead can ever become an MQL: no event type has intent "
+	             "\"hand_raise\"; mql.matrix lists no grade a lead can have (fit rules give 0 to "
+	             "0: grade D only); and fast track (mql.fast_track) needs grade C or better");
+	fd_config_free(cfg);
+	/* hand raises turned off; fit can reach 30 (grades C and D), the matrix
+	   lists A only */
+	expect_error(USABLE "fit = { rules = ( { name = \"us\"; field = \"country\"; equals = \"US\"; "
+	             "points = 30.0; } ); };\n"
+	             "mql = {\n  hand_raise = false;\n  matrix = { A = 40.0; };\n"
+	             "  fast_track = { min_grade = \"B\"; };\n};\n",
+	             NULL, 0,
+	             "t.conf:3: no lead can ever become an MQL: mql.hand_raise is false; mql.matrix lists "
+	             "no grade a lead can have (fit rules give 0 to 30: grades C and D); and fast track "
+	             "(mql.fast_track) needs grade B or better");
+	fd_config_free(cfg);
+	/* an override can be what breaks it */
+	const char *o[] = { "mql.hand_raise=false" };
+	expect_error(USABLE, o, 1,
+	             "-o mql.hand_raise=false: no lead can ever become an MQL: mql.hand_raise is false; "
+	             "mql.matrix lists no grade a lead can have (fit rules give 0 to 0: grade D only); "
+	             "and fast track (mql.fast_track) needs grade C or better");
+	fd_config_free(cfg);
+	/* grade D is listed, but no event earns points */
+	expect_error("scoring = { events = ( { type = \"unsubscribe\"; points = -5.0; } ); };\n"
+	             "mql = { matrix = { D = 10.0; }; };\n",
+	             NULL, 0,
+	             "t.conf:2: no lead can ever become an MQL: no event type has intent "
+	             "\"hand_raise\"; no event type has positive points; and fast track "
+	             "(mql.fast_track) needs grade C or better");
+}
+
+Test(config, each_way_to_qualify_is_enough)
+{
+	/* a hand raise */
+	expect_ok(USABLE, NULL, 0);
+	fd_config_free(cfg);
+	/* the score, for a grade every lead has */
+	expect_ok("scoring = { events = ( { type = \"page_view\"; points = 1.0; } ); };\n"
+	          "mql = { matrix = { D = 50.0; }; };\n",
+	          NULL, 0);
+	fd_config_free(cfg);
+	/* a threshold of 0 needs no points */
+	expect_ok("scoring = { events = ( { type = \"unsubscribe\"; points = -5.0; } ); };\n"
+	          "mql = { matrix = { D = 0.0; }; };\n",
+	          NULL, 0);
+	fd_config_free(cfg);
+	/* the score, for a grade a fit rule can reach */
+	expect_ok("scoring = { events = ( { type = \"page_view\"; points = 1.0; } ); };\n"
+	          "fit = { rules = ( { name = \"vp\"; field = \"seniority\"; equals = \"vp\"; "
+	          "points = 25.0; } ); };\n",
+	          NULL, 0);
+	fd_config_free(cfg);
+	/* fast track, for every grade */
+	expect_ok("scoring = { events = ( { type = \"badge_scan\"; points = 0.0; } ); };\n"
+	          "mql = { fast_track = { min_grade = \"D\"; }; };\n",
+	          NULL, 0);
+}
+
+Test(config, check_config_refuses_an_empty_file)
+{
+	char path[] = "/tmp/funneld-empty-XXXXXX";
+	int fd = mkstemp(path);
+	cr_assert(fd >= 0);
+	close(fd);
+	run_result r;
+	const char *args[] = { "check-config", path, NULL };
+	run_funneld(args, &r);
+	char want[512];
+	snprintf(want, sizeof want,
+	         "%s: scoring.events: no engagement event types, so every engagement event would be "
+	         "refused as a dead letter; list the types your sources send, with their points (see "
+	         "config/funneld.conf)\n",
+	         path);
+	cr_expect_eq(r.status, 78);
+	cr_expect_str_eq(r.err, want);
+	cr_expect_str_eq(r.out, "");
+	unlink(path);
+}
+
+/* ---- check-config --print: the effective configuration ------------------------- */
+
+/* a and b hold the same configuration: the same bytes, but for the source
+ * lines of list elements (the printed text has its own) and the path */
+static void expect_same_config(const fd_config *a, const fd_config *b)
+{
+	fd_config *x = malloc(sizeof *x), *y = malloc(sizeof *y);
+	cr_assert(x != NULL && y != NULL);
+	memcpy(x, a, sizeof *x);
+	memcpy(y, b, sizeof *y);
+	fd_config *both[] = { x, y };
+	for (int k = 0; k < 2; k++) {
+		fd_rules *r = &both[k]->rules;
+		for (int i = 0; i < FD_MAX_EVENT_TYPES; i++)
+			r->event_types[i].line = 0;
+		for (int i = 0; i < FD_MAX_FIT_RULES; i++)
+			r->fit_rules[i].line = 0;
+		for (int i = 0; i < FD_MAX_DISQUALIFIERS; i++)
+			r->disqualifiers[i].line = 0;
+		for (int i = 0; i < FD_MAX_SLAS; i++)
+			r->slas[i].line = 0;
+		both[k]->settings.kafka_props = NULL;
+		memset(both[k]->path, 0, sizeof both[k]->path);
+	}
+	cr_expect_eq(memcmp(&x->rules, &y->rules, sizeof x->rules), 0, "the rules differ");
+	cr_expect_eq(memcmp(&x->settings, &y->settings, sizeof x->settings), 0, "the settings differ");
+	cr_assert_eq(a->settings.n_kafka_props, b->settings.n_kafka_props);
+	for (int i = 0; i < a->settings.n_kafka_props; i++) {
+		cr_expect_str_eq(a->settings.kafka_props[i].name, b->settings.kafka_props[i].name);
+		cr_expect_str_eq(a->settings.kafka_props[i].value, b->settings.kafka_props[i].value);
+	}
+	free(x);
+	free(y);
+}
+
+/* Print *cfg, load the text back, and expect the same configuration. */
+static void expect_round_trip(void)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *mem = open_memstream(&text, &len);
+	cr_assert_not_null(mem);
+	cr_assert_eq(fd_config_print(cfg, mem), 0);
+	fclose(mem);
+	fd_config *again = calloc(1, sizeof *again);
+	cr_assert_not_null(again);
+	char again_err[2048];
+	cr_assert_eq(fd_config_load_string(again, "printed.conf", text, NULL, 0, again_err,
+	                                   sizeof again_err),
+	             0, "%s\n%s", again_err, text);
+	expect_same_config(cfg, again);
+	fd_config_free(again);
+	free(again);
+	free(text);
+}
+
+Test(config, printed_shipped_config_loads_back_the_same)
+{
+	cr_assert_eq(fd_config_load(cfg, SHIPPED, NULL, 0, err, sizeof err), 0, "%s", err);
+	expect_round_trip();
+	fd_config_free(cfg);
+	const char *o[] = {
+		"scoring.half_life=14d", "fit.grades.A=60.123456789", "mql.matrix.D=123456789.125",
+		"kafka.client.id=a\"b\\c=d", "kafka.linger.ms=7", "log.level=3",
+		"processing.guarantee=exactly_once", "topics.engagement_encoding=json",
+		"scoring.unknown_types=zero", "state.max_leads=0", "admin.port=0",
+		"slas.[0].on_expiry=NURTURE", "frequency.windows=7d,14d,28d",
+	};
+	cr_assert_eq(fd_config_load(cfg, SHIPPED, o, sizeof o / sizeof o[0], err, sizeof err), 0, "%s",
+	             err);
+	expect_round_trip();
+}
+
+Test(config, printed_config_keeps_every_kind_of_setting)
+{
+	expect_ok("scoring = {\n"
+	          "  events = (\n"
+	          "    { type = \"demo_request\"; points = 10.0; intent = \"hand_raise\"; },\n"
+	          "    { type = \"unsubscribe\"; points = -0.1; },\n"
+	          "    { type = \"page_view\"; points = 0.3333333333333333; cap = { points = 2.5; window = \"90m\"; }; }\n"
+	          "  );\n"
+	          "};\n"
+	          "fit = {\n"
+	          "  rules = ( { name = \"big\"; field = \"employee_count\"; range = { min = 1000; }; points = 7; },\n"
+	          "            { name = \"tab\"; field = \"industry\"; not = true; equals = \"a\\\"b\\\\c\"; points = -3; } );\n"
+	          "  disqualifiers = ( );\n"
+	          "};\n"
+	          "mql = { matrix = { D = 0.0; }; };\n"
+	          "slas = ( { name = \"s\"; stage = \"SAL\"; satisfied_by_exit = true; duration = \"1500ms\"; } );\n"
+	          "kafka = { properties = [ \"sasl.password=p=w \\\\ \\\"x\\\" \\t\" ]; };\n"
+	          "log = { level = 0; };\n",
+	          NULL, 0);
+	expect_round_trip();
+}
+
+Test(config, check_config_print_writes_the_effective_configuration)
+{
+	char path[] = "/tmp/funneld-printed-XXXXXX";
+	int fd = mkstemp(path);
+	cr_assert(fd >= 0);
+	close(fd);
+	run_result r;
+	const char *args[] = { "check-config", "--print", SHIPPED, "-o", "admin.port=9001",
+		                   "-o", "scoring.half_life=7d", NULL };
+	run_funneld(args, &r);
+	cr_expect_eq(r.status, 0);
+	cr_expect_str_eq(r.err, "configuration OK\n");
+	cr_expect_eq(strncmp(r.out, "# funneld: the configuration ", 29), 0, "%.80s", r.out);
+	cr_assert_lt(strlen(r.out), sizeof r.out - 1, "the printed configuration was cut");
+	write_text(path, r.out);
+
+	/* it loads again, to what the file and the overrides give */
+	const char *o[] = { "admin.port=9001", "scoring.half_life=7d" };
+	cr_assert_eq(fd_config_load(cfg, SHIPPED, o, 2, err, sizeof err), 0, "%s", err);
+	fd_config *printed = calloc(1, sizeof *printed);
+	cr_assert_eq(fd_config_load(printed, path, NULL, 0, err, sizeof err), 0, "%s", err);
+	cr_expect_eq(printed->settings.admin_port, 9001);
+	cr_expect_eq(printed->rules.half_life_ms, 7 * FD_MS_DAY);
+	expect_same_config(cfg, printed);
+	fd_config_free(printed);
+	free(printed);
+	unlink(path);
+
+	const char *bad[] = { "check-config", "--print=yes", SHIPPED, NULL };
+	run_funneld(bad, &r);
+	cr_expect_eq(r.status, 64);
+	cr_expect_eq(strncmp(r.err, "funneld: option '--print' takes no value\n", 41), 0, "%s", r.err);
 }

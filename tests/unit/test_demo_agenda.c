@@ -54,6 +54,24 @@ static int by_time_then_seq(const void *x, const void *y)
 	return a->seq < b->seq ? -1 : a->seq > b->seq;
 }
 
+/* What the demo merges its two generators by: the earliest due time. */
+Test(demo_agenda, next_is_the_earliest_due_time)
+{
+	fd_demo_agenda a = { 0 };
+	cr_expect_eq(fd_demo_agenda_next(&a), INT64_MAX);
+	cr_assert_eq(fd_demo_agenda_add(&a, 300, 1, 0, 0), 0);
+	cr_assert_eq(fd_demo_agenda_add(&a, 100, 2, 0, 0), 0);
+	cr_assert_eq(fd_demo_agenda_add(&a, 200, 3, 0, 0), 0);
+	cr_expect_eq(fd_demo_agenda_next(&a), 100);
+	fd_demo_task t;
+	cr_assert(fd_demo_agenda_pop(&a, 100, &t));
+	cr_expect_eq(fd_demo_agenda_next(&a), 200);
+	cr_assert(fd_demo_agenda_pop(&a, 1000, &t));
+	cr_assert(fd_demo_agenda_pop(&a, 1000, &t));
+	cr_expect_eq(fd_demo_agenda_next(&a), INT64_MAX);
+	fd_demo_agenda_free(&a);
+}
+
 Test(demo_agenda, matches_a_sorted_reference_over_a_random_run)
 {
 	enum { N = 20000 };
