@@ -62,8 +62,11 @@
 #define DEFAULT_TICK_MS 1000
 #define DRAIN_POLL_MS 50
 #define START_RETRY_MS 1000        /* between start attempts while brokers are away */
-#define START_METADATA_MS 1000     /* one attempt's metadata request waits this long */
+#define START_METADATA_MS 2000     /* the first attempt's metadata request waits this long, */
+#define START_METADATA_MAX_MS 30000 /* doubling after each failed attempt up to this (a slow
+                                       broker's round trips must fit in one attempt) */
 #define START_LOG_MS 30000         /* "waiting for the brokers" again after this long */
+#define START_STOP_WAIT_S 1        /* a stop waits this long for a start attempt in flight */
 #define LEAD_CAP_LOG_MS 10000      /* the lead-cap line, at most this often */
 #define MIGRATE_RETRY_MS 100       /* a reload's move that ran out of memory tries again */
 #define OUTQ_DEFAULT 100000        /* librdkafka's queue.buffering.max.messages */
@@ -108,6 +111,7 @@ struct fd_daemon {
 	bool start_running;         /* an attempt is on its thread */
 	bool start_failed;          /* refused to start: exit 1 */
 	int start_rc;               /* the attempt's answer (see start_attempt) */
+	int start_metadata_ms;      /* the next attempt's metadata timeout */
 	char start_err[512];
 	char waiting[832];          /* /readyz and STATUS= while starting */
 	char bootstrap[256];        /* bootstrap.servers, for those messages */
@@ -1046,7 +1050,7 @@ int fd_daemon_start(fd_daemon *d, int timeout_ms, char *errstr, size_t errstr_si
 static void *start_thread(void *arg)
 {
 	fd_daemon *d = arg;
-	d->start_rc = start_attempt(d, START_METADATA_MS, d->start_err, sizeof d->start_err);
+	d->start_rc = start_attempt(d, d->start_metadata_ms, d->start_err, sizeof d->start_err);
 	ssize_t n = write(d->start_pipe[1], "s", 1);
 	(void)n;
 	return NULL;
@@ -1110,6 +1114,8 @@ static void on_start_done(evutil_socket_t fd, short what, void *arg)
 	}
 	snprintf(d->waiting, sizeof d->waiting, "starting: waiting for the brokers (%s): %s",
 	         d->bootstrap, d->start_err);
+	if (d->start_metadata_ms < START_METADATA_MAX_MS)
+		d->start_metadata_ms *= 2; /* a broker too slow for the last one gets longer */
 	sd_notifyf(0, "STATUS=%s", d->waiting);
 	int64_t now = fd_clock_monotonic_ms();
 	if (d->start_logged_at == 0 || now - d->start_logged_at >= START_LOG_MS) {
@@ -1138,6 +1144,7 @@ int fd_daemon_start_async(fd_daemon *d, char *errstr, size_t errstr_size)
 		snprintf(errstr, errstr_size, "libevent: cannot watch the start");
 		return -1;
 	}
+	d->start_metadata_ms = START_METADATA_MS;
 	snprintf(d->waiting, sizeof d->waiting, "starting: connecting to the brokers (%s)",
 	         d->bootstrap);
 	sd_notifyf(0, "STATUS=%s", d->waiting);
@@ -1153,8 +1160,7 @@ void fd_daemon_stop(fd_daemon *d)
 	d->stopping = true;
 	sd_notify(0, "STOPPING=1");
 	if (d->start_ev)
-		event_del(d->start_ev);
-	join_start(d); /* an attempt in flight ends within its metadata timeout */
+		event_del(d->start_ev); /* an attempt in flight is not waited for: see fd_daemon_run */
 	if (d->cq_ev)
 		event_del(d->cq_ev);
 	if (d->more_ev)
@@ -1278,6 +1284,20 @@ int fd_daemon_run(const fd_config *cfg, const char *config_path,
 	} else {
 		event_base_dispatch(base);
 		rc = fd_daemon_exit_code(d);
+	}
+	if (d->start_running) {
+		/* stopped while a start attempt waits for a broker (up to its
+		 * metadata timeout, 30 s at most): nothing was read or written,
+		 * so after a moment the process ends without it */
+		struct timespec until;
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_sec += START_STOP_WAIT_S;
+		if (pthread_timedjoin_np(d->start_thread, NULL, &until) != 0) {
+			fd_log(FD_LOG_NOTICE, "stopped while starting (a broker request left behind)");
+			fflush(NULL);
+			_exit(rc); /* the clients go with the process */
+		}
+		d->start_running = false;
 	}
 	fd_daemon_free(d);
 	event_base_free(base);
