@@ -3,7 +3,9 @@
  * broker process (the dev-broker, or Apache Kafka with
  * FUNNELD_IT_BROKER=kafka): every queued changelog partition is read at
  * once by one reader, a partition revoked mid-restore leaves the others
- * going, and a partition assigned while a restore runs joins it.
+ * going, a partition assigned while a restore runs joins it, and (on
+ * Apache Kafka) a partition whose log starts past offset 0 is read from its
+ * start.
  *
  * The test drives the module as the daemon's restore timer does
  * (fd_restore_work until FD_RESTORE_DONE, waiting FD_RESTORE_IDLE_MS or
@@ -280,6 +282,52 @@ Test(restore, a_partition_assigned_during_a_restore_joins_it)
 			assert_restored(p, i);
 	}
 	cr_assert_eq(k->stats.restored_leads, 2 * BIG);
+}
+
+/* The reader starts at offset 0 without an offset lookup: on a partition
+ * whose log starts later (records deleted, by retention or by hand) it
+ * reads from the log's start, never from its end. Apache Kafka only: the
+ * mock has no DeleteRecords. */
+Test(restore, a_partition_whose_log_starts_past_0_is_read_from_its_start)
+{
+	if (!it_real_broker())
+		cr_skip_test("needs DeleteRecords (Apache Kafka)");
+	enum { LEADS = 100, DELETED = 40 };
+	write_partition(0, LEADS);
+
+	rd_kafka_conf_t *c = rd_kafka_conf_new();
+	cr_assert_eq(rd_kafka_conf_set(c, "bootstrap.servers", it_bootstrap(), err, sizeof err),
+	             RD_KAFKA_CONF_OK, "%s", err);
+	rd_kafka_t *admin = rd_kafka_new(RD_KAFKA_PRODUCER, c, err, sizeof err);
+	cr_assert_not_null(admin, "%s", err);
+	rd_kafka_topic_partition_list_t *before = rd_kafka_topic_partition_list_new(1);
+	rd_kafka_topic_partition_list_add(before, CHANGELOG, 0)->offset = DELETED;
+	rd_kafka_DeleteRecords_t *del = rd_kafka_DeleteRecords_new(before);
+	rd_kafka_queue_t *q = rd_kafka_queue_new(admin);
+	rd_kafka_DeleteRecords(admin, &del, 1, NULL, q);
+	rd_kafka_event_t *ev = rd_kafka_queue_poll(q, IT_WAIT_MS);
+	cr_assert_not_null(ev, "no DeleteRecords answer within %d ms", IT_WAIT_MS);
+	cr_assert_eq(rd_kafka_event_error(ev), RD_KAFKA_RESP_ERR_NO_ERROR, "DeleteRecords: %s",
+	             rd_kafka_event_error_string(ev));
+	const rd_kafka_topic_partition_list_t *done =
+		rd_kafka_DeleteRecords_result_offsets(rd_kafka_event_DeleteRecords_result(ev));
+	cr_assert_eq(done->cnt, 1);
+	cr_assert_eq(done->elems[0].err, RD_KAFKA_RESP_ERR_NO_ERROR, "DeleteRecords: %s",
+	             rd_kafka_err2str(done->elems[0].err));
+	cr_assert_eq(done->elems[0].offset, DELETED, "the log starts at %" PRId64,
+	             done->elems[0].offset);
+	rd_kafka_event_destroy(ev);
+	rd_kafka_queue_destroy(q);
+	rd_kafka_DeleteRecords_destroy(del);
+	rd_kafka_topic_partition_list_destroy(before);
+	rd_kafka_destroy(admin);
+
+	cr_assert_eq(fd_restore_enqueue(k, 0), 0);
+	work_until_done();
+	cr_assert_eq(leads_of(0), LEADS - DELETED);
+	for (int i = DELETED; i < LEADS; i++)
+		assert_restored(0, i);
+	cr_assert_eq(k->stats.restored_leads, LEADS - DELETED);
 }
 
 /* /readyz's status with many partitions: the first ones by number, then
