@@ -11,12 +11,15 @@
  *    CPU cost of a restore without Kafka.
  * 3. The records are produced into the changelog topic of an in-process mock
  *    cluster (partition = lead's partition), then every partition is
- *    restored with fd_restore_partition into a fresh engine: leads/s end to
- *    end, and bytes per lead of the restored engine.
+ *    restored at once with fd_restore_partitions (the daemon's steps, one
+ *    reader for all partitions, the reader's defaults of
+ *    fd_restore_conf_defaults) into a fresh engine: leads/s end to end, and
+ *    bytes per lead of the restored engine. BENCH_READER="name=value ..."
+ *    adds reader properties (to measure which fetch settings matter).
  *    With BENCH_KAFKA=BOOTSTRAP (scripts/kafka.sh start prints it) the
- *    topic is a compacted one on that Apache Kafka cluster instead, and a
- *    plain consumer reading the same topic in the same run gives the
- *    ceiling: restore leads/s against plain records/s.
+ *    topic is a compacted one on that Apache Kafka cluster instead. On
+ *    either, a plain consumer reading the same topic in the same run gives
+ *    the ceiling: restore leads/s against plain records/s.
  * The mock keeps at most 100,000 records or 5 MB per partition (DESIGN
  * section 9): records are ~200 B (compact encoding), so keep
  * leads/partitions under ~25,000.
@@ -161,7 +164,28 @@ int main(int argc, char **argv)
 	rd_kafka_conf_set(rconf, "bootstrap.servers", bootstrap, err, sizeof err);
 	rd_kafka_conf_set(rconf, "group.id", "bench.restore", err, sizeof err);
 	rd_kafka_conf_set(rconf, "fetch.wait.max.ms", "10", err, sizeof err);
-	double plain = real ? bench_plain_read(real, topic, parts, (long)n).from_start : 0;
+	if (fd_restore_conf_defaults(rconf, err, sizeof err) != 0) {
+		fprintf(stderr, "%s\n", err);
+		return 1;
+	}
+	/* BENCH_READER="name=value name=value ...": more reader properties, to measure
+	 * which fetch settings matter */
+	char *extra = getenv("BENCH_READER") ? strdup(getenv("BENCH_READER")) : NULL;
+	for (char *save = NULL, *kv = extra ? strtok_r(extra, " ", &save) : NULL; kv;
+	     kv = strtok_r(NULL, " ", &save)) {
+		char *eq = strchr(kv, '=');
+		if (!eq) {
+			fprintf(stderr, "BENCH_READER: %s: want name=value\n", kv);
+			return 1;
+		}
+		*eq = '\0';
+		if (rd_kafka_conf_set(rconf, kv, eq + 1, err, sizeof err) != RD_KAFKA_CONF_OK) {
+			fprintf(stderr, "BENCH_READER: %s\n", err);
+			return 1;
+		}
+	}
+	free(extra);
+	double plain = bench_plain_read(bootstrap, topic, parts, (long)n).from_start;
 	fd_restore *cl = fd_restore_new(topic, rconf, err, sizeof err);
 	if (!cl) {
 		fprintf(stderr, "%s\n", err);
@@ -170,16 +194,16 @@ int main(int argc, char **argv)
 	long rss0 = bench_rss_kb();
 	fd_engine *e = fd_engine_new(&cfg, n);
 	double t0 = bench_seconds();
-	uint64_t restored = 0, records = 0;
-	for (int p = 0; p < parts; p++) {
-		fd_restore_stats rs;
-		if (fd_restore_partition(cl, p, e, &rs, err, sizeof err) != 0) {
-			fprintf(stderr, "%s\n", err);
-			return 1;
-		}
-		restored += rs.leads;
-		records += rs.records;
+	int32_t *all = malloc((size_t)parts * sizeof *all);
+	for (int p = 0; p < parts; p++)
+		all[p] = p;
+	fd_restore_stats rs;
+	if (fd_restore_partitions(cl, all, (size_t)parts, e, &rs, err, sizeof err) != 0) {
+		fprintf(stderr, "%s\n", err);
+		return 1;
 	}
+	free(all);
+	uint64_t restored = rs.leads, records = rs.records;
 	double dt = bench_seconds() - t0;
 	fd_engine_stats s;
 	fd_engine_stats_get(e, &s);

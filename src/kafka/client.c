@@ -22,6 +22,7 @@
 #include "base/clock.h"
 #include "base/log.h"
 #include "base/ratelimit.h"
+#include "kafka/restore.h"
 #include "kafka/txn.h"
 
 #define TXN_MESSAGE_TIMEOUT "55000" /* message.timeout.ms under exactly_once:
@@ -176,7 +177,8 @@ rd_kafka_conf_t *fd_client_conf(fd_kafka *k, fd_client_role role, char *errstr, 
 	    (role == FD_CLIENT_CONSUMER &&
 	     set(conf, "fetch.wait.max.ms", CONSUMER_FETCH_WAIT_MS, errstr, size)) ||
 	    (role == FD_CLIENT_READER &&
-	     set(conf, "fetch.wait.max.ms", READER_FETCH_WAIT_MS, errstr, size)) ||
+	     (set(conf, "fetch.wait.max.ms", READER_FETCH_WAIT_MS, errstr, size) ||
+	      fd_restore_conf_defaults(conf, errstr, size) != 0)) ||
 	    (role == FD_CLIENT_PRODUCER && set(conf, "linger.ms", PRODUCER_LINGER_MS, errstr, size)) ||
 	    user_properties(conf, cfg, errstr, size))
 		goto fail;

@@ -6,9 +6,11 @@
  * Common properties come from the config (kafka.*), then each role's own,
  * which the user cannot override where correctness depends on them (manual
  * commits, cooperative-sticky assignment, idempotence, acks=all, murmur2
- * partitioning, the transactional id). Producer-only or consumer-only
- * properties given by the user go to every client; librdkafka ignores the
- * ones that do not apply (its CONFWARN lines are logged at debug level).
+ * partitioning, the transactional id). The reader's bulk-read defaults
+ * (fd_restore_conf_defaults) come before the config's, which may override
+ * them. Producer-only or consumer-only properties given by the user go to
+ * every client; librdkafka ignores the ones that do not apply (its CONFWARN
+ * lines are logged at debug level).
  *
  * What it is not: no callbacks of its own beyond errors and logs (each role's
  * module installs its own: rebalance in consumer.c, delivery reports in
