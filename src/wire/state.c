@@ -540,14 +540,17 @@ int fd_wire_encode_lead_state(const fd_lead_state *st, uint8_t **buf, size_t *le
 	if (body) {
 		size_t n_body = (size_t)(put_compact(body, st, p) - body);
 		size_t n_id = strlen(st->lead_id);
+		size_t n_pub = fd_wire_published_size(st);
 		size_t n = 1 + varint_size(n_id) + n_id + 2 + varint_size(n_body) + n_body +
-		           fd_wire_published_size(st);
+		           (n_pub ? 2 + varint_size(n_pub) + n_pub : 0);
 		out = malloc(n);
 		if (out) {
 			uint8_t *w = put_bytes(out, F_LEAD_ID, st->lead_id, n_id);
 			w = put_varint(put_tag(w, F_COMPACT, WT_LEN), n_body);
 			memcpy(w, body, n_body);
-			fd_wire_published_put(st, w + n_body); /* field 40, after 27 */
+			if (n_pub) /* field 40, after 27 */
+				fd_wire_published_put(st, put_varint(put_tag(w + n_body, F_PUBLISHED, WT_LEN),
+				                                     n_pub));
 			*buf = out;
 			*len = n;
 		}

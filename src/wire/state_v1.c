@@ -180,26 +180,11 @@ static int published_from(const Funneld__V1__LeadState__Published *pub, fd_lead_
 	return 0;
 }
 
-enum { F_PUBLISHED = 40 };
-
-static size_t varint_bytes(uint64_t v)
-{
-	size_t n = 1;
-	while (v >= 0x80) {
-		v >>= 7;
-		n++;
-	}
-	return n;
-}
-
 size_t fd_wire_published_size(const fd_lead_state *st)
 {
 	Funneld__V1__LeadState__Published pub;
 	char grade[2];
-	if (!published_fill(st, &pub, grade))
-		return 0;
-	size_t body = protobuf_c_message_get_packed_size(&pub.base);
-	return varint_bytes((uint64_t)F_PUBLISHED << 3 | 2) + varint_bytes(body) + body;
+	return published_fill(st, &pub, grade) ? protobuf_c_message_get_packed_size(&pub.base) : 0;
 }
 
 uint8_t *fd_wire_published_put(const fd_lead_state *st, uint8_t *w)
@@ -208,17 +193,6 @@ uint8_t *fd_wire_published_put(const fd_lead_state *st, uint8_t *w)
 	char grade[2];
 	if (!published_fill(st, &pub, grade))
 		return w;
-	size_t body = protobuf_c_message_get_packed_size(&pub.base);
-	for (uint64_t v = (uint64_t)F_PUBLISHED << 3 | 2; ; v >>= 7) {
-		*w++ = (uint8_t)(v < 0x80 ? v : (v & 0x7f) | 0x80);
-		if (v < 0x80)
-			break;
-	}
-	for (uint64_t v = body; ; v >>= 7) {
-		*w++ = (uint8_t)(v < 0x80 ? v : (v & 0x7f) | 0x80);
-		if (v < 0x80)
-			break;
-	}
 	return w + protobuf_c_message_pack(&pub.base, w);
 }
 

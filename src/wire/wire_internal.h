@@ -64,11 +64,11 @@ int fd_wire_json_activity(const char *buf, size_t len, fd_wire_arena *a,
 bool fd_wire_state_encodable(const fd_lead_state *st);
 
 /* LeadState.published (field 40, both encodings; state_v1.c packs it with
- * protobuf-c). fd_wire_published_size: the bytes of the whole field (tag,
- * length, body), 0 when the lead published nothing; fd_wire_published_put
- * writes them at w and returns the end. fd_wire_published_read decodes the
- * field's body into out->published: 0, or -1 with a "lead state: ..."
- * reason. */
+ * protobuf-c). fd_wire_published_size: the bytes of the field's body (the
+ * packed Published message), 0 when the lead published nothing;
+ * fd_wire_published_put writes that body at w and returns the end (the
+ * caller writes the tag and length). fd_wire_published_read decodes a
+ * body into out->published: 0, or -1 with a "lead state: ..." reason. */
 size_t fd_wire_published_size(const fd_lead_state *st);
 uint8_t *fd_wire_published_put(const fd_lead_state *st, uint8_t *w);
 int fd_wire_published_read(const uint8_t *body, size_t len, fd_lead_state *out, char *errstr,
