@@ -34,6 +34,7 @@
 
 #include "daemon/daemon.h"
 #include "demo/demo_feed.h"
+#include "demo/demo_kafka.h"
 #include "demo/demo_sales.h"
 #include "demo/demo_traffic.h"
 #include "base/log.h"
@@ -173,30 +174,10 @@ static fd_config *demo_config(const fd_config *cfg, const char *bootstrap)
 
 static int start_cluster(demo *d, const fd_config *cfg, char *errstr, size_t errstr_size)
 {
-	rd_kafka_conf_t *conf = rd_kafka_conf_new();
-	(void)rd_kafka_conf_set(conf, "log_level", "3", NULL, 0);
-	d->mock_handle = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, errstr_size);
-	if (!d->mock_handle) {
-		rd_kafka_conf_destroy(conf);
+	d->mock = fd_demo_kafka_mock(1, d->o->partitions, &cfg->settings.topics, &d->mock_handle,
+	                             errstr, errstr_size);
+	if (!d->mock)
 		return -1;
-	}
-	d->mock = rd_kafka_mock_cluster_new(d->mock_handle, 1);
-	if (!d->mock) {
-		snprintf(errstr, errstr_size, "cannot create the embedded mock cluster");
-		return -1;
-	}
-	const fd_topics *t = &cfg->settings.topics;
-	const char *topics[] = { t->engagement, t->profiles, t->activities, t->transitions,
-		                     t->sla, t->scores, t->dead_letters, t->changelog };
-	for (size_t i = 0; i < sizeof topics / sizeof topics[0]; i++) {
-		rd_kafka_resp_err_t err = rd_kafka_mock_topic_create(d->mock, topics[i],
-		                                                     d->o->partitions, 1);
-		if (err) {
-			snprintf(errstr, errstr_size, "create topic %s: %s", topics[i],
-			         rd_kafka_err2str(err));
-			return -1;
-		}
-	}
 	return 0;
 }
 
@@ -341,10 +322,7 @@ static void teardown(demo *d)
 	fd_demo_traffic_free(d->traffic, FLUSH_MS);
 	fd_daemon_free(d->daemon);
 	fd_demo_feed_free(d->feed);
-	if (d->mock)
-		rd_kafka_mock_cluster_destroy(d->mock);
-	if (d->mock_handle)
-		rd_kafka_destroy(d->mock_handle);
+	fd_demo_kafka_mock_free(d->mock, d->mock_handle);
 	if (d->cfg) {
 		fd_config_free(d->cfg);
 		free(d->cfg);

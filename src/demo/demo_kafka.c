@@ -10,6 +10,8 @@
  */
 #include "demo/demo_kafka.h"
 
+#include <pthread.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -55,6 +57,53 @@ static rd_kafka_t *client(rd_kafka_type_t type, const char *const *props, size_t
 	if (!rk)
 		rd_kafka_conf_destroy(conf);
 	return rk;
+}
+
+rd_kafka_mock_cluster_t *fd_demo_kafka_mock(int brokers, int partitions, const fd_topics *t,
+                                            rd_kafka_t **handle, char *errstr,
+                                            size_t errstr_size)
+{
+	*handle = NULL;
+	rd_kafka_conf_t *conf = rd_kafka_conf_new();
+	rd_kafka_conf_set_log_cb(conf, log_cb);
+	(void)rd_kafka_conf_set(conf, "log_level", "4", NULL, 0);
+	rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, errstr_size);
+	if (!rk) {
+		rd_kafka_conf_destroy(conf);
+		return NULL;
+	}
+	/* the mock thread inherits this thread's signal mask */
+	sigset_t all, old;
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	rd_kafka_mock_cluster_t *mc = rd_kafka_mock_cluster_new(rk, brokers);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (!mc) {
+		snprintf(errstr, errstr_size, "cannot create the mock cluster");
+		rd_kafka_destroy(rk);
+		return NULL;
+	}
+	const char *topics[] = { t->engagement, t->profiles, t->activities, t->transitions,
+		                     t->sla, t->scores, t->dead_letters, t->changelog };
+	for (size_t i = 0; i < sizeof topics / sizeof topics[0]; i++) {
+		rd_kafka_resp_err_t err = rd_kafka_mock_topic_create(mc, topics[i], partitions, 1);
+		if (err) {
+			snprintf(errstr, errstr_size, "create topic %s: %s", topics[i],
+			         rd_kafka_err2str(err));
+			fd_demo_kafka_mock_free(mc, rk);
+			return NULL;
+		}
+	}
+	*handle = rk;
+	return mc;
+}
+
+void fd_demo_kafka_mock_free(rd_kafka_mock_cluster_t *mc, rd_kafka_t *handle)
+{
+	if (mc)
+		rd_kafka_mock_cluster_destroy(mc);
+	if (handle)
+		rd_kafka_destroy(handle);
 }
 
 rd_kafka_t *fd_demo_kafka_producer(const char *bootstrap, const char *client_id, char *errstr,

@@ -12,6 +12,7 @@
 #define FD_DAEMON_DEMO_KAFKA_H
 
 #include <librdkafka/rdkafka.h>
+#include <librdkafka/rdkafka_mock.h>
 
 #include "config/config.h"
 #include "funneld/engine.h"
@@ -25,6 +26,20 @@ rd_kafka_t *fd_demo_kafka_producer(const char *bootstrap, const char *client_id,
  * nothing. NULL with errstr on failure. */
 rd_kafka_t *fd_demo_kafka_consumer(const char *bootstrap, const char *client_id,
                                    const char *group, char *errstr, size_t errstr_size);
+
+/* An embedded mock cluster of `brokers` brokers, its own handle in *handle,
+ * with every topic of `t` created with `partitions` partitions (replication
+ * factor 1). The cluster's thread blocks every signal: librdkafka 2.0's mock
+ * thread ends at the first EINTR of its poll(), frees the cluster, and the
+ * later destroy reads freed memory, so a SIGTERM must never reach it. NULL
+ * with errstr on failure (*handle is then NULL too). Free with
+ * fd_demo_kafka_mock_free. */
+rd_kafka_mock_cluster_t *fd_demo_kafka_mock(int brokers, int partitions, const fd_topics *t,
+                                            rd_kafka_t **handle, char *errstr,
+                                            size_t errstr_size);
+
+/* Destroy the cluster, then its handle. NULLs are no-ops. */
+void fd_demo_kafka_mock_free(rd_kafka_mock_cluster_t *mc, rd_kafka_t *handle);
 
 /* Flush for at most timeout_ms, then destroy. NULL is a no-op. */
 void fd_demo_kafka_producer_free(rd_kafka_t *rk, int timeout_ms);

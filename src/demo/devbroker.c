@@ -44,6 +44,7 @@
 #include <librdkafka/rdkafka_mock.h>
 
 #include "base/log.h"
+#include "demo/demo_kafka.h"
 
 typedef struct devbroker {
 	struct event_base *base;
@@ -170,29 +171,11 @@ int fd_devbroker_run(const fd_config *cfg, int partitions, int brokers)
 	struct event *sigs[2] = { NULL, NULL };
 	rd_kafka_t *rk = NULL;
 
-	rd_kafka_conf_t *conf = rd_kafka_conf_new();
-	if (rd_kafka_conf_set(conf, "log_level", "4", errstr, sizeof errstr) != RD_KAFKA_CONF_OK)
-		fd_log(FD_LOG_WARNING, "dev-broker: %s", errstr);
-	rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof errstr);
-	if (!rk) {
-		rd_kafka_conf_destroy(conf);
+	db.mc = fd_demo_kafka_mock(brokers, partitions, &cfg->settings.topics, &rk, errstr,
+	                           sizeof errstr);
+	if (!db.mc) {
 		fd_log(FD_LOG_ERR, "dev-broker: %s", errstr);
 		return 1;
-	}
-	db.mc = rd_kafka_mock_cluster_new(rk, brokers);
-	if (!db.mc) {
-		fd_log(FD_LOG_ERR, "dev-broker: cannot create the mock cluster");
-		goto out;
-	}
-	const fd_topics *t = &cfg->settings.topics;
-	const char *topics[] = { t->engagement, t->profiles, t->activities, t->transitions,
-	                         t->sla, t->scores, t->dead_letters, t->changelog };
-	for (size_t i = 0; i < sizeof topics / sizeof topics[0]; i++) {
-		rd_kafka_resp_err_t err = rd_kafka_mock_topic_create(db.mc, topics[i], partitions, 1);
-		if (err) {
-			fd_log(FD_LOG_ERR, "dev-broker: create %s: %s", topics[i], rd_kafka_err2str(err));
-			goto out;
-		}
 	}
 	/* signals are watched before the address is out: whoever reads it may
 	   stop the broker at once */
@@ -231,8 +214,6 @@ out:
 			event_free(sigs[i]);
 	if (db.base)
 		event_base_free(db.base);
-	if (db.mc)
-		rd_kafka_mock_cluster_destroy(db.mc);
-	rd_kafka_destroy(rk);
+	fd_demo_kafka_mock_free(db.mc, rk);
 	return rc;
 }

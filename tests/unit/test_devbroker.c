@@ -8,6 +8,7 @@
  * fault injection itself (the integration tests use it).
  */
 #include <criterion/criterion.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -128,6 +129,53 @@ Test(devbroker, stdin_from_dev_null_prints_no_warning)
 	cr_expect_null(strstr(err, "[warn]"), "%s", err);
 	cr_expect_null(strstr(err, "poll"), "%s", err);
 	cr_expect_not_null(strstr(err, "dev-broker: signal 15, stopping"), "%s", err);
+}
+
+/* Every thread but the main one blocks SIGTERM, the mock cluster's too:
+ * librdkafka 2.0's mock thread, given the signal, saw its poll() fail with
+ * EINTR, ended, freed the cluster, and the destroy that followed read freed
+ * memory (valgrind caught it in CI). */
+Test(devbroker, only_the_main_thread_takes_signals)
+{
+	broker b;
+	start(&b, "/dev/null", NULL);
+	expect_output(&b, "\n");
+	char dir[64];
+	snprintf(dir, sizeof dir, "/proc/%d/task", (int)b.pid);
+	DIR *d = opendir(dir);
+	cr_assert_not_null(d);
+	int others = 0, mock = 0;
+	for (struct dirent *e; (e = readdir(d)) != NULL;) {
+		int tid = atoi(e->d_name);
+		if (tid <= 0)
+			continue;
+		char path[128], line[256], name[64] = "";
+		unsigned long long blocked = 0;
+		snprintf(path, sizeof path, "%s/%d/status", dir, tid);
+		FILE *f = fopen(path, "r");
+		if (!f)
+			continue; /* the thread has ended */
+		while (fgets(line, sizeof line, f)) {
+			(void)sscanf(line, "Name: %63s", name);
+			(void)sscanf(line, "SigBlk: %llx", &blocked);
+		}
+		fclose(f);
+		int term_blocked = (blocked >> (SIGTERM - 1)) & 1;
+		if (tid == (int)b.pid) {
+			cr_expect_eq(term_blocked, 0, "the main thread blocks SIGTERM");
+			continue;
+		}
+		others++;
+		mock += strcmp(name, "rdk:mock") == 0;
+		cr_expect_eq(term_blocked, 1, "thread %d (%s) takes SIGTERM", tid, name);
+	}
+	closedir(d);
+	cr_expect_gt(others, 0);
+	cr_expect_eq(mock, 1, "no rdk:mock thread");
+	kill(b.pid, SIGTERM);
+	cr_expect_eq(wait_exit(&b), 0);
+	char err[4096];
+	read_stderr(&b, err, sizeof err);
 }
 
 /* `dev-broker < commands.txt` runs the file's commands in order. */
