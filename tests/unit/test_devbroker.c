@@ -140,6 +140,20 @@ Test(devbroker, only_the_main_thread_takes_signals)
 	broker b;
 	start(&b, "/dev/null", NULL);
 	expect_output(&b, "\n");
+	char exe[64], target[4096];
+	snprintf(exe, sizeof exe, "/proc/%d/exe", (int)b.pid);
+	ssize_t n = readlink(exe, target, sizeof target - 1);
+	target[n > 0 ? n : 0] = '\0';
+	if (strstr(target, "funneld") == NULL) {
+		/* under valgrind (scripts/valgrind.sh traces children) the process
+		   is valgrind's, which keeps the guest's signal masks to itself:
+		   /proc shows its own */
+		kill(b.pid, SIGTERM);
+		(void)wait_exit(&b);
+		close(b.err_fd);
+		close(b.out);
+		cr_skip_test("%s is not funneld's executable", target);
+	}
 	char dir[64];
 	snprintf(dir, sizeof dir, "/proc/%d/task", (int)b.pid);
 	DIR *d = opendir(dir);
