@@ -63,6 +63,9 @@ typedef struct fd_settings {
 	char transactional_id[FD_NAME_MAX * 2]; /* exactly_once; "": group id + host */
 	int64_t dead_letter_max_payload; /* bytes of a too-large record kept in its dead letter */
 	int max_pending_intervals;     /* closed, unacknowledged commit intervals kept apart */
+	int64_t max_idle_ms;           /* an empty input read to its end is waited for this long */
+	int64_t max_lag_wait_ms;       /* ... one not read to its end */
+	int order_buffer;              /* input records held for the event-time merge */
 	int64_t shutdown_timeout_ms;   /* a stop waits this long for acknowledgements */
 
 	/* state */

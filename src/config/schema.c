@@ -296,6 +296,21 @@ const fd_config_def fd_config_table[] = {
 	  .doc = "a record no broker takes (too large) becomes a dead letter with the first this "
 	         "many bytes of its value" },
 
+	{ .path = "processing.max_idle", .type = FD_CFG_DURATION, .def = "0", .min = 0,
+	  .max = (double)FD_MS_HOUR, .offset = FD_CFG_OFF(max_idle_ms),
+	  .doc = "inputs are applied in event-time order per partition; an input read to its "
+	         "end with nothing new is waited for this long, for a producer that may still "
+	         "send an older record (Kafka Streams' max.task.idle.ms; 0: not at all)" },
+	{ .path = "processing.max_lag_wait", .type = FD_CFG_DURATION, .def = "10s", .min = 0,
+	  .max = (double)FD_MS_HOUR, .offset = FD_CFG_OFF(max_lag_wait_ms),
+	  .doc = "an input not read to its end (records on the broker not read yet: it lags, "
+	         "its broker is slow, it was just assigned) is waited for this long before the "
+	         "others go on without it (0: not at all)" },
+	{ .path = "processing.order_buffer", .type = FD_CFG_INT, .def = "4096", .min = 256,
+	  .max = 1000000, .offset = FD_CFG_OFF(order_buffer),
+	  .doc = "input records read and decoded but held back to be merged in event-time "
+	         "order, at most (restart to change)" },
+
 	/* state */
 	{ .path = "state.lead_ttl", .type = FD_CFG_DURATION, .def = "180d", .min = 0,
 	  .max = FD_CFG_DAYS(3650), .offset = FD_CFG_OFF(lead_ttl_ms),

@@ -18,6 +18,9 @@
  *   funneld_leads_restored_total      counter  leads restored from the changelog
  *   funneld_leads_evicted_total       counter  leads evicted by the TTL
  *   funneld_leads_refused_total       counter  new leads refused at the lead cap
+ *   funneld_inputs_forced_total       counter  inputs applied without waiting for a
+ *                                              lagging input of their partition
+ *   funneld_inputs_buffered           gauge    inputs held for the event-time merge
  *   funneld_ready                     gauge    1 when /readyz answers 200
  * From the daemon's loop (src->loop_turns):
  *   funneld_loop_turn_seconds         histogram how long each callback held the
@@ -669,6 +672,12 @@ static void serve_metrics(fd_admin *a, struct evhttp_request *req)
 	       d.evicted);
 	metric(b, "funneld_leads_refused_total", "counter", "New leads refused at the lead cap.",
 	       d.refused_full);
+	metric(b, "funneld_inputs_forced_total", "counter",
+	       "Input records applied without waiting any longer for a lagging input of their "
+	       "partition (processing.max_idle).",
+	       d.order_forced);
+	metric(b, "funneld_inputs_buffered", "gauge",
+	       "Input records read and held for the event-time merge.", d.order_buffered);
 	metric(b, "funneld_records_cut_total", "counter",
 	       "Records no broker takes (too large), written as dead letters with their value cut.",
 	       d.cut);

@@ -95,7 +95,7 @@ struct fd_daemon {
 
 	int cq_pipe[2], pq_pipe[2];
 	rd_kafka_queue_t *cq, *pq;
-	struct event *cq_ev, *more_ev, *pq_ev, *tick_ev, *deadline_ev, *restore_ev;
+	struct event *cq_ev, *more_ev, *wake_ev, *pq_ev, *tick_ev, *deadline_ev, *restore_ev;
 	struct event *migrate_ev;   /* a reload's move of the leads, a batch per turn */
 	struct event *emit_ev;      /* at-least-once: the closed epoch's records, a step per turn */
 	int64_t migrate_started;    /* monotonic ms */
@@ -455,11 +455,6 @@ static void apply(fd_daemon *d, const fd_input *in, int64_t now)
 {
 	fd_kafka *k = d->k;
 	const rd_kafka_message_t *m = in->msg;
-	if (fd_restore_pending(k->restore, m->partition)) {
-		/* fetched before the pause took effect: read it again later */
-		fd_consumer_rewind(k, in);
-		return;
-	}
 	k->stats.consumed++;
 	if (in->decoded != 0) {
 		fd_producer_dead_letter(k, m, in->reason[0] ? in->reason : "undecodable record");
@@ -507,6 +502,20 @@ static bool held_back(fd_daemon *d)
 	return d->held;
 }
 
+/* Nothing to apply now. A partition whose records wait for a lagging input
+ * (the event-time merge) goes on without it when the wait runs out, even
+ * if nothing else is read meanwhile: a timer comes back then. */
+static void wait_for_input(fd_daemon *d)
+{
+	int64_t at = fd_consumer_wake_at(d->k);
+	if (at == INT64_MAX)
+		return;
+	int64_t delay = at - fd_clock_monotonic_ms();
+	struct timeval tv;
+	timeval_ms(&tv, delay > 0 ? delay : 0);
+	evtimer_add(d->wake_ev, &tv);
+}
+
 static void consume(fd_daemon *d)
 {
 	fd_kafka *k = d->k;
@@ -515,25 +524,27 @@ static void consume(fd_daemon *d)
 			return; /* commit_progress comes back */
 		if (held_back(d))
 			return; /* on_producer_queue comes back */
-		fd_input *batch;
+		fd_input **batch;
 		size_t n = fd_consumer_read(k, &batch);
-		if (n == 0)
+		if (n == 0) {
+			wait_for_input(d);
 			return;
+		}
 		int64_t now = now_ms(d);
 		/* lookups for the next records are prefetched while applying */
 		for (size_t i = 0; i < n && i < PREFETCH_AHEAD; i++)
-			if (batch[i].lead_id)
-				fd_engine_prefetch(d->engine, batch[i].lead_id, 1);
+			if (batch[i]->lead_id)
+				fd_engine_prefetch(d->engine, batch[i]->lead_id, 1);
 		fd_sink sink = engine_sink(d);
 		for (size_t i = 0; i < n; i++) {
-			if (i + PREFETCH_AHEAD < n && batch[i + PREFETCH_AHEAD].lead_id)
-				fd_engine_prefetch(d->engine, batch[i + PREFETCH_AHEAD].lead_id, 1);
+			if (i + PREFETCH_AHEAD < n && batch[i + PREFETCH_AHEAD]->lead_id)
+				fd_engine_prefetch(d->engine, batch[i + PREFETCH_AHEAD]->lead_id, 1);
 			/* deadlines already due fire before the next input, never
 			 * depending on where a batch happens to end (replays see the
 			 * same order) */
 			if (fd_engine_next_deadline(d->engine) <= now && k->stats.restoring == 0)
 				fd_engine_advance(d->engine, now, &sink);
-			apply(d, &batch[i], now);
+			apply(d, batch[i], now);
 			fd_consumer_done(k, i);
 		}
 		fire_due(d);
@@ -755,6 +766,8 @@ static void reload(fd_daemon *d)
 	cur->topics.activities_encoding = next->topics.activities_encoding;
 	cur->lead_ttl_ms = next->lead_ttl_ms;
 	cur->max_leads = next->max_leads;
+	cur->max_idle_ms = next->max_idle_ms;
+	cur->max_lag_wait_ms = next->max_lag_wait_ms;
 	cur->log_level = next->log_level;
 	memcpy(cur->ce_source, next->ce_source, sizeof cur->ce_source);
 	fd_log_init(next->log_level);
@@ -937,10 +950,12 @@ fd_daemon *fd_daemon_new(const fd_daemon_options *opt, bool *config_error, char 
 	d->deadline_ev = evtimer_new(d->base, timed, timed_arg(d, on_deadline));
 	d->restore_ev = evtimer_new(d->base, timed, timed_arg(d, on_restore));
 	d->more_ev = evtimer_new(d->base, timed, timed_arg(d, on_more));
+	d->wake_ev = evtimer_new(d->base, timed, timed_arg(d, on_more));
 	d->emit_ev = evtimer_new(d->base, timed, timed_arg(d, on_emit));
 	d->migrate_ev = evtimer_new(d->base, timed, timed_arg(d, on_migrate));
 	d->commit_ev = evtimer_new(d->base, timed, timed_arg(d, on_commit_step));
-	if (!d->tick_ev || !d->deadline_ev || !d->restore_ev || !d->more_ev || !d->migrate_ev ||
+	if (!d->tick_ev || !d->deadline_ev || !d->restore_ev || !d->more_ev || !d->wake_ev ||
+	    !d->migrate_ev ||
 	    !d->commit_ev || !d->emit_ev) {
 		snprintf(errstr, errstr_size, "libevent: cannot create timers");
 		goto fail;
@@ -1165,6 +1180,8 @@ void fd_daemon_stop(fd_daemon *d)
 		event_del(d->cq_ev);
 	if (d->more_ev)
 		event_del(d->more_ev);
+	if (d->wake_ev)
+		event_del(d->wake_ev);
 	if (d->started && !d->k->failed)
 		drain(d);
 	if (d->started)
@@ -1222,7 +1239,7 @@ void fd_daemon_free(fd_daemon *d)
 	for (int i = 0; i < 3; i++)
 		if (d->sig_ev[i])
 			event_free(d->sig_ev[i]);
-	struct event *evs[] = { d->cq_ev,       d->more_ev,    d->pq_ev,      d->tick_ev,
+	struct event *evs[] = { d->cq_ev,       d->more_ev,    d->wake_ev,    d->pq_ev,      d->tick_ev,
 		                d->deadline_ev, d->restore_ev, d->migrate_ev, d->txn_ev,
 		                d->commit_ev,   d->emit_ev,    d->start_ev,   d->start_done_ev };
 	for (size_t i = 0; i < sizeof evs / sizeof evs[0]; i++)

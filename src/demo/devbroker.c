@@ -12,6 +12,8 @@
  *   up ID            bring it back
  *   rtt ID MS        add MS of round-trip time to broker ID
  *   create TOPIC N   create TOPIC with N partitions
+ *   leader TOPIC P ID  make broker ID the leader of TOPIC's partition P (-1:
+ *                    each of the --partitions the configured topics have)
  *   error API ERR [N]  fail the next N (default 1) requests of Kafka API
  *                    number API (0 Produce, 22 InitProducerId, 24
  *                    AddPartitionsToTxn, 25 AddOffsetsToTxn, 26 EndTxn,
@@ -52,12 +54,25 @@ typedef struct devbroker {
 	struct event *stdin_ev;
 	char line[1024];
 	size_t len;
+	int partitions;           /* of each configured topic */
 } devbroker;
 
 static void reply(const char *status, const char *what, const char *detail)
 {
 	printf("%s %s%s%s\n", status, what, *detail ? ": " : "", detail);
 	fflush(stdout);
+}
+
+/* Broker `id` leads `topic`'s partition p (-1: partitions 0 .. the
+ * configured count - 1). */
+static rd_kafka_resp_err_t set_leader(const devbroker *db, const char *topic, int p, int32_t id)
+{
+	if (p >= 0)
+		return rd_kafka_mock_partition_set_leader(db->mc, topic, p, id);
+	rd_kafka_resp_err_t err = RD_KAFKA_RESP_ERR_NO_ERROR;
+	for (int i = 0; i < db->partitions && !err; i++)
+		err = rd_kafka_mock_partition_set_leader(db->mc, topic, i, id);
+	return err;
 }
 
 static void command(devbroker *db, char *line)
@@ -81,6 +96,8 @@ static void command(devbroker *db, char *line)
 		err = rd_kafka_mock_broker_set_rtt(db->mc, (int32_t)atoi(argv[1]), atoi(argv[2]));
 	} else if (strcmp(argv[0], "create") == 0 && argc == 3) {
 		err = rd_kafka_mock_topic_create(db->mc, argv[1], atoi(argv[2]), 1);
+	} else if (strcmp(argv[0], "leader") == 0 && argc == 4) {
+		err = set_leader(db, argv[1], atoi(argv[2]), (int32_t)atoi(argv[3]));
 	} else if (strcmp(argv[0], "error") == 0 && (argc == 3 || argc == 4)) {
 		int n = argc == 4 ? atoi(argv[3]) : 1;
 		rd_kafka_resp_err_t code = (rd_kafka_resp_err_t)atoi(argv[2]);
@@ -167,7 +184,7 @@ int fd_devbroker_run(const fd_config *cfg, int partitions, int brokers)
 {
 	int rc = 1;
 	char errstr[512];
-	devbroker db = { 0 };
+	devbroker db = { .partitions = partitions };
 	struct event *sigs[2] = { NULL, NULL };
 	rd_kafka_t *rk = NULL;
 

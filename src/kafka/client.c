@@ -188,6 +188,9 @@ rd_kafka_conf_t *fd_client_conf(fd_kafka *k, fd_client_role role, char *errstr, 
 		    set(conf, "enable.auto.commit", "false", errstr, size) ||
 		    set(conf, "enable.auto.offset.store", "false", errstr, size) ||
 		    set(conf, "auto.offset.reset", "earliest", errstr, size) ||
+		    /* the event-time merge needs to know when an input is read
+		       to its end (consumer.c) */
+		    set(conf, "enable.partition.eof", "true", errstr, size) ||
 		    set(conf, "partition.assignment.strategy", "cooperative-sticky", errstr, size))
 			goto fail;
 		break;

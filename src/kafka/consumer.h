@@ -6,9 +6,11 @@
  * callback (assigned partitions are paused and queued for restore;
  * revoked ones are handed to the daemon first).
  *
- * Batches never block: a read takes what librdkafka already fetched, up to
- * FD_CONSUMER_BATCH records, each decoded (per-topic encoding) into an
- * arena of its own that lives until fd_consumer_done.
+ * Batches never block: a read takes what librdkafka already fetched, each
+ * record decoded (per-topic encoding) into an arena of its own that lives
+ * until fd_consumer_done, and merges the three inputs of each partition
+ * number in event-time order (base/merge.h): a full queue pauses its
+ * topic-partition until half of it is applied.
  *
  * What it is not: no decisions about a record (the daemon applies it to the
  * engine and dead-letters what the engine refuses); no commits (commit.c,
@@ -40,7 +42,11 @@ typedef struct fd_input {
 	const char *lead_id;        /* NULL when undecodable */
 } fd_input;
 
-fd_consumer *fd_consumer_new(void);
+/* order_buffer records at most held for the event-time merge (see
+ * base/merge.h), which waits max_idle_ms for an empty input read to its
+ * end and max_lag_ms for one that is not (the settings' values are read
+ * again at each read: a reload changes them). */
+fd_consumer *fd_consumer_new(size_t order_buffer, int64_t max_idle_ms, int64_t max_lag_ms);
 void fd_consumer_free(fd_consumer *c);
 
 /* Input topics exist and have one partition count (a metadata request
@@ -54,17 +60,27 @@ int fd_consumer_partitions(const fd_kafka *k);
 /* Join the group. -1 with errstr. */
 int fd_consumer_subscribe(fd_kafka *k, char *errstr, size_t errstr_size);
 
-/* Read and decode up to FD_CONSUMER_BATCH records without blocking; *batch
- * points at them. Errors and rebalances are served on the way. */
-size_t fd_consumer_read(fd_kafka *k, fd_input **batch);
+/* Read what librdkafka already fetched (never blocking) into the merge, then
+ * hand out up to FD_CONSUMER_BATCH records in event-time order per
+ * partition; *batch points at them. Errors and rebalances are served on
+ * the way. A record fetched for a partition being restored is not kept:
+ * its topic-partition is sought back to it. */
+size_t fd_consumer_read(fd_kafka *k, fd_input ***batch);
+
+/* When a partition waiting for a lagging input goes on without it
+ * (monotonic ms; INT64_MAX: none waits), as of the last read that handed
+ * out less than a full batch. */
+int64_t fd_consumer_wake_at(const fd_kafka *k);
 
 /* Release record i of the last batch (its message and arena). */
 void fd_consumer_done(fd_kafka *k, size_t i);
 
-/* `in` was fetched before its partition's pause took effect (it is being
- * restored): read it again later. Once per partition and batch (the first
- * record is the earliest). */
-void fd_consumer_rewind(fd_kafka *k, const fd_input *in);
+/* Forget the records held for partition p (-1: all), read but not handed
+ * out (a revoke; a rewind after an abort). With `unread`, each
+ * topic-partition that held some is sought back to the first of them, so
+ * they are read again (a rewind then moves the ones it covers further
+ * back). The queues' caught-up marks are forgotten too. */
+void fd_consumer_forget(fd_kafka *k, int32_t p, bool unread);
 
 /* Pause or resume partition p of all three inputs. */
 void fd_consumer_pause(fd_kafka *k, int32_t p, bool pause);

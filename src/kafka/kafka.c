@@ -53,7 +53,8 @@ fd_kafka *fd_kafka_new(const fd_settings *cfg, fd_clock clock, fd_kafka_hooks ho
 	rd_kafka_poll_set_consumer(k->consumer);
 
 	k->epochs = fd_epochs_new();
-	k->input = fd_consumer_new();
+	k->input = fd_consumer_new((size_t)cfg->order_buffer, cfg->max_idle_ms,
+	                          cfg->max_lag_wait_ms);
 	k->changelog = fd_changelog_new(k);
 	k->txn = fd_txn_new();
 	if (!k->epochs || !k->input || !k->changelog || !k->txn) {
@@ -70,6 +71,8 @@ void fd_kafka_free(fd_kafka *k)
 {
 	if (!k)
 		return;
+	if (k->input && k->consumer)
+		fd_consumer_forget(k, -1, false); /* their messages go before the handle */
 	if (k->consumer) {
 		/* librdkafka 2.0.2 (Debian 12) asserts when a cooperative-sticky
 		 * consumer that never got an assignment is destroyed (upstream

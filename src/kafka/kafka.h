@@ -54,6 +54,9 @@ typedef struct fd_kafka_stats {
 	uint64_t restored_leads;
 	uint64_t evicted;
 	uint64_t refused_full;      /* new leads refused at the lead cap */
+	uint64_t order_forced;      /* inputs applied without waiting any longer
+	                               for a lagging input (consumer.c) */
+	uint64_t order_buffered;    /* input records read, held for the merge */
 	uint64_t cut;               /* records too large for any broker, written as
 	                               dead letters with their value cut (producer.c) */
 } fd_kafka_stats;

@@ -24,6 +24,7 @@
 #include "funneld/wire.h"
 #include "kafka/changelog.h"
 #include "kafka/commit.h"
+#include "kafka/consumer.h"
 
 #define INIT_TIMEOUT_MS (60 * 1000)
 #define SEND_OFFSETS_TIMEOUT_MS (30 * 1000)
@@ -265,6 +266,10 @@ static void rewind_inputs(fd_kafka *k)
 	fd_txn *t = k->txn;
 	if (fd_epochs_set_positions(k->epochs, t->rewind, t->n_rewind) != 0)
 		fd_kafka_fail(k, FD_LOG_CRIT, "out of memory rewinding the input positions");
+	/* what the event-time merge held goes back first: partitions without
+	   input in the transaction read it again, the others are sought
+	   further back below */
+	fd_consumer_forget(k, -1, true);
 	if (t->n_rewind == 0)
 		return;
 	rd_kafka_topic_partition_list_t *l = fd_commit_list(k, t->rewind, t->n_rewind);

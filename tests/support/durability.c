@@ -656,8 +656,8 @@ void dur_add_event(dur_script *sc, int phase, int32_t p, const char *lead, const
 	dur_script_add(sc, phase, DUR_IN_ENGAGEMENT, p, lead, it_pb_engagement(&ev));
 }
 
-static void dur_add_activity(dur_script *sc, int phase, int32_t p, const char *lead, const char *id,
-                             int64_t at, fd_activity_kind kind, fd_reason reason, const char *rep)
+void dur_add_activity(dur_script *sc, int phase, int32_t p, const char *lead, const char *id,
+                      int64_t at, fd_activity_kind kind, fd_reason reason, const char *rep)
 {
 	fd_activity a = { .activity_id = id, .lead_id = lead, .occurred_at_ms = at, .rep_id = rep,
 		              .kind = kind, .reason = reason, .note = "dur" };

@@ -180,6 +180,9 @@ void dur_add_event(dur_script *sc, int phase, int32_t p, const char *lead, const
                    int64_t at, const char *type, const char *content, const char *channel);
 void dur_add_profile(dur_script *sc, int phase, int32_t p, const char *lead, int64_t at,
                      int fit, const char *source, const char *owner);
+/* ... or a SalesActivity (note "dur"). */
+void dur_add_activity(dur_script *sc, int phase, int32_t p, const char *lead, const char *id,
+                      int64_t at, fd_activity_kind kind, fd_reason reason, const char *rep);
 
 /* ---- the scripted scenario (crash and scale-out) --------------------------------------------
  *

@@ -69,7 +69,7 @@ static struct {
 	bool cfg_loaded;
 
 	bool real;       /* FUNNELD_IT_BROKER=kafka: Apache Kafka via scripts/kafka.sh */
-	int brokers;     /* nodes of the real cluster (it_setup_brokers) */
+	int brokers;     /* brokers of the cluster, mock or real (it_setup_brokers) */
 	char kafka_dir[1100];
 	it_proc broker;
 	int broker_in;   /* write end of the broker's stdin */
@@ -385,10 +385,11 @@ static void it_broker_start(void)
 	snprintf(it.broker.name, sizeof it.broker.name, "dev-broker");
 	snprintf(it.broker.log, sizeof it.broker.log, "%s/broker.log", it.dir);
 	int log = it_open_log(it.broker.log);
-	char parts[16];
+	char parts[16], nodes[16];
 	snprintf(parts, sizeof parts, "%d", it.partitions);
+	snprintf(nodes, sizeof nodes, "%d", it.brokers > 0 ? it.brokers : 1);
 	char *argv[] = { it_str(FUNNELD_BIN), it_str("dev-broker"), it_str("-c"), it.conf,
-	                 it_str("--partitions"), parts, NULL };
+	                 it_str("--partitions"), parts, it_str("--brokers"), nodes, NULL };
 	it.broker.pid = it_spawn(argv, in[0], out[1], log);
 	close(in[0]);
 	close(out[1]);
