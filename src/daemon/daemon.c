@@ -1162,7 +1162,11 @@ int fd_daemon_start_async(fd_daemon *d, char *errstr, size_t errstr_size)
 	d->start_metadata_ms = START_METADATA_MS;
 	snprintf(d->waiting, sizeof d->waiting, "starting: connecting to the brokers (%s)",
 	         d->bootstrap);
-	sd_notifyf(0, "STATUS=%s", d->waiting);
+	/* started, for systemd, once the loop runs: signals, the admin server
+	   and the watchdog are served from here on, and /readyz and STATUS=
+	   say what it waits for. Brokers down at boot must not fail the unit
+	   (nor hold `systemctl start` or a package's install) */
+	sd_notifyf(0, "READY=1\nSTATUS=%s", d->waiting);
 	static const struct timeval now = { 0, 0 };
 	evtimer_add(d->start_ev, &now);
 	return 0;
