@@ -62,4 +62,4 @@ for s in SIGTERM SIGINT SIGHUP; do
 	has "$s" || fail "signal $s is not documented"
 done
 
-echo "man page OK: $(wc -w <<<"$commands") commands, $(wc -w <<<"$options") options, exit statuses $(echo $codes 1), $(wc -w <<<"$paths") admin paths"
+echo "man page OK: $(wc -w <<<"$commands") commands, $(wc -w <<<"$options") options, exit statuses $(tr "\n" " " <<<"$codes")1, $(wc -w <<<"$paths") admin paths"
