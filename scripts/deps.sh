@@ -8,6 +8,9 @@ packages=(
   librdkafka-dev libevent-dev libprotobuf-c-dev protobuf-c-compiler protobuf-compiler
   libconfig-dev libsystemd-dev libjson-c-dev libcriterion-dev libxxhash-dev
   clang-tidy valgrind clang libclang-rt-dev
+  # installing: the Debian package (scripts/deb.sh), the unit's and the
+  # manual page's checks (tests/install)
+  debhelper dpkg-dev lintian systemd man-db groff-base mandoc
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -6,7 +6,9 @@
 # UndefinedBehaviorSanitizer and runs every test again, then every libFuzzer
 # target for 20 s (scripts/fuzz.sh), then runs clang-tidy
 # over src/ (scripts/lint.sh) and the unit tests under valgrind
-# (scripts/valgrind.sh, on the plain build).
+# (scripts/valgrind.sh, on the plain build). After the plain build's tests,
+# the Debian package is built, linted, installed, checked and purged
+# (scripts/deb.sh; root or sudo).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh
@@ -42,6 +44,11 @@ if grep -q 'kafka/' <<<"$kafka_tests"; then
 else
 	echo "== tests on Apache Kafka: skipped (no java or mvn; scripts/kafka.sh fetch installs them)"
 fi
+
+echo "== Debian package: build, lintian, install, check, purge (scripts/deb.sh)"
+deb_start=$SECONDS
+DEB_BUILD_OPTIONS="parallel=$jobs ${DEB_BUILD_OPTIONS:-}" scripts/deb.sh
+echo "== Debian package: $((SECONDS - deb_start)) s"
 
 echo "== build (ASan + UBSan)"
 cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DFUNNELD_WERROR=ON -DFUNNELD_SANITIZE=ON \
