@@ -20,6 +20,7 @@
 
 #include <stdio.h>
 
+#include "base/route.h"
 #include "funneld/rules.h"
 #include "funneld/wire.h"
 
@@ -27,6 +28,12 @@ typedef enum fd_guarantee {
 	FD_AT_LEAST_ONCE = 0,
 	FD_EXACTLY_ONCE
 } fd_guarantee;
+
+/* What becomes of an input record on the wrong partition (base/route.h). */
+typedef enum fd_misrouted_policy {
+	FD_MISROUTED_PROCESS = 0,   /* applied, counted, logged */
+	FD_MISROUTED_DEAD_LETTER    /* not applied: a dead letter */
+} fd_misrouted_policy;
 
 typedef struct fd_kafka_prop {
 	char *name;
@@ -66,6 +73,8 @@ typedef struct fd_settings {
 	int64_t max_idle_ms;           /* an empty input read to its end is waited for this long */
 	int64_t max_lag_wait_ms;       /* ... one not read to its end */
 	int order_buffer;              /* input records held for the event-time merge */
+	fd_partitioner partitioner;    /* what the input producers hash keys with */
+	fd_misrouted_policy misrouted;
 	int64_t shutdown_timeout_ms;   /* a stop waits this long for acknowledgements */
 
 	/* state */

@@ -56,6 +56,14 @@ static const int fd_config_encoding_values[] = {
 };
 static const char *const fd_config_guarantee_names[] = { "at_least_once", "exactly_once" };
 static const int fd_config_guarantee_values[] = { FD_AT_LEAST_ONCE, FD_EXACTLY_ONCE };
+static const char *const fd_config_partitioner_names[] = { "murmur2", "consistent", "fnv1a",
+	                                                       "none" };
+static const int fd_config_partitioner_values[] = { FD_PARTITIONER_MURMUR2,
+	                                                FD_PARTITIONER_CONSISTENT,
+	                                                FD_PARTITIONER_FNV1A, FD_PARTITIONER_NONE };
+static const char *const fd_config_misrouted_names[] = { "process", "dead_letter" };
+static const int fd_config_misrouted_values[] = { FD_MISROUTED_PROCESS,
+	                                              FD_MISROUTED_DEAD_LETTER };
 static const char *const fd_config_unknown_type_names[] = { "invalid", "zero" };
 static const char *const fd_config_review_stage_names[] = { "LEAD", "MQL" };
 static const int fd_config_review_stage_values[] = { FD_STAGE_LEAD, FD_STAGE_MQL };
@@ -90,6 +98,14 @@ static const fd_config_enum fd_config_encodings = {
 static const fd_config_enum fd_config_guarantees = {
 	.what = "guarantee", .n = 2, .names = fd_config_guarantee_names,
 	.values = fd_config_guarantee_values
+};
+static const fd_config_enum fd_config_partitioners = {
+	.what = "partitioner", .n = 4, .names = fd_config_partitioner_names,
+	.values = fd_config_partitioner_values
+};
+static const fd_config_enum fd_config_misrouted = {
+	.what = "policy", .n = 2, .names = fd_config_misrouted_names,
+	.values = fd_config_misrouted_values
 };
 static const fd_config_enum fd_config_unknown_types = {
 	.what = "choice", .n = 2, .names = fd_config_unknown_type_names
@@ -306,6 +322,18 @@ const fd_config_def fd_config_table[] = {
 	  .doc = "an input not read to its end (records on the broker not read yet: it lags, "
 	         "its broker is slow, it was just assigned) is waited for this long before the "
 	         "others go on without it (0: not at all)" },
+	{ .path = "processing.partitioner", .type = FD_CFG_ENUM, .def = "murmur2",
+	  .names = &fd_config_partitioners, .offset = FD_CFG_OFF(partitioner),
+	  .size = sizeof(fd_partitioner),
+	  .doc = "the partitioner the input producers hash lead ids with: murmur2 (Java "
+	         "clients), consistent (CRC-32: librdkafka's and kcat's default), fnv1a "
+	         "(Sarama), none (the partition is not checked)" },
+	{ .path = "processing.misrouted", .type = FD_CFG_ENUM, .def = "process",
+	  .names = &fd_config_misrouted, .offset = FD_CFG_OFF(misrouted),
+	  .size = sizeof(fd_misrouted_policy),
+	  .doc = "an input record without a key, keyed by another id than its lead's, or on "
+	         "another partition than its key hashes to: process (counted and logged) or "
+	         "dead_letter" },
 	{ .path = "processing.order_buffer", .type = FD_CFG_INT, .def = "4096", .min = 256,
 	  .max = 1000000, .offset = FD_CFG_OFF(order_buffer),
 	  .doc = "input records read and decoded but held back to be merged in event-time "

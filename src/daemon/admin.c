@@ -21,6 +21,9 @@
  *   funneld_inputs_forced_total       counter  inputs applied without waiting for a
  *                                              lagging input of their partition
  *   funneld_inputs_buffered           gauge    inputs held for the event-time merge
+ *   funneld_inputs_misrouted_total{input,reason} counter inputs without a key, keyed
+ *                                              by another id, or on another partition
+ *                                              than their key hashes to
  *   funneld_ready                     gauge    1 when /readyz answers 200
  * From the daemon's loop (src->loop_turns):
  *   funneld_loop_turn_seconds         histogram how long each callback held the
@@ -624,6 +627,25 @@ static void engine_metrics(struct evbuffer *b, fd_engine *e)
 	evbuffer_add_printf(b, "funneld_memory_bytes{part=\"context\"} %zu\n", s.bytes_context);
 }
 
+/* Input records off their lead's partition, per input and reason (the
+ * input's role, not its topic name: dashboards outlive a rename). */
+static void misrouted_metrics(struct evbuffer *b, const fd_kafka_stats *d)
+{
+	static const char *const inputs[FD_IN_TOPICS] = {
+		[FD_IN_ENGAGEMENT] = "engagement", [FD_IN_PROFILES] = "profiles",
+		[FD_IN_ACTIVITIES] = "activities"
+	};
+	metric_family(b, "funneld_inputs_misrouted_total", "counter",
+	              "Input records without a key, keyed by another id than their lead's, or on "
+	              "another partition than their key hashes to (processing.partitioner).");
+	for (int t = 0; t < FD_IN_TOPICS; t++)
+		for (int r = FD_ROUTE_NO_KEY; r < FD_ROUTE_REASONS; r++)
+			evbuffer_add_printf(b,
+			                    "funneld_inputs_misrouted_total{input=\"%s\",reason=\"%s\"} %"
+			                    PRIu64 "\n",
+			                    inputs[t], fd_route_reason_name((fd_misroute)r), d->misrouted[t][r]);
+}
+
 static void turn_metrics(struct evbuffer *b, const fd_admin *a)
 {
 	fd_hist h;
@@ -678,6 +700,7 @@ static void serve_metrics(fd_admin *a, struct evhttp_request *req)
 	       d.order_forced);
 	metric(b, "funneld_inputs_buffered", "gauge",
 	       "Input records read and held for the event-time merge.", d.order_buffered);
+	misrouted_metrics(b, &d);
 	metric(b, "funneld_records_cut_total", "counter",
 	       "Records no broker takes (too large), written as dead letters with their value cut.",
 	       d.cut);

@@ -47,6 +47,8 @@
 
 #include "base/hist.h"
 #include "base/log.h"
+#include "base/ratelimit.h"
+#include "base/route.h"
 #include "daemon/admin.h"
 #include "daemon/reload.h"
 #include "kafka/changelog.h"
@@ -68,6 +70,7 @@
 #define START_LOG_MS 30000         /* "waiting for the brokers" again after this long */
 #define START_STOP_WAIT_S 1        /* a stop waits this long for a start attempt in flight */
 #define LEAD_CAP_LOG_MS 10000      /* the lead-cap line, at most this often */
+#define MISROUTED_LOG_MS 60000     /* a misrouted-input line, at most this often */
 #define MIGRATE_RETRY_MS 100       /* a reload's move that ran out of memory tries again */
 #define OUTQ_DEFAULT 100000        /* librdkafka's queue.buffering.max.messages */
 #define COMMIT_POLL_MS 20          /* exactly_once: between two steps of a commit in flight */
@@ -123,6 +126,7 @@ struct fd_daemon {
 	bool started, stopping, stopped;
 	bool incomplete;            /* the drain gave up: exit non-zero */
 	int64_t last_full_log;
+	fd_ratelimit misrouted_log; /* per input topic and reason */
 	/* backpressure: inputs are not read while the producer holds more than
 	 * outq_high records (delivery reports pending), again below outq_low */
 	size_t outq_high, outq_low;
@@ -451,6 +455,50 @@ static void lead_cap_reached(fd_daemon *d)
 	       " refused so far)", d->cfg.settings.max_leads, k->stats.refused_full);
 }
 
+/* Is the record on the partition its lead lives on (base/route.h)? Counted
+ * and logged (rate-limited, without the id) when not; false when the
+ * policy makes it a dead letter (written here). */
+static bool routed(fd_daemon *d, const fd_input *in)
+{
+	fd_kafka *k = d->k;
+	const rd_kafka_message_t *m = in->msg;
+	const fd_settings *cfg = &d->cfg.settings;
+	int32_t partitions = fd_consumer_partitions(k);
+	fd_misroute r = fd_route_check(cfg->partitioner, m->key, m->key_len, in->lead_id,
+	                               m->partition, partitions);
+	if (r == FD_ROUTE_OK)
+		return true;
+	k->stats.misrouted[in->topic][r]++;
+	char why[256];
+	if (r == FD_ROUTE_WRONG_PARTITION)
+		snprintf(why, sizeof why, "misrouted: its key hashes (%s) to partition %" PRId32
+		         " of %" PRId32 ", not %" PRId32,
+		         fd_route_partitioner_name(cfg->partitioner),
+		         fd_route_partition(cfg->partitioner, m->key, m->key_len, partitions), partitions,
+		         m->partition);
+	else
+		snprintf(why, sizeof why, "misrouted: %s",
+		         r == FD_ROUTE_NO_KEY ? "no key (inputs are keyed by lead id)"
+		                              : "its key is not its lead id");
+	bool dead = cfg->misrouted == FD_MISROUTED_DEAD_LETTER;
+	char key[128];
+	snprintf(key, sizeof key, "%s %s", rd_kafka_topic_name(m->rkt), fd_route_reason_name(r));
+	uint64_t held = 0;
+	if (fd_ratelimit_allow(&d->misrouted_log, key, fd_clock_monotonic_ms(), &held)) {
+		char more[96] = "";
+		if (held > 0)
+			snprintf(more, sizeof more, " (and %" PRIu64 " more like it in the last %d s)", held,
+			         MISROUTED_LOG_MS / 1000);
+		fd_log(FD_LOG_WARNING, "%s [%" PRId32 "] offset %" PRId64 ": %s; %s%s "
+		       "(processing.partitioner, processing.misrouted)",
+		       rd_kafka_topic_name(m->rkt), m->partition, m->offset, why,
+		       dead ? "sent to the dead letters" : "applied all the same", more);
+	}
+	if (dead)
+		fd_producer_dead_letter(k, m, why);
+	return !dead;
+}
+
 static void apply(fd_daemon *d, const fd_input *in, int64_t now)
 {
 	fd_kafka *k = d->k;
@@ -458,6 +506,8 @@ static void apply(fd_daemon *d, const fd_input *in, int64_t now)
 	k->stats.consumed++;
 	if (in->decoded != 0) {
 		fd_producer_dead_letter(k, m, in->reason[0] ? in->reason : "undecodable record");
+	} else if (!routed(d, in)) {
+		; /* a dead letter already */
 	} else {
 		char err[256] = "";
 		fd_sink sink = engine_sink(d);
@@ -902,6 +952,8 @@ fd_daemon *fd_daemon_new(const fd_daemon_options *opt, bool *config_error, char 
 	if (config_error)
 		*config_error = false;
 	fd_daemon *d = calloc(1, sizeof *d);
+	if (d)
+		fd_ratelimit_init(&d->misrouted_log, MISROUTED_LOG_MS);
 	if (!d) {
 		snprintf(errstr, errstr_size, "out of memory");
 		return NULL;

@@ -15,9 +15,13 @@
 #include "kafka/client.h"
 
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include <systemd/sd-login.h>
 
 #include "base/clock.h"
 #include "base/log.h"
@@ -39,15 +43,11 @@
 #define CONSUMER_FETCH_WAIT_MS "10"
 #define READER_FETCH_WAIT_MS "10"   /* the restore reader polls without
                                        waiting: keep fetches short */
-#define FD_KAFKA_LOG_WINDOW_MS 30000 /* a repeating librdkafka line, at most this often */
-
-static pthread_mutex_t log_limit_lock = PTHREAD_MUTEX_INITIALIZER;
-static fd_ratelimit log_limit = { .window_ms = FD_KAFKA_LOG_WINDOW_MS };
 
 /* Write `prefix``text` at `level` unless the same line was written less
  * than FD_KAFKA_LOG_WINDOW_MS ago; then it is counted, and the next one
  * written says how many were held back. */
-static void log_limited(int level, const char *prefix, const char *text)
+static void log_limited(fd_kafka *k, int level, const char *prefix, const char *text)
 {
 	if (!fd_log_enabled(level))
 		return;
@@ -62,9 +62,10 @@ static void log_limited(int level, const char *prefix, const char *text)
 	if (tail)
 		*tail = '\0';
 	uint64_t held = 0;
-	pthread_mutex_lock(&log_limit_lock);
-	bool write = fd_ratelimit_allow(&log_limit, key, fd_clock_monotonic_ms(), &held);
-	pthread_mutex_unlock(&log_limit_lock);
+	/* librdkafka logs from its own threads */
+	pthread_mutex_lock(&k->log_lock);
+	bool write = fd_ratelimit_allow(&k->log_limit, key, fd_clock_monotonic_ms(), &held);
+	pthread_mutex_unlock(&k->log_lock);
 	if (!write)
 		return;
 	if (held > 0)
@@ -86,12 +87,12 @@ static void error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
 	/* transport errors, all brokers down, ...: librdkafka keeps retrying */
 	char prefix[96];
 	snprintf(prefix, sizeof prefix, "kafka: %s: ", rd_kafka_err2name((rd_kafka_resp_err_t)err));
-	log_limited(FD_LOG_WARNING, prefix, reason);
+	log_limited(k, FD_LOG_WARNING, prefix, reason);
 }
 
 static void log_cb(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
 {
-	(void)rk;
+	fd_kafka *k = rd_kafka_opaque(rk);
 	/* properties set for both clients are ignored by the one they do not
 	 * concern: that is expected, not worth a warning */
 	if (strcmp(fac, "CONFWARN") == 0)
@@ -103,7 +104,7 @@ static void log_cb(const rd_kafka_t *rk, int level, const char *fac, const char 
 	}
 	char prefix[64];
 	snprintf(prefix, sizeof prefix, "librdkafka %s: ", fac);
-	log_limited(ours, prefix, buf);
+	log_limited(k, ours, prefix, buf);
 }
 
 static int set(rd_kafka_conf_t *conf, const char *name, const char *value, char *errstr,
@@ -117,11 +118,62 @@ static int set(rd_kafka_conf_t *conf, const char *name, const char *value, char 
 	return 0;
 }
 
+/* The kafka.* property `name` the configuration gives, or NULL. */
+static const char *user_property(const fd_settings *cfg, const char *name)
+{
+	for (int i = 0; i < cfg->n_kafka_props; i++)
+		if (strcmp(cfg->kafka_props[i].name, name) == 0)
+			return cfg->kafka_props[i].value;
+	return NULL;
+}
+
+size_t fd_client_instance_id(const char *host, const char *unit, char *out, size_t size)
+{
+	if (size == 0)
+		return 0;
+	size_t n = 0;
+	const char *parts[2] = { host, unit };
+	for (int p = 0; p < 2; p++) {
+		if (p == 1 && n + 1 < size && n < FD_CLIENT_INSTANCE_ID_MAX)
+			out[n++] = '-';
+		for (const char *c = parts[p]; *c && n + 1 < size && n < FD_CLIENT_INSTANCE_ID_MAX; c++) {
+			bool ok = (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+			          (*c >= '0' && *c <= '9') || *c == '.' || *c == '_' || *c == '-';
+			out[n++] = ok ? *c : '_';
+		}
+	}
+	out[n] = '\0';
+	return n;
+}
+
+/* Static membership by default for a systemd service: group.instance.id
+ * "HOST-UNIT" (funneld@eu.service on db7: "db7-funneld_eu.service"), so a
+ * restart within the session timeout takes its partitions back without a
+ * rebalance. Not outside systemd (two daemons on one host would fence each
+ * other), nor when the configuration names one (an empty one: none). */
+static int instance_id(rd_kafka_conf_t *conf, const fd_settings *cfg, char *errstr, size_t size)
+{
+	if (user_property(cfg, "group.instance.id") || !getenv("NOTIFY_SOCKET"))
+		return 0;
+	char *unit = NULL;
+	if (sd_pid_get_unit(0, &unit) < 0 || !unit)
+		return 0;
+	char host[256] = "localhost", id[FD_CLIENT_INSTANCE_ID_MAX + 1];
+	(void)gethostname(host, sizeof host - 1);
+	fd_client_instance_id(host, unit, id, sizeof id);
+	free(unit);
+	fd_log(FD_LOG_INFO, "static group membership: group.instance.id=%s "
+	       "(kafka.group.instance.id changes it, \"\" turns it off)", id);
+	return set(conf, "group.instance.id", id, errstr, size);
+}
+
 static int user_properties(rd_kafka_conf_t *conf, const fd_settings *cfg, char *errstr,
                            size_t size)
 {
 	for (int i = 0; i < cfg->n_kafka_props; i++) {
 		const char *name = cfg->kafka_props[i].name;
+		if (strcmp(name, "group.instance.id") == 0 && !cfg->kafka_props[i].value[0])
+			continue; /* "": no static membership */
 		char e[512];
 		rd_kafka_conf_res_t r = rd_kafka_conf_set(conf, name, cfg->kafka_props[i].value, e,
 		                                          sizeof e);
@@ -180,6 +232,7 @@ rd_kafka_conf_t *fd_client_conf(fd_kafka *k, fd_client_role role, char *errstr, 
 	     (set(conf, "fetch.wait.max.ms", READER_FETCH_WAIT_MS, errstr, size) ||
 	      fd_restore_conf_defaults(conf, errstr, size) != 0)) ||
 	    (role == FD_CLIENT_PRODUCER && set(conf, "linger.ms", PRODUCER_LINGER_MS, errstr, size)) ||
+	    (role == FD_CLIENT_CONSUMER && instance_id(conf, cfg, errstr, size)) ||
 	    user_properties(conf, cfg, errstr, size))
 		goto fail;
 	switch (role) {

@@ -37,6 +37,13 @@ typedef enum fd_client_role {
 rd_kafka_conf_t *fd_client_conf(fd_kafka *k, fd_client_role role, char *errstr,
                                 size_t errstr_size);
 
+#define FD_CLIENT_INSTANCE_ID_MAX 249 /* Kafka's longest group.instance.id */
+
+/* The default group.instance.id of a systemd service: "HOST-UNIT", every
+ * character Kafka does not take in an id ([a-zA-Z0-9._-]) as '_', at most
+ * FD_CLIENT_INSTANCE_ID_MAX. Its length. */
+size_t fd_client_instance_id(const char *host, const char *unit, char *out, size_t size);
+
 /* Create a client of `type` from `conf` (consumed on success and on
  * failure). NULL with errstr "WHAT: why" on failure. */
 rd_kafka_t *fd_client_new(rd_kafka_type_t type, rd_kafka_conf_t *conf, const char *what,

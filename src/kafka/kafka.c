@@ -32,6 +32,8 @@ fd_kafka *fd_kafka_new(const fd_settings *cfg, fd_clock clock, fd_kafka_hooks ho
 	}
 	k->cfg = cfg;
 	k->clock = clock;
+	pthread_mutex_init(&k->log_lock, NULL);
+	fd_ratelimit_init(&k->log_limit, FD_KAFKA_LOG_WINDOW_MS);
 	k->hooks = hooks;
 	k->eos = cfg->guarantee == FD_EXACTLY_ONCE;
 
@@ -95,6 +97,7 @@ void fd_kafka_free(fd_kafka *k)
 	fd_changelog_free(k->changelog);
 	fd_txn_free(k->txn);
 	fd_epochs_free(k->epochs);
+	pthread_mutex_destroy(&k->log_lock);
 	free(k);
 }
 

@@ -27,17 +27,20 @@
 #ifndef FD_KAFKA_KAFKA_H
 #define FD_KAFKA_KAFKA_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 
 #include <librdkafka/rdkafka.h>
 
 #include "base/clock.h"
+#include "base/ratelimit.h"
 #include "config/config.h"
 #include "funneld/engine.h"
 #include "kafka/epochs.h"
 
 #define FD_KAFKA_OVERSIZE_MAX 64
+#define FD_KAFKA_LOG_WINDOW_MS 30000 /* a repeating librdkafka line, at most this often */
 
 /* The input topics, by index (epochs and positions use the same numbers). */
 enum { FD_IN_ENGAGEMENT = 0, FD_IN_PROFILES = 1, FD_IN_ACTIVITIES = 2, FD_IN_TOPICS = 3 };
@@ -57,6 +60,8 @@ typedef struct fd_kafka_stats {
 	uint64_t order_forced;      /* inputs applied without waiting any longer
 	                               for a lagging input (consumer.c) */
 	uint64_t order_buffered;    /* input records read, held for the merge */
+	uint64_t misrouted[FD_IN_TOPICS][FD_ROUTE_REASONS]; /* per input and reason
+	                               (base/route.h; daemon.c) */
 	uint64_t cut;               /* records too large for any broker, written as
 	                               dead letters with their value cut (producer.c) */
 } fd_kafka_stats;
@@ -103,6 +108,10 @@ typedef struct fd_kafka {
 	/* records the producer's full queue did not take yet, in order
 	 * (producer.c): the loop never waits on a full queue */
 	fd_overflow *overflow;
+	/* librdkafka's log and error lines, rate-limited (client.c; its
+	 * threads call in) */
+	pthread_mutex_t log_lock;
+	fd_ratelimit log_limit;
 	fd_consumer *input;
 	fd_changelog *changelog;
 	fd_txn *txn;
