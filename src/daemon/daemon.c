@@ -48,6 +48,7 @@
 #include "base/hist.h"
 #include "base/log.h"
 #include "daemon/admin.h"
+#include "daemon/observe.h"
 #include "daemon/reload.h"
 #include "kafka/changelog.h"
 #include "kafka/commit.h"
@@ -119,6 +120,7 @@ struct fd_daemon {
 	timed_cb timed[TIMED_MAX];  /* what each event runs (see timed()) */
 	size_t n_timed;
 	fd_hist turns;              /* how long each callback held the loop */
+	fd_observe observe;         /* per input record: its time, its event's age */
 
 	bool started, stopping, stopped;
 	bool incomplete;            /* the drain gave up: exit non-zero */
@@ -451,6 +453,19 @@ static void lead_cap_reached(fd_daemon *d)
 	       " refused so far)", d->cfg.settings.max_leads, k->stats.refused_full);
 }
 
+/* The record's event time as the engine saw it (0: none or undecodable). */
+static int64_t input_event_ms(const fd_input *in)
+{
+	if (in->decoded != 0)
+		return 0;
+	switch (in->topic) {
+	case FD_IN_ENGAGEMENT: return in->ev.occurred_at_ms;
+	case FD_IN_PROFILES: return in->profile.updated_at_ms;
+	case FD_IN_ACTIVITIES: return in->activity.occurred_at_ms;
+	default: return 0;
+	}
+}
+
 static void apply(fd_daemon *d, const fd_input *in, int64_t now)
 {
 	fd_kafka *k = d->k;
@@ -460,9 +475,12 @@ static void apply(fd_daemon *d, const fd_input *in, int64_t now)
 		fd_consumer_rewind(k, in);
 		return;
 	}
+	int64_t t0 = fd_clock_monotonic_us();
+	uint64_t handed = k->handed;
 	k->stats.consumed++;
 	if (in->decoded != 0) {
-		fd_producer_dead_letter(k, m, in->reason[0] ? in->reason : "undecodable record");
+		fd_producer_dead_letter_as(k, m, FD_DL_UNDECODABLE,
+		                           in->reason[0] ? in->reason : "undecodable record");
 	} else {
 		char err[256] = "";
 		fd_sink sink = engine_sink(d);
@@ -485,12 +503,20 @@ static void apply(fd_daemon *d, const fd_input *in, int64_t now)
 			snprintf(reason, sizeof reason, "%s: %s",
 			         st == FD_ERR_REFUSED ? "refused" : st == FD_ERR_FULL ? "lead cap" : "invalid",
 			         err);
-			fd_producer_dead_letter(k, m, reason);
+			fd_producer_dead_letter_as(k, m,
+			                           st == FD_ERR_REFUSED ? FD_DL_REFUSED
+			                           : st == FD_ERR_FULL  ? FD_DL_LEAD_CAP
+			                                                : FD_DL_INVALID,
+			                           reason);
 		}
 	}
 	if (k->eos)
 		fd_txn_input(k, in->topic, m->partition, m->offset);
 	fd_epochs_input(k->epochs, in->topic, m->partition, m->offset);
+	bool outputs = k->handed != handed;
+	fd_observe_record(&d->observe, input_event_ms(in), rd_kafka_message_timestamp(m, NULL),
+	                  outputs, in->decode_us + fd_clock_monotonic_us() - t0,
+	                  outputs ? now_ms(d) : now);
 }
 
 /* Does the producer hold too much to take more input? Inputs stay in
@@ -720,6 +746,20 @@ static void admin_loop_turns(void *ctx, fd_hist *out)
 	*out = d->turns;
 }
 
+static void admin_records(void *ctx, fd_hist *event_age, fd_hist *record_time)
+{
+	const fd_daemon *d = ctx;
+	*event_age = d->observe.event_age;
+	*record_time = d->observe.record_time;
+}
+
+static size_t admin_lag(void *ctx, const fd_lag_entry **out)
+{
+	const fd_daemon *d = ctx;
+	*out = d->k->lag.entries;
+	return d->k->lag.n;
+}
+
 static void reload(fd_daemon *d)
 {
 	char err[1024];
@@ -894,6 +934,7 @@ fd_daemon *fd_daemon_new(const fd_daemon_options *opt, bool *config_error, char 
 		return NULL;
 	}
 	d->cq_pipe[0] = d->cq_pipe[1] = d->pq_pipe[0] = d->pq_pipe[1] = -1;
+	fd_observe_init(&d->observe);
 	d->start_pipe[0] = d->start_pipe[1] = -1;
 	if (copy_options(d, opt) != 0) {
 		snprintf(errstr, errstr_size, "out of memory");
@@ -960,7 +1001,8 @@ fd_daemon *fd_daemon_new(const fd_daemon_options *opt, bool *config_error, char 
 	const fd_settings *s = &d->cfg.settings;
 	if (s->admin_address[0]) {
 		fd_admin_source src = { admin_engine, admin_stats,     admin_ready,      admin_status,
-			                    admin_now,    admin_unhealthy, admin_loop_turns, d };
+			                    admin_now,    admin_unhealthy, admin_loop_turns, d,
+			                    admin_records, admin_lag };
 		fd_admin_limits lim = { s->admin_max_connections, s->admin_request_timeout_ms };
 		d->admin = fd_admin_new(d->base, s->admin_address, s->admin_port, &lim, &src, errstr,
 		                        errstr_size);

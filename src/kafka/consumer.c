@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/clock.h"
 #include "base/log.h"
 #include "funneld/wire.h"
 #include "kafka/restore.h"
@@ -175,7 +176,9 @@ size_t fd_consumer_read(fd_kafka *k, fd_input **batch)
 		fd_input *p = &c->batch[n];
 		p->msg = m;
 		p->topic = topic_index(k, rd_kafka_topic_name(m->rkt));
+		int64_t t0 = fd_clock_monotonic_us();
 		decode(k, p, c->arenas[n]);
+		p->decode_us = fd_clock_monotonic_us() - t0;
 		n++;
 	}
 	*batch = c->batch;
@@ -281,6 +284,9 @@ static void assigned(fd_kafka *k, rd_kafka_t *rk, bool cooperative,
 	 * their leads are back (see restore.h) */
 	for (int i = 0; i < parts->cnt && !error && !ret; i++) {
 		fd_consumer_pause(k, parts->elems[i].partition, true);
+		if (fd_lag_assign(&k->lag, parts->elems[i].partition) != 0)
+			fd_log(FD_LOG_WARNING, "out of memory: no consumer lag for partition %" PRId32,
+			       parts->elems[i].partition);
 		if (fd_restore_enqueue(k, parts->elems[i].partition) != 0)
 			fd_kafka_fail(k, FD_LOG_CRIT, "out of memory queueing partition %" PRId32
 			              " for restore", parts->elems[i].partition);

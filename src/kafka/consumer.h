@@ -38,6 +38,7 @@ typedef struct fd_input {
 	fd_profile profile;
 	fd_activity activity;
 	const char *lead_id;        /* NULL when undecodable */
+	int64_t decode_us;          /* how long decoding took (monotonic clock) */
 } fd_input;
 
 fd_consumer *fd_consumer_new(void);

@@ -182,6 +182,7 @@ void fd_producer_overflow_free(fd_kafka *k)
 
 int fd_producer_send(fd_kafka *k, const fd_record *r)
 {
+	k->handed++;
 	/* behind records that wait: after them, or the order breaks */
 	if (fd_producer_overflow(k) > 0 && fd_producer_flush(k) > 0) {
 		if (overflow_push(k, r) == 0)
@@ -323,7 +324,7 @@ static int send_cut(fd_kafka *k, const char *topic, const void *key, size_t key_
 	       "%zu bytes", topic, why, k->cfg->topics.dead_letters, keep, len);
 	k->stats.cut++;
 	if (!dead_letter)
-		k->stats.dead_letters++;
+		fd_kafka_count_dead_letter(k, topic, FD_DL_TOO_LARGE);
 	fd_record r = { k->cfg->topics.dead_letters, RD_KAFKA_PARTITION_UA, key,
 		            key_len > CUT_KEY_MAX ? CUT_KEY_MAX : key_len, copy, keep, h, token };
 	return fd_producer_send(k, &r);
@@ -361,8 +362,11 @@ void fd_producer_transition(fd_kafka *k, const fd_transition *t)
 		fd_log(FD_LOG_ERR, "cannot encode transition %s of lead %s", t->transition_id, t->lead_id);
 		return;
 	}
-	fd_producer_output(k, 0, k->cfg->topics.transitions, t->lead_id, buf, len,
-	                   "funneld.v1.StageTransition", t->transition_id, t->occurred_at_ms);
+	if (fd_producer_output(k, 0, k->cfg->topics.transitions, t->lead_id, buf, len,
+	                       "funneld.v1.StageTransition", t->transition_id, t->occurred_at_ms) == 0 &&
+	    (unsigned)t->from_stage < FD_STAGE_COUNT && (unsigned)t->to_stage < FD_STAGE_COUNT &&
+	    (unsigned)t->trigger < FD_TRIGGER_COUNT)
+		k->stats.transitions_by[t->from_stage][t->to_stage][t->trigger]++;
 }
 
 void fd_producer_sla(fd_kafka *k, const fd_sla_event *e)
@@ -394,6 +398,12 @@ void fd_producer_score(fd_kafka *k, const fd_lead_view *v)
 
 void fd_producer_dead_letter(fd_kafka *k, const rd_kafka_message_t *m, const char *reason)
 {
+	fd_producer_dead_letter_as(k, m, fd_kafka_dl_class_of(reason), reason);
+}
+
+void fd_producer_dead_letter_as(fd_kafka *k, const rd_kafka_message_t *m, fd_dl_class c,
+                                const char *reason)
+{
 	rd_kafka_headers_t *orig = NULL, *h;
 	if (rd_kafka_message_headers(m, &orig) == RD_KAFKA_RESP_ERR_NO_ERROR && orig)
 		h = rd_kafka_headers_copy(orig);
@@ -423,7 +433,7 @@ void fd_producer_dead_letter(fd_kafka *k, const rd_kafka_message_t *m, const cha
 	/* value is librdkafka's now (RD_KAFKA_MSG_F_FREE), which the analyzer
 	 * cannot see through fd_producer_send.
 	 * NOLINTNEXTLINE(clang-analyzer-unix.Malloc) */
-	k->stats.dead_letters++;
+	fd_kafka_count_dead_letter(k, rd_kafka_topic_name(m->rkt), c);
 	int64_t t = fd_kafka_now(k);
 	if (t - k->dl_log_at < (int64_t)(DEAD_LETTER_LOG_MS * k->clock.speed)) {
 		k->dl_suppressed++;
