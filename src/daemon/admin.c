@@ -862,6 +862,22 @@ static const char *method_name(enum evhttp_cmd_type m)
 	}
 }
 
+/* The debug line of a request; a lead's id in its path shown as log ids
+ * are (redacted by default), the query left out. */
+static void log_request(enum evhttp_cmd_type method, struct evhttp_request *req, const char *path)
+{
+	if (!path || strncmp(path, LEADS_PREFIX, strlen(LEADS_PREFIX)) != 0) {
+		fd_log_write(FD_LOG_DEBUG, "admin HTTP: %s %s", method_name(method),
+		             evhttp_request_get_uri(req));
+		return;
+	}
+	char *id = evhttp_uridecode(path + strlen(LEADS_PREFIX), 0, NULL);
+	char tok[FD_REDACT_TOKEN_LEN + 1];
+	fd_log_write(FD_LOG_DEBUG, "admin HTTP: %s %s%s", method_name(method), LEADS_PREFIX,
+	             id ? fd_log_id(id, tok) : "?");
+	free(id);
+}
+
 static void on_request(struct evhttp_request *req, void *arg)
 {
 	fd_admin *a = arg;
@@ -869,7 +885,8 @@ static void on_request(struct evhttp_request *req, void *arg)
 	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
 	const char *path = uri ? evhttp_uri_get_path(uri) : NULL;
 
-	fd_log(FD_LOG_DEBUG, "admin HTTP: %s %s", method_name(method), evhttp_request_get_uri(req));
+	if (fd_log_enabled(FD_LOG_DEBUG))
+		log_request(method, req, path);
 	if (method != EVHTTP_REQ_GET && method != EVHTTP_REQ_HEAD) {
 		evhttp_add_header(evhttp_request_get_output_headers(req), "Allow", "GET, HEAD");
 		send_error(req, HTTP_BADMETHOD, "method not allowed: the admin API is read-only (GET)");

@@ -158,9 +158,11 @@ static void on_transition(void *ctx, const fd_transition *t)
 {
 	fd_daemon *d = ctx;
 	fd_producer_transition(d->k, t);
-	fd_log(FD_LOG_INFO, "lead %s: %s -> %s (%s%s%s)", t->lead_id, fd_stage_name(t->from_stage),
-	       fd_stage_name(t->to_stage), fd_trigger_name(t->trigger), *t->reason ? ": " : "",
-	       t->reason);
+	fd_log_fields f = { t->lead_id, fd_stage_name(t->to_stage), fd_trigger_name(t->trigger), -1,
+		                NULL };
+	fd_log_lead(FD_LOG_INFO, &f, "%s -> %s (%s%s%s)", fd_stage_name(t->from_stage),
+	            fd_stage_name(t->to_stage), fd_trigger_name(t->trigger), *t->reason ? ": " : "",
+	            t->reason);
 	if (d->tap.transition)
 		d->tap.transition(d->tap.ctx, t);
 }
@@ -798,6 +800,10 @@ static void reload(fd_daemon *d)
 	cur->log_level = next->log_level;
 	memcpy(cur->ce_source, next->ce_source, sizeof cur->ce_source);
 	fd_log_init(next->log_level);
+	cur->log_redact_ids = next->log_redact_ids;
+	memcpy(cur->log_redact_key, next->log_redact_key, sizeof cur->log_redact_key);
+	fd_log_set_redact(cur->log_redact_ids,
+	                  cur->log_redact_key[0] ? cur->log_redact_key : cur->group_id);
 	if (next->commit_interval_ms != cur->commit_interval_ms && d->started) {
 		cur->commit_interval_ms = next->commit_interval_ms;
 		struct timeval tv;

@@ -359,7 +359,9 @@ void fd_producer_transition(fd_kafka *k, const fd_transition *t)
 	uint8_t *buf;
 	size_t len;
 	if (fd_wire_encode_transition(t, &buf, &len) != 0) {
-		fd_log(FD_LOG_ERR, "cannot encode transition %s of lead %s", t->transition_id, t->lead_id);
+		fd_log_fields f = { t->lead_id, fd_stage_name(t->to_stage), fd_trigger_name(t->trigger),
+			                -1, k->cfg->topics.transitions };
+		fd_log_lead(FD_LOG_ERR, &f, "cannot encode transition %s", t->transition_id);
 		return;
 	}
 	if (fd_producer_output(k, 0, k->cfg->topics.transitions, t->lead_id, buf, len,
@@ -374,7 +376,8 @@ void fd_producer_sla(fd_kafka *k, const fd_sla_event *e)
 	uint8_t *buf;
 	size_t len;
 	if (fd_wire_encode_sla_event(e, &buf, &len) != 0) {
-		fd_log(FD_LOG_ERR, "cannot encode SLA event %s of lead %s", e->sla_event_id, e->lead_id);
+		fd_log_fields f = { e->lead_id, fd_stage_name(e->stage), NULL, -1, k->cfg->topics.sla };
+		fd_log_lead(FD_LOG_ERR, &f, "cannot encode SLA event %s", e->sla_event_id);
 		return;
 	}
 	fd_producer_output(k, 0, k->cfg->topics.sla, e->lead_id, buf, len, "funneld.v1.SlaEvent",
@@ -386,7 +389,8 @@ void fd_producer_score(fd_kafka *k, const fd_lead_view *v)
 	uint8_t *buf;
 	size_t len;
 	if (fd_wire_encode_lead_score(v, v->score.as_of_ms, &buf, &len) != 0) {
-		fd_log(FD_LOG_ERR, "cannot encode the LeadScore of lead %s", v->lead_id);
+		fd_log_fields f = { v->lead_id, fd_stage_name(v->stage), NULL, -1, k->cfg->topics.scores };
+		fd_log_lead(FD_LOG_ERR, &f, "cannot encode its LeadScore");
 		return;
 	}
 	char id[FD_ID_HEX + 1];
