@@ -8,6 +8,7 @@ packages=(
   librdkafka-dev libevent-dev libprotobuf-c-dev protobuf-c-compiler protobuf-compiler
   libconfig-dev libsystemd-dev libjson-c-dev libcriterion-dev libxxhash-dev
   clang-tidy valgrind clang libclang-rt-dev
+  prometheus
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -13,7 +13,7 @@ static const int64_t record_bounds_us[] = {
 #define HOUR_MS (60 * MIN_MS)
 static const int64_t age_bounds_ms[] = {
 	5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000, MIN_MS, 5 * MIN_MS,
-	15 * MIN_MS, HOUR_MS, 4 * HOUR_MS, 24 * HOUR_MS, 7 * 24 * HOUR_MS,
+	15 * MIN_MS, HOUR_MS, 4 * HOUR_MS, 24 * HOUR_MS, HOUR_MS * 24 * 7,
 };
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
