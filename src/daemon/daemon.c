@@ -121,6 +121,7 @@ struct fd_daemon {
 	size_t n_timed;
 	fd_hist turns;              /* how long each callback held the loop */
 	fd_observe observe;         /* per input record: its time, its event's age */
+	const fd_input *applying;   /* the input being applied (log fields), or NULL */
 
 	bool started, stopping, stopped;
 	bool incomplete;            /* the drain gave up: exit non-zero */
@@ -158,8 +159,11 @@ static void on_transition(void *ctx, const fd_transition *t)
 {
 	fd_daemon *d = ctx;
 	fd_producer_transition(d->k, t);
-	fd_log_fields f = { t->lead_id, fd_stage_name(t->to_stage), fd_trigger_name(t->trigger), -1,
-		                NULL };
+	/* an input's partition and topic; a deadline's transition has neither */
+	const fd_input *in = d->applying;
+	fd_log_fields f = { t->lead_id, fd_stage_name(t->to_stage), fd_trigger_name(t->trigger),
+		                in ? in->msg->partition : -1,
+		                in ? rd_kafka_topic_name(in->msg->rkt) : NULL };
 	fd_log_lead(FD_LOG_INFO, &f, "%s -> %s (%s%s%s)", fd_stage_name(t->from_stage),
 	            fd_stage_name(t->to_stage), fd_trigger_name(t->trigger), *t->reason ? ": " : "",
 	            t->reason);
@@ -479,6 +483,7 @@ static void apply(fd_daemon *d, const fd_input *in, int64_t now)
 	}
 	int64_t t0 = fd_clock_monotonic_us();
 	uint64_t handed = k->handed;
+	d->applying = in;
 	k->stats.consumed++;
 	if (in->decoded != 0) {
 		fd_producer_dead_letter_as(k, m, FD_DL_UNDECODABLE,
@@ -515,6 +520,7 @@ static void apply(fd_daemon *d, const fd_input *in, int64_t now)
 	if (k->eos)
 		fd_txn_input(k, in->topic, m->partition, m->offset);
 	fd_epochs_input(k->epochs, in->topic, m->partition, m->offset);
+	d->applying = NULL;
 	bool outputs = k->handed != handed;
 	fd_observe_record(&d->observe, input_event_ms(in), rd_kafka_message_timestamp(m, NULL),
 	                  outputs, in->decode_us + fd_clock_monotonic_us() - t0,

@@ -443,9 +443,10 @@ void fd_producer_dead_letter_as(fd_kafka *k, const rd_kafka_message_t *m, fd_dl_
 		k->dl_suppressed++;
 		return;
 	}
-	fd_log(FD_LOG_WARNING, "dead letter: %s [%" PRId32 "] @%" PRId64 ": %s (%" PRIu64
-	       " more since the last line)", rd_kafka_topic_name(m->rkt), m->partition, m->offset,
-	       reason, k->dl_suppressed);
+	fd_log_fields f = { NULL, NULL, NULL, m->partition, rd_kafka_topic_name(m->rkt) };
+	fd_log_lead(FD_LOG_WARNING, &f, "dead letter: %s [%" PRId32 "] @%" PRId64 ": %s (%" PRIu64
+	            " more since the last line)", rd_kafka_topic_name(m->rkt), m->partition, m->offset,
+	            reason, k->dl_suppressed);
 	k->dl_log_at = t;
 	k->dl_suppressed = 0;
 }
