@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <time.h>
 #include <unistd.h>
 
 int fd_procstat_parse_stat(const char *text, fd_procstat_raw *out)
@@ -86,11 +87,11 @@ static int read_text(const char *path, char *buf, size_t size)
 	return n > 0 ? 0 : -1;
 }
 
-/* The btime line of /proc/stat, read line by line: the "intr" line before
- * it can be tens of kilobytes. */
-static int read_btime(int64_t *btime)
+/* The btime line of the file at `path`, read line by line: the "intr" line
+ * before it can be tens of kilobytes. */
+static int read_btime(const char *path, int64_t *btime)
 {
-	FILE *f = fopen("/proc/stat", "re");
+	FILE *f = fopen(path, "re");
 	if (!f)
 		return -1;
 	char *line = NULL;
@@ -103,13 +104,28 @@ static int read_btime(int64_t *btime)
 	return rc;
 }
 
+int fd_procstat_boot_time(const char *path, int64_t *btime)
+{
+	if (read_btime(path, btime) == 0)
+		return 0;
+	/* hidden (systemd's ProcSubset=pid, as the shipped unit sets): the
+	 * wall clock less the time since boot */
+	struct timespec wall, boot;
+	if (clock_gettime(CLOCK_REALTIME, &wall) != 0 || clock_gettime(CLOCK_BOOTTIME, &boot) != 0)
+		return -1;
+	*btime = (int64_t)wall.tv_sec - (int64_t)boot.tv_sec;
+	return 0;
+}
+
 int fd_procstat_read(fd_procstat *out)
 {
 	char stat[1024];
 	fd_procstat_raw raw;
 	int64_t btime = 0;
 	if (read_text("/proc/self/stat", stat, sizeof stat) != 0 ||
-	    fd_procstat_parse_stat(stat, &raw) != 0 || read_btime(&btime) != 0)
+	    fd_procstat_parse_stat(stat, &raw) != 0)
+		return -1;
+	if (fd_procstat_boot_time("/proc/stat", &btime) != 0)
 		return -1;
 	fd_procstat r;
 	fd_procstat_compute(&raw, sysconf(_SC_CLK_TCK), sysconf(_SC_PAGESIZE), btime, &r);

@@ -5,7 +5,9 @@
  * Linux's /proc and getrlimit(2) when /metrics is scraped.
  *
  * The parsing is pure (text in, numbers out) and tested on sample text;
- * fd_procstat_read does the reading.
+ * fd_procstat_read does the reading: /proc/self/stat, /proc/self/fd, and
+ * the boot time from /proc/stat, or, where that is hidden (the shipped
+ * unit's ProcSubset=pid), from the wall clock less CLOCK_BOOTTIME.
  *
  * What it is not: portable beyond Linux (where /proc is missing the
  * metrics are absent), and no cache: each scrape reads afresh (two small
@@ -47,6 +49,11 @@ int fd_procstat_parse_btime(const char *text, int64_t *btime);
  * max_fds are left as they are. */
 void fd_procstat_compute(const fd_procstat_raw *raw, long ticks, long page_size, int64_t btime,
                          fd_procstat *out);
+
+/* The boot time, seconds since the epoch: the btime line of the file at
+ * `path` (/proc/stat), or, when it cannot be read, the wall clock less
+ * CLOCK_BOOTTIME (within a second of it). 0, or -1. */
+int fd_procstat_boot_time(const char *path, int64_t *btime);
 
 /* Read this process's figures. 0, or -1 when /proc cannot be read (then
  * *out is unchanged). */

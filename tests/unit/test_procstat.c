@@ -4,6 +4,7 @@
  * parentheses, as the kernel writes it), and one read of this process.
  */
 #include <criterion/criterion.h>
+#include <stdlib.h>
 #include <sys/resource.h>
 #include <time.h>
 
@@ -62,4 +63,15 @@ Test(procstat, read_gives_this_process_figures)
 	cr_assert_lt(p.start_time_seconds, (double)time(NULL) + 1);
 	cr_assert_gt(p.start_time_seconds, (double)time(NULL) - 600);
 	cr_assert_gt(p.resident_bytes, 0);
+}
+
+/* Under the shipped unit (ProcSubset=pid) /proc/stat is hidden: the boot
+ * time then comes from the clocks, within a second or two of the kernel's. */
+Test(procstat, the_boot_time_without_proc_stat_comes_from_the_clocks)
+{
+	int64_t kernel = 0, clocks = 0;
+	cr_assert_eq(fd_procstat_boot_time("/proc/stat", &kernel), 0);
+	cr_assert_eq(fd_procstat_boot_time("/nonexistent/stat", &clocks), 0);
+	cr_assert_leq(llabs(kernel - clocks), 2, "kernel %lld, clocks %lld", (long long)kernel,
+	              (long long)clocks);
 }
