@@ -127,7 +127,8 @@ int fd_lag_update(fd_lag *l, const fd_lag_entry *fresh, size_t n)
 		if (assigned(l, fresh[i].partition))
 			l->entries[kept++] = fresh[i];
 	l->n = kept;
-	qsort(l->entries, l->n, sizeof *l->entries, by_topic_partition);
+	if (l->n > 1)
+		qsort(l->entries, l->n, sizeof *l->entries, by_topic_partition);
 	return 0;
 }
 

@@ -108,6 +108,10 @@ Test(lag, the_table_keeps_assigned_partitions_sorted_and_forgets_a_revoked_one)
 	fd_lag_forget(&l, 1);
 	cr_assert_eq(l.n, 0);
 	fd_lag_free(&l);
+	/* nothing assigned, nothing reported: an empty table stays empty */
+	cr_assert_eq(fd_lag_update(&l, NULL, 0), 0);
+	cr_assert_eq(l.n, 0);
+	fd_lag_free(&l);
 }
 
 /* The reason classes of funneld_dead_letters_total, from the reasons the
