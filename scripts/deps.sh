@@ -11,6 +11,7 @@ packages=(
   # installing: the Debian package (scripts/deb.sh), the unit's and the
   # manual page's checks (tests/install)
   debhelper dpkg-dev lintian systemd man-db groff-base mandoc
+  prometheus
 )
 missing=()
 for p in "${packages[@]}"; do

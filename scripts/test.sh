@@ -1,6 +1,10 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it: installs missing Debian packages,
-# checks the include layering (scripts/layers.sh), builds with warnings as
+# checks the include layering (scripts/layers.sh) and the alert rules
+# (scripts/monitoring.sh: promtool check rules + test rules; the
+# integration test test_observability also runs `promtool check metrics` on a
+# real scrape and checks the rules' and the dashboard's metric names against
+# it), builds with warnings as
 # errors and runs every test (unit, config, proto, integration on the mock
 # broker, then integration and kafka-only tests on Apache Kafka), then builds again under AddressSanitizer +
 # UndefinedBehaviorSanitizer and runs every test again, then every libFuzzer
@@ -16,6 +20,9 @@ jobs=$(nproc)
 
 echo "== layering (scripts/layers.sh)"
 scripts/layers.sh
+
+echo "== alert rules (scripts/monitoring.sh: promtool check rules, promtool test rules)"
+scripts/monitoring.sh
 
 # The real-broker tier (kafka/*: Apache Kafka from scripts/kafka.sh): in CI
 # a missing Java, Maven or broker is a failure, so fetch them first;

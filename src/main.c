@@ -308,6 +308,9 @@ static int fd_load(const fd_cli *cli, fd_config *cfg, bool optional)
 		return FD_EXIT_CONFIG;
 	}
 	fd_log_init(cfg->settings.log_level);
+	fd_log_set_redact(cfg->settings.log_redact_ids, cfg->settings.log_redact_key[0]
+	                                                    ? cfg->settings.log_redact_key
+	                                                    : cfg->settings.group_id);
 	return 0;
 }
 

@@ -89,9 +89,12 @@ typedef struct fd_settings {
 	int admin_port;                /* 0: an ephemeral port (logged) */
 	int admin_max_connections;     /* open connections at most; more wait in the backlog */
 	int64_t admin_request_timeout_ms; /* a connection lives this long at most, from accept */
+	int64_t lag_interval_ms;       /* librdkafka statistics (consumer lag) every; 0: off */
 
 	/* logging: syslog priorities 0..7 */
 	int log_level;
+	bool log_redact_ids;           /* lead ids in log lines as keyed hashes */
+	char log_redact_key[FD_NAME_MAX]; /* the hash's key; "": the group id */
 } fd_settings;
 
 typedef struct fd_config {

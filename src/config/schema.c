@@ -372,10 +372,23 @@ const fd_config_def fd_config_table[] = {
 	  .doc = "admin HTTP: a connection is closed this long after it was accepted, answered "
 	         "or not (keep-alive requests share it)" },
 
+	{ .path = "admin.lag_interval", .type = FD_CFG_DURATION, .def = "5s", .min = 0,
+	  .max = (double)FD_MS_HOUR, .offset = FD_CFG_OFF(lag_interval_ms),
+	  .doc = "how often librdkafka reports the consumer lag of each assigned partition "
+	         "(funneld_consumer_lag; its statistics.interval.ms); \"0\": never" },
+
 	/* log */
 	{ .path = "log.level", .type = FD_CFG_ENUM, .flags = FD_CFG_F_INT_OK, .def = "info",
 	  .min = 0, .max = 7, .names = &fd_config_log_levels, .offset = FD_CFG_OFF(log_level),
 	  .size = sizeof(int), .doc = "syslog level name or 0..7" },
+	{ .path = "log.redact_ids", .type = FD_CFG_BOOL, .def = "true",
+	  .offset = FD_CFG_OFF(log_redact_ids),
+	  .doc = "lead ids (often e-mail addresses) appear in log lines as a 12-hex-digit keyed "
+	         "hash, the same for the same id wherever log.redact_key is the same" },
+	{ .path = "log.redact_key", .type = FD_CFG_STRING, .def = "",
+	  .offset = FD_CFG_OFF(log_redact_key), .size = FD_NAME_MAX,
+	  .doc = "the key of that hash (SipHash-2-4); \"\": kafka.group.id. Set a secret one so "
+	         "that a token cannot be matched to a guessed address" },
 
 	/* scoring */
 	{ .path = "scoring.half_life", .type = FD_CFG_DURATION, .def = "30d", .min = FD_MS_SECOND,

@@ -6,9 +6,22 @@
  * engine's counters and lead views are in memory, so there is nothing to
  * wait for and no state kept between requests.
  *
- * Metrics (/metrics, Prometheus text 0.0.4). From the daemon (src->stats):
+ * Metrics (/metrics, Prometheus text 0.0.4). Always:
+ *   funneld_build_info{version,librdkafka,libevent} gauge 1
+ *   process_cpu_seconds_total, process_resident_memory_bytes,
+ *   process_open_fds, process_max_fds, process_start_time_seconds
+ *                                      the standard process metrics (procstat.h;
+ *                                      absent where /proc cannot be read)
+ * From the daemon (src->stats):
  *   funneld_records_consumed_total    counter  input records handled
- *   funneld_dead_letters_total        counter  records sent to dead letters
+ *   funneld_dead_letters_total{topic,reason} counter records sent to dead
+ *                                      letters, by the topic they came from
+ *                                      and reason class (fd_dl_class); the
+ *                                      input topics always, every class; an
+ *                                      output topic once one was cut
+ *   funneld_transitions_total{from,to,trigger} counter stage transitions
+ *                                      handed to the producer (the pairs
+ *                                      seen, at most 8 x 8 x 14)
  *   funneld_outputs_produced_total    counter  output records handed to the producer
  *   funneld_outputs_delivered_total   counter  ... acknowledged by the broker
  *   funneld_commits_total             counter  input offset commits
@@ -30,11 +43,21 @@
  *                                      loop (input batches, ticks, deadlines,
  *                                      changelog steps, restores, signals)
  *   funneld_loop_turn_longest_seconds gauge    the longest of them since start
+ * From the daemon's records (src->records):
+ *   funneld_event_to_output_seconds   histogram from an input's event time (its
+ *                                      Kafka timestamp when it has none) to its
+ *                                      outputs handed to the producer; inputs
+ *                                      with outputs only; 5 ms .. 7 days
+ *   funneld_record_processing_seconds histogram decode + apply + encode of one
+ *                                      input record; 1 µs .. 100 ms
+ * From librdkafka's statistics (src->lag, every admin.lag_interval):
+ *   funneld_consumer_lag{topic,partition} gauge messages behind the high
+ *                                      watermark, per assigned input partition
+ *                                      (absent while unknown; gone on revoke)
  * From the engine (fd_engine_stats_get; absent while there is no engine):
  *   funneld_leads                     gauge    leads in memory
  *   funneld_leads_by_stage{stage}     gauge    leads in memory per stage
  *   funneld_stage_entries_total{stage} counter transitions into each stage
- *   funneld_transitions_total         counter  stage transitions
  *   funneld_sla_events_total{sla,kind} counter per configured SLA and
  *                                      WARNING/BREACH/MET
  *   funneld_events_{applied,duplicate,invalid}_total            counters
@@ -101,6 +124,11 @@
 #include "base/clock.h"
 #include "base/log.h"
 #include "base/utf8.h"
+#include "daemon/procstat.h"
+
+#ifndef FUNNELD_VERSION
+#define FUNNELD_VERSION "unknown"
+#endif
 
 #define ADMIN_MAX_HEADERS 8192     /* request line + headers */
 #define ADMIN_MAX_BODY 1024        /* nothing we serve takes a body */
@@ -582,8 +610,6 @@ static void engine_metrics(struct evbuffer *b, fd_engine *e)
 	for (int st = 0; st < FD_STAGE_COUNT; st++)
 		evbuffer_add_printf(b, "funneld_stage_entries_total{stage=\"%s\"} %" PRIu64 "\n",
 		                    fd_stage_name((fd_stage)st), s.entered[st]);
-	metric(b, "funneld_transitions_total", "counter", "Lifecycle stage transitions.",
-	       s.transitions);
 
 	metric_family(b, "funneld_sla_events_total", "counter",
 	              "SLA events per configured SLA and kind (WARNING, BREACH, MET).");
@@ -646,22 +672,122 @@ static void misrouted_metrics(struct evbuffer *b, const fd_kafka_stats *d)
 			                    inputs[t], fd_route_reason_name((fd_misroute)r), d->misrouted[t][r]);
 }
 
+/* A histogram in seconds: cumulative buckets by upper bound, +Inf equal
+ * to the count. */
+static void histogram(struct evbuffer *b, const char *name, const char *help, const fd_hist *h)
+{
+	const fd_hist_scale *scale = fd_hist_scale_of(h);
+	double unit = (double)scale->per_second;
+	metric_family(b, name, "histogram", help);
+	for (size_t i = 0; i + 1 < scale->n; i++)
+		evbuffer_add_printf(b, "%s_bucket{le=\"%.6g\"} %" PRIu64 "\n", name,
+		                    (double)fd_hist_upper(h, i) / unit, fd_hist_cumulative(h, i));
+	evbuffer_add_printf(b, "%s_bucket{le=\"+Inf\"} %" PRIu64 "\n", name, h->count);
+	evbuffer_add_printf(b, "%s_sum %.6f\n%s_count %" PRIu64 "\n", name,
+	                    (double)h->sum_us / unit, name, h->count);
+}
+
 static void turn_metrics(struct evbuffer *b, const fd_admin *a)
 {
 	fd_hist h;
 	a->src.loop_turns(a->src.ctx, &h);
-	const char *name = "funneld_loop_turn_seconds";
-	metric_family(b, name, "histogram",
-	              "How long each of the daemon's callbacks held the event loop.");
-	for (size_t i = 0; i + 1 < FD_HIST_BUCKETS; i++)
-		evbuffer_add_printf(b, "%s_bucket{le=\"%.6g\"} %" PRIu64 "\n", name,
-		                    (double)fd_hist_bound(i) / 1e6, fd_hist_cumulative(&h, i));
-	evbuffer_add_printf(b, "%s_bucket{le=\"+Inf\"} %" PRIu64 "\n", name, h.count);
-	evbuffer_add_printf(b, "%s_sum %.6f\n%s_count %" PRIu64 "\n", name, (double)h.sum_us / 1e6,
-	                    name, h.count);
+	histogram(b, "funneld_loop_turn_seconds",
+	          "How long each of the daemon's callbacks held the event loop.", &h);
 	metric_family(b, "funneld_loop_turn_longest_seconds", "gauge",
 	              "The longest time one of the daemon's callbacks held the event loop.");
 	evbuffer_add_printf(b, "funneld_loop_turn_longest_seconds %.6f\n", (double)h.max_us / 1e6);
+}
+
+static void record_metrics(struct evbuffer *b, const fd_admin *a)
+{
+	fd_hist age, took;
+	a->src.records(a->src.ctx, &age, &took);
+	histogram(b, "funneld_event_to_output_seconds",
+	          "From an input record's event time (its Kafka timestamp when it has none) to its "
+	          "outputs handed to the producer, for inputs that caused outputs.",
+	          &age);
+	histogram(b, "funneld_record_processing_seconds",
+	          "Decode, apply and encode of one input record (monotonic clock).", &took);
+}
+
+static void lag_metrics(struct evbuffer *b, const fd_admin *a)
+{
+	const fd_lag_entry *lag = NULL;
+	size_t n = a->src.lag(a->src.ctx, &lag);
+	metric_family(b, "funneld_consumer_lag", "gauge",
+	              "Records of an assigned input partition not yet committed by this group "
+	              "(librdkafka's consumer_lag; absent while unknown).");
+	for (size_t i = 0; i < n; i++) {
+		if (lag[i].lag < 0)
+			continue;
+		evbuffer_add_printf(b, "funneld_consumer_lag{topic=\"");
+		label_value(b, lag[i].topic);
+		evbuffer_add_printf(b, "\",partition=\"%" PRId32 "\"} %" PRId64 "\n", lag[i].partition,
+		                    lag[i].lag);
+	}
+}
+
+/* Dead letters by topic and reason class: every class of the input
+ * topics (so that rates start from zero), output topics once counted. */
+static void dead_letter_metrics(struct evbuffer *b, const fd_kafka_stats *d)
+{
+	metric_family(b, "funneld_dead_letters_total", "counter",
+	              "Records sent to the dead-letter topic, by the topic they came from and "
+	              "reason class.");
+	for (int t = 0; t < FD_DL_TOPICS; t++) {
+		const char *topic = d->dl_topics[t] ? d->dl_topics[t] : "other";
+		for (int c = 0; c < FD_DL_COUNT; c++) {
+			if (t >= FD_IN_TOPICS && d->dead_letters_by[t][c] == 0)
+				continue;
+			evbuffer_add_printf(b, "funneld_dead_letters_total{topic=\"");
+			label_value(b, topic);
+			evbuffer_add_printf(b, "\",reason=\"%s\"} %" PRIu64 "\n",
+			                    fd_kafka_dl_class_name((fd_dl_class)c), d->dead_letters_by[t][c]);
+		}
+	}
+}
+
+static void transition_metrics(struct evbuffer *b, const fd_kafka_stats *d)
+{
+	metric_family(b, "funneld_transitions_total", "counter",
+	              "Lifecycle stage transitions, by stage left, stage entered and trigger.");
+	for (int from = 0; from < FD_STAGE_COUNT; from++)
+		for (int to = 0; to < FD_STAGE_COUNT; to++)
+			for (int t = 0; t < FD_TRIGGER_COUNT; t++)
+				if (d->transitions_by[from][to][t])
+					evbuffer_add_printf(
+						b, "funneld_transitions_total{from=\"%s\",to=\"%s\",trigger=\"%s\"} %" PRIu64
+						   "\n",
+						fd_stage_name((fd_stage)from), fd_stage_name((fd_stage)to),
+						fd_trigger_name((fd_trigger)t), d->transitions_by[from][to][t]);
+}
+
+static void process_metrics(struct evbuffer *b)
+{
+	metric_family(b, "funneld_build_info", "gauge",
+	              "The funneld version and the library versions it runs with.");
+	evbuffer_add_printf(b, "funneld_build_info{version=\"");
+	label_value(b, FUNNELD_VERSION);
+	evbuffer_add_printf(b, "\",librdkafka=\"");
+	label_value(b, rd_kafka_version_str());
+	evbuffer_add_printf(b, "\",libevent=\"");
+	label_value(b, event_get_version());
+	evbuffer_add_printf(b, "\"} 1\n");
+	fd_procstat p;
+	if (fd_procstat_read(&p) != 0)
+		return;
+	metric_family(b, "process_cpu_seconds_total", "counter",
+	              "Total user and system CPU time spent in seconds.");
+	evbuffer_add_printf(b, "process_cpu_seconds_total %.2f\n", p.cpu_seconds);
+	metric_family(b, "process_resident_memory_bytes", "gauge", "Resident memory size in bytes.");
+	evbuffer_add_printf(b, "process_resident_memory_bytes %" PRIu64 "\n", p.resident_bytes);
+	metric_family(b, "process_open_fds", "gauge", "Number of open file descriptors.");
+	evbuffer_add_printf(b, "process_open_fds %" PRIu64 "\n", p.open_fds);
+	metric_family(b, "process_max_fds", "gauge", "Maximum number of open file descriptors.");
+	evbuffer_add_printf(b, "process_max_fds %" PRIu64 "\n", p.max_fds);
+	metric_family(b, "process_start_time_seconds", "gauge",
+	              "Start time of the process since unix epoch in seconds.");
+	evbuffer_add_printf(b, "process_start_time_seconds %.2f\n", p.start_time_seconds);
 }
 
 static void serve_metrics(fd_admin *a, struct evhttp_request *req)
@@ -675,9 +801,10 @@ static void serve_metrics(fd_admin *a, struct evhttp_request *req)
 		evhttp_send_error(req, HTTP_INTERNAL, NULL);
 		return;
 	}
+	process_metrics(b);
 	metric(b, "funneld_records_consumed_total", "counter", "Input records handled.", d.consumed);
-	metric(b, "funneld_dead_letters_total", "counter", "Records sent to the dead-letter topic.",
-	       d.dead_letters);
+	dead_letter_metrics(b, &d);
+	transition_metrics(b, &d);
 	metric(b, "funneld_outputs_produced_total", "counter",
 	       "Output records handed to the producer.", d.produced);
 	metric(b, "funneld_outputs_delivered_total", "counter",
@@ -707,6 +834,10 @@ static void serve_metrics(fd_admin *a, struct evhttp_request *req)
 	metric(b, "funneld_ready", "gauge", "1 when /readyz answers 200.", source_ready(a) ? 1 : 0);
 	if (a->src.loop_turns)
 		turn_metrics(b, a);
+	if (a->src.records)
+		record_metrics(b, a);
+	if (a->src.lag)
+		lag_metrics(b, a);
 	fd_engine *e = a->src.engine(a->src.ctx);
 	if (e)
 		engine_metrics(b, e);
@@ -763,6 +894,22 @@ static const char *method_name(enum evhttp_cmd_type m)
 	}
 }
 
+/* The debug line of a request; a lead's id in its path shown as log ids
+ * are (redacted by default), the query left out. */
+static void log_request(enum evhttp_cmd_type method, struct evhttp_request *req, const char *path)
+{
+	if (!path || strncmp(path, LEADS_PREFIX, strlen(LEADS_PREFIX)) != 0) {
+		fd_log_write(FD_LOG_DEBUG, "admin HTTP: %s %s", method_name(method),
+		             evhttp_request_get_uri(req));
+		return;
+	}
+	char *id = evhttp_uridecode(path + strlen(LEADS_PREFIX), 0, NULL);
+	char tok[FD_REDACT_TOKEN_LEN + 1];
+	fd_log_write(FD_LOG_DEBUG, "admin HTTP: %s %s%s", method_name(method), LEADS_PREFIX,
+	             id ? fd_log_id(id, tok) : "?");
+	free(id);
+}
+
 static void on_request(struct evhttp_request *req, void *arg)
 {
 	fd_admin *a = arg;
@@ -770,7 +917,8 @@ static void on_request(struct evhttp_request *req, void *arg)
 	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
 	const char *path = uri ? evhttp_uri_get_path(uri) : NULL;
 
-	fd_log(FD_LOG_DEBUG, "admin HTTP: %s %s", method_name(method), evhttp_request_get_uri(req));
+	if (fd_log_enabled(FD_LOG_DEBUG))
+		log_request(method, req, path);
 	if (method != EVHTTP_REQ_GET && method != EVHTTP_REQ_HEAD) {
 		evhttp_add_header(evhttp_request_get_output_headers(req), "Allow", "GET, HEAD");
 		send_error(req, HTTP_BADMETHOD, "method not allowed: the admin API is read-only (GET)");

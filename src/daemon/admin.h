@@ -108,6 +108,14 @@ typedef struct fd_admin_source {
 	 * histogram is not exported) */
 	void (*loop_turns)(void *ctx, fd_hist *out);
 	void *ctx;
+	/* optional (after ctx, so older initialisers leave them NULL): the
+	 * per-record histograms, event time to outputs (ms scale) and
+	 * processing time (µs scale) (NULL: not exported) */
+	void (*records)(void *ctx, fd_hist *event_age, fd_hist *record_time);
+	/* optional: the consumer lag of each assigned input partition, sorted
+	 * by topic and partition; *out valid until the loop's next turn (NULL:
+	 * no funneld_consumer_lag) */
+	size_t (*lag)(void *ctx, const fd_lag_entry **out);
 } fd_admin_source;
 
 /* What a client may hold (config keys admin.*). Both must be positive. */

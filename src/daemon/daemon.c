@@ -50,6 +50,7 @@
 #include "base/ratelimit.h"
 #include "base/route.h"
 #include "daemon/admin.h"
+#include "daemon/observe.h"
 #include "daemon/reload.h"
 #include "kafka/changelog.h"
 #include "kafka/commit.h"
@@ -122,6 +123,8 @@ struct fd_daemon {
 	timed_cb timed[TIMED_MAX];  /* what each event runs (see timed()) */
 	size_t n_timed;
 	fd_hist turns;              /* how long each callback held the loop */
+	fd_observe observe;         /* per input record: its time, its event's age */
+	const fd_input *applying;   /* the input being applied (log fields), or NULL */
 
 	bool started, stopping, stopped;
 	bool incomplete;            /* the drain gave up: exit non-zero */
@@ -160,9 +163,14 @@ static void on_transition(void *ctx, const fd_transition *t)
 {
 	fd_daemon *d = ctx;
 	fd_producer_transition(d->k, t);
-	fd_log(FD_LOG_INFO, "lead %s: %s -> %s (%s%s%s)", t->lead_id, fd_stage_name(t->from_stage),
-	       fd_stage_name(t->to_stage), fd_trigger_name(t->trigger), *t->reason ? ": " : "",
-	       t->reason);
+	/* an input's partition and topic; a deadline's transition has neither */
+	const fd_input *in = d->applying;
+	fd_log_fields f = { t->lead_id, fd_stage_name(t->to_stage), fd_trigger_name(t->trigger),
+		                in ? in->msg->partition : -1,
+		                in ? rd_kafka_topic_name(in->msg->rkt) : NULL };
+	fd_log_lead(FD_LOG_INFO, &f, "%s -> %s (%s%s%s)", fd_stage_name(t->from_stage),
+	            fd_stage_name(t->to_stage), fd_trigger_name(t->trigger), *t->reason ? ": " : "",
+	            t->reason);
 	if (d->tap.transition)
 		d->tap.transition(d->tap.ctx, t);
 }
@@ -495,17 +503,34 @@ static bool routed(fd_daemon *d, const fd_input *in)
 		       dead ? "sent to the dead letters" : "applied all the same", more);
 	}
 	if (dead)
-		fd_producer_dead_letter(k, m, why);
+		fd_producer_dead_letter_as(k, m, FD_DL_MISROUTED, why);
 	return !dead;
+}
+
+/* The record's event time as the engine saw it (0: none or undecodable). */
+static int64_t input_event_ms(const fd_input *in)
+{
+	if (in->decoded != 0)
+		return 0;
+	switch (in->topic) {
+	case FD_IN_ENGAGEMENT: return in->ev.occurred_at_ms;
+	case FD_IN_PROFILES: return in->profile.updated_at_ms;
+	case FD_IN_ACTIVITIES: return in->activity.occurred_at_ms;
+	default: return 0;
+	}
 }
 
 static void apply(fd_daemon *d, const fd_input *in, int64_t now)
 {
 	fd_kafka *k = d->k;
 	const rd_kafka_message_t *m = in->msg;
+	int64_t t0 = fd_clock_monotonic_us();
+	uint64_t handed = k->handed;
+	d->applying = in;
 	k->stats.consumed++;
 	if (in->decoded != 0) {
-		fd_producer_dead_letter(k, m, in->reason[0] ? in->reason : "undecodable record");
+		fd_producer_dead_letter_as(k, m, FD_DL_UNDECODABLE,
+		                           in->reason[0] ? in->reason : "undecodable record");
 	} else if (!routed(d, in)) {
 		; /* a dead letter already */
 	} else {
@@ -530,12 +555,21 @@ static void apply(fd_daemon *d, const fd_input *in, int64_t now)
 			snprintf(reason, sizeof reason, "%s: %s",
 			         st == FD_ERR_REFUSED ? "refused" : st == FD_ERR_FULL ? "lead cap" : "invalid",
 			         err);
-			fd_producer_dead_letter(k, m, reason);
+			fd_producer_dead_letter_as(k, m,
+			                           st == FD_ERR_REFUSED ? FD_DL_REFUSED
+			                           : st == FD_ERR_FULL  ? FD_DL_LEAD_CAP
+			                                                : FD_DL_INVALID,
+			                           reason);
 		}
 	}
 	if (k->eos)
 		fd_txn_input(k, in->topic, m->partition, m->offset);
 	fd_epochs_input(k->epochs, in->topic, m->partition, m->offset);
+	d->applying = NULL;
+	bool outputs = k->handed != handed;
+	fd_observe_record(&d->observe, input_event_ms(in), rd_kafka_message_timestamp(m, NULL),
+	                  outputs, in->decode_us + fd_clock_monotonic_us() - t0,
+	                  outputs ? now_ms(d) : now);
 }
 
 /* Does the producer hold too much to take more input? Inputs stay in
@@ -781,6 +815,20 @@ static void admin_loop_turns(void *ctx, fd_hist *out)
 	*out = d->turns;
 }
 
+static void admin_records(void *ctx, fd_hist *event_age, fd_hist *record_time)
+{
+	const fd_daemon *d = ctx;
+	*event_age = d->observe.event_age;
+	*record_time = d->observe.record_time;
+}
+
+static size_t admin_lag(void *ctx, const fd_lag_entry **out)
+{
+	const fd_daemon *d = ctx;
+	*out = d->k->lag.entries;
+	return d->k->lag.n;
+}
+
 static void reload(fd_daemon *d)
 {
 	char err[1024];
@@ -821,6 +869,10 @@ static void reload(fd_daemon *d)
 	cur->log_level = next->log_level;
 	memcpy(cur->ce_source, next->ce_source, sizeof cur->ce_source);
 	fd_log_init(next->log_level);
+	cur->log_redact_ids = next->log_redact_ids;
+	memcpy(cur->log_redact_key, next->log_redact_key, sizeof cur->log_redact_key);
+	fd_log_set_redact(cur->log_redact_ids,
+	                  cur->log_redact_key[0] ? cur->log_redact_key : cur->group_id);
 	if (next->commit_interval_ms != cur->commit_interval_ms && d->started) {
 		cur->commit_interval_ms = next->commit_interval_ms;
 		struct timeval tv;
@@ -959,6 +1011,7 @@ fd_daemon *fd_daemon_new(const fd_daemon_options *opt, bool *config_error, char 
 		return NULL;
 	}
 	d->cq_pipe[0] = d->cq_pipe[1] = d->pq_pipe[0] = d->pq_pipe[1] = -1;
+	fd_observe_init(&d->observe);
 	d->start_pipe[0] = d->start_pipe[1] = -1;
 	if (copy_options(d, opt) != 0) {
 		snprintf(errstr, errstr_size, "out of memory");
@@ -1027,7 +1080,8 @@ fd_daemon *fd_daemon_new(const fd_daemon_options *opt, bool *config_error, char 
 	const fd_settings *s = &d->cfg.settings;
 	if (s->admin_address[0]) {
 		fd_admin_source src = { admin_engine, admin_stats,     admin_ready,      admin_status,
-			                    admin_now,    admin_unhealthy, admin_loop_turns, d };
+			                    admin_now,    admin_unhealthy, admin_loop_turns, d,
+			                    admin_records, admin_lag };
 		fd_admin_limits lim = { s->admin_max_connections, s->admin_request_timeout_ms };
 		d->admin = fd_admin_new(d->base, s->admin_address, s->admin_port, &lim, &src, errstr,
 		                        errstr_size);

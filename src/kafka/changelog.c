@@ -110,8 +110,10 @@ int fd_changelog_ensure(fd_changelog *cl, int partitions, char *errstr, size_t e
 void fd_changelog_mark(fd_changelog *cl, const char *lead_id)
 {
 	bool created;
+	char tok[FD_REDACT_TOKEN_LEN + 1];
 	if (!fd_table_put(cl->dirty, lead_id, strlen(lead_id), &created))
-		fd_log(FD_LOG_WARNING, "out of memory marking lead %s for a score update", lead_id);
+		fd_log(FD_LOG_WARNING, "out of memory marking lead %s for a score update",
+		       fd_log_id(lead_id, tok));
 }
 
 /* The entry of `lead_id` in the closing set, if it still waits. */
@@ -207,12 +209,15 @@ static void emit(fd_changelog *cl, fd_engine *e, const char *id)
 	size_t n;
 	if (!fd_engine_export(e, id, st))
 		return; /* removed since */
+	char tok[FD_REDACT_TOKEN_LEN + 1];
 	if (fd_wire_encode_lead_state(st, &buf, &n) != 0) {
 		/* never commit past a state we could not write */
-		fd_kafka_fail(k, FD_LOG_CRIT, "cannot encode the state of lead %s; stopping", id);
+		fd_kafka_fail(k, FD_LOG_CRIT, "cannot encode the state of lead %s; stopping",
+		              fd_log_id(id, tok));
 	} else if (defer(cl, cl->closing_epoch, st->partition, id, buf, n) != 0) {
 		free(buf);
-		fd_kafka_fail(k, FD_LOG_CRIT, "out of memory deferring the state of %s", id);
+		fd_kafka_fail(k, FD_LOG_CRIT, "out of memory deferring the state of lead %s",
+		              fd_log_id(id, tok));
 	}
 }
 
@@ -268,8 +273,10 @@ static void tombstone(void *ctx, const char *lead_id, int32_t partition)
 		fd_txn_before_change(k, ev->e, lead_id, true);
 	/* its last change first, or the tombstone would come before it */
 	fd_changelog_before_change(ev->cl, ev->e, lead_id);
+	char tok[FD_REDACT_TOKEN_LEN + 1];
 	if (defer(ev->cl, 0, partition, lead_id, NULL, 0) != 0)
-		fd_kafka_fail(k, FD_LOG_CRIT, "out of memory deferring the tombstone of %s", lead_id);
+		fd_kafka_fail(k, FD_LOG_CRIT, "out of memory deferring the tombstone of lead %s",
+		              fd_log_id(lead_id, tok));
 	k->stats.evicted++;
 }
 

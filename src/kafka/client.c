@@ -24,6 +24,7 @@
 #include <systemd/sd-login.h>
 
 #include "base/clock.h"
+#include "base/grow.h"
 #include "base/log.h"
 #include "base/ratelimit.h"
 #include "kafka/restore.h"
@@ -105,6 +106,38 @@ static void log_cb(const rd_kafka_t *rk, int level, const char *fac, const char 
 	char prefix[64];
 	snprintf(prefix, sizeof prefix, "librdkafka %s: ", fac);
 	log_limited(k, ours, prefix, buf);
+}
+
+/* librdkafka's statistics (the consumer's, every admin.lag_interval),
+ * served by the consumer's poll in the loop's thread: the lag of each
+ * assigned input partition (lag.h). A document that does not parse, or
+ * memory that runs out, leaves the last figures in place. */
+static int stats_cb(rd_kafka_t *rk, char *json, size_t json_len, void *opaque)
+{
+	(void)rk;
+	(void)json_len;
+	fd_kafka *k = opaque;
+	const char *topics[FD_IN_TOPICS];
+	for (int i = 0; i < FD_IN_TOPICS; i++)
+		topics[i] = fd_kafka_input_topic(k, i);
+	char err[128];
+	for (int attempt = 0; attempt < 2; attempt++) {
+		long n = fd_lag_parse(json, topics, FD_IN_TOPICS, k->lag_scratch, k->lag_scratch_cap,
+		                      err, sizeof err);
+		if (n < 0) {
+			fd_log(FD_LOG_DEBUG, "librdkafka %s", err);
+			break;
+		}
+		if ((size_t)n <= k->lag_scratch_cap) {
+			if (fd_lag_update(&k->lag, k->lag_scratch, (size_t)n) != 0)
+				fd_log(FD_LOG_WARNING, "out of memory keeping the consumer lag");
+			break;
+		}
+		if (fd_grow(&k->lag_scratch, &k->lag_scratch_cap, (size_t)n, sizeof *k->lag_scratch,
+		            16) != 0)
+			break;
+	}
+	return 0; /* librdkafka frees the document */
 }
 
 static int set(rd_kafka_conf_t *conf, const char *name, const char *value, char *errstr,
@@ -224,10 +257,15 @@ rd_kafka_conf_t *fd_client_conf(fd_kafka *k, fd_client_role role, char *errstr, 
 	const char *id = role == FD_CLIENT_CONSUMER   ? "funneld-consumer"
 	                 : role == FD_CLIENT_PRODUCER ? "funneld-producer"
 	                                              : "funneld-restore";
+	char stats_ms[32];
+	snprintf(stats_ms, sizeof stats_ms, "%lld", (long long)cfg->lag_interval_ms);
+	if (role == FD_CLIENT_CONSUMER && cfg->lag_interval_ms > 0)
+		rd_kafka_conf_set_stats_cb(conf, stats_cb);
 	/* defaults first, then the kafka.* properties, then what funneld needs */
 	if (set(conf, "client.id", id, errstr, size) ||
 	    (role == FD_CLIENT_CONSUMER &&
-	     set(conf, "fetch.wait.max.ms", CONSUMER_FETCH_WAIT_MS, errstr, size)) ||
+	     (set(conf, "fetch.wait.max.ms", CONSUMER_FETCH_WAIT_MS, errstr, size) ||
+	      set(conf, "statistics.interval.ms", stats_ms, errstr, size))) ||
 	    (role == FD_CLIENT_READER &&
 	     (set(conf, "fetch.wait.max.ms", READER_FETCH_WAIT_MS, errstr, size) ||
 	      fd_restore_conf_defaults(conf, errstr, size) != 0)) ||

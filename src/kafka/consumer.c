@@ -339,7 +339,9 @@ static bool take(fd_kafka *k, rd_kafka_message_t *m)
 	}
 	s->in.msg = m;
 	s->in.topic = topic;
+	int64_t t0 = fd_clock_monotonic_us();
 	decode(k, &s->in, s->arena);
+	s->in.decode_us = fd_clock_monotonic_us() - t0;
 	if (topic < 0) {
 		c->stray[c->n_stray++] = s;
 		return c->n_stray < FD_CONSUMER_BATCH;
@@ -507,6 +509,9 @@ static void assigned(fd_kafka *k, rd_kafka_t *rk, bool cooperative,
 	 * their leads are back (see restore.h) */
 	for (int i = 0; i < parts->cnt && !error && !ret; i++) {
 		fd_consumer_pause(k, parts->elems[i].partition, true);
+		if (fd_lag_assign(&k->lag, parts->elems[i].partition) != 0)
+			fd_log(FD_LOG_WARNING, "out of memory: no consumer lag for partition %" PRId32,
+			       parts->elems[i].partition);
 		if (fd_restore_enqueue(k, parts->elems[i].partition) != 0)
 			fd_kafka_fail(k, FD_LOG_CRIT, "out of memory queueing partition %" PRId32
 			              " for restore", parts->elems[i].partition);

@@ -40,6 +40,7 @@ typedef struct fd_input {
 	fd_profile profile;
 	fd_activity activity;
 	const char *lead_id;        /* NULL when undecodable */
+	int64_t decode_us;          /* how long decoding took (monotonic clock) */
 } fd_input;
 
 /* order_buffer records at most held for the event-time merge (see

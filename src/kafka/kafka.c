@@ -36,6 +36,13 @@ fd_kafka *fd_kafka_new(const fd_settings *cfg, fd_clock clock, fd_kafka_hooks ho
 	fd_ratelimit_init(&k->log_limit, FD_KAFKA_LOG_WINDOW_MS);
 	k->hooks = hooks;
 	k->eos = cfg->guarantee == FD_EXACTLY_ONCE;
+	const char *dl_topics[FD_DL_TOPICS] = {
+		[FD_IN_ENGAGEMENT] = cfg->topics.engagement,  [FD_IN_PROFILES] = cfg->topics.profiles,
+		[FD_IN_ACTIVITIES] = cfg->topics.activities,  [FD_DL_TOPIC_TRANSITIONS] = cfg->topics.transitions,
+		[FD_DL_TOPIC_SLA] = cfg->topics.sla,          [FD_DL_TOPIC_SCORES] = cfg->topics.scores,
+		[FD_DL_TOPIC_CHANGELOG] = cfg->topics.changelog, [FD_DL_TOPIC_OTHER] = "other",
+	};
+	memcpy(k->stats.dl_topics, dl_topics, sizeof dl_topics);
 
 	rd_kafka_conf_t *rc = fd_client_conf(k, FD_CLIENT_READER, errstr, errstr_size);
 	if (!rc || !(k->restore = fd_restore_new(cfg->topics.changelog, rc, errstr, errstr_size)))
@@ -98,6 +105,8 @@ void fd_kafka_free(fd_kafka *k)
 	fd_txn_free(k->txn);
 	fd_epochs_free(k->epochs);
 	pthread_mutex_destroy(&k->log_lock);
+	fd_lag_free(&k->lag);
+	free(k->lag_scratch);
 	free(k);
 }
 
@@ -120,6 +129,49 @@ const char *fd_kafka_input_topic(const fd_kafka *k, int index)
 	return index == FD_IN_ENGAGEMENT ? t->engagement
 	       : index == FD_IN_PROFILES ? t->profiles
 	                                 : t->activities;
+}
+
+fd_dl_class fd_kafka_dl_class_of(const char *reason)
+{
+	static const struct {
+		const char *prefix;
+		fd_dl_class c;
+	} by_prefix[] = {
+		{ "refused", FD_DL_REFUSED },     { "lead cap", FD_DL_LEAD_CAP },
+		{ "invalid", FD_DL_INVALID },     { "misrouted", FD_DL_MISROUTED },
+		{ "output too large", FD_DL_TOO_LARGE },
+	};
+	for (size_t i = 0; reason && i < sizeof by_prefix / sizeof by_prefix[0]; i++)
+		if (strncmp(reason, by_prefix[i].prefix, strlen(by_prefix[i].prefix)) == 0)
+			return by_prefix[i].c;
+	return FD_DL_OTHER;
+}
+
+const char *fd_kafka_dl_class_name(fd_dl_class c)
+{
+	static const char *const names[FD_DL_COUNT] = {
+		[FD_DL_UNDECODABLE] = "undecodable", [FD_DL_INVALID] = "invalid",
+		[FD_DL_REFUSED] = "refused_transition", [FD_DL_LEAD_CAP] = "lead_cap",
+		[FD_DL_TOO_LARGE] = "too_large", [FD_DL_MISROUTED] = "misrouted",
+		[FD_DL_OTHER] = "other",
+	};
+	return (unsigned)c < FD_DL_COUNT ? names[c] : "other";
+}
+
+int fd_kafka_dl_topic(const fd_kafka *k, const char *name)
+{
+	for (int i = 0; i < FD_DL_TOPIC_OTHER; i++)
+		if (strcmp(name, k->stats.dl_topics[i]) == 0)
+			return i;
+	return FD_DL_TOPIC_OTHER;
+}
+
+void fd_kafka_count_dead_letter(fd_kafka *k, const char *topic, fd_dl_class c)
+{
+	if ((unsigned)c >= FD_DL_COUNT)
+		c = FD_DL_OTHER;
+	k->stats.dead_letters++;
+	k->stats.dead_letters_by[fd_kafka_dl_topic(k, topic)][c]++;
 }
 
 int64_t fd_kafka_now(const fd_kafka *k)
@@ -155,6 +207,7 @@ void fd_kafka_drop_partition(fd_kafka *k, fd_engine *e, int32_t p)
 	free(l.ids);
 	for (int t = 0; t < FD_IN_TOPICS; t++)
 		fd_epochs_forget(k->epochs, t, p);
+	fd_lag_forget(&k->lag, p);
 	/* after a revoke the drain released them all; after a loss, a state
 	 * record written now could land after the next owner's */
 	size_t purged = fd_changelog_purge(k->changelog, p);

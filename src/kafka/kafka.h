@@ -38,6 +38,7 @@
 #include "config/config.h"
 #include "funneld/engine.h"
 #include "kafka/epochs.h"
+#include "kafka/lag.h"
 
 #define FD_KAFKA_OVERSIZE_MAX 64
 #define FD_KAFKA_LOG_WINDOW_MS 30000 /* a repeating librdkafka line, at most this often */
@@ -45,9 +46,38 @@
 /* The input topics, by index (epochs and positions use the same numbers). */
 enum { FD_IN_ENGAGEMENT = 0, FD_IN_PROFILES = 1, FD_IN_ACTIVITIES = 2, FD_IN_TOPICS = 3 };
 
+/* What a dead letter is about (its funneld.error.reason says more): the
+ * `reason` label of funneld_dead_letters_total, a fixed set so that the
+ * metric's cardinality stays bounded whatever the inputs say. */
+typedef enum fd_dl_class {
+	FD_DL_UNDECODABLE = 0,      /* the value does not decode (encoding, ids, UTF-8) */
+	FD_DL_INVALID,              /* decoded, refused by the engine (times, type, lead id) */
+	FD_DL_REFUSED,              /* an activity that does not fit the lead's stage */
+	FD_DL_LEAD_CAP,             /* a new lead past state.max_leads */
+	FD_DL_TOO_LARGE,            /* an output no broker takes, cut */
+	FD_DL_MISROUTED,            /* key and partition disagree (the partitioner rule) */
+	FD_DL_OTHER,
+	FD_DL_COUNT
+} fd_dl_class;
+
+/* The topic a dead letter came from: the inputs, then funneld's outputs
+ * (a record too large for them), then anything else. */
+enum {
+	FD_DL_TOPIC_TRANSITIONS = FD_IN_TOPICS,
+	FD_DL_TOPIC_SLA,
+	FD_DL_TOPIC_SCORES,
+	FD_DL_TOPIC_CHANGELOG,
+	FD_DL_TOPIC_OTHER,
+	FD_DL_TOPICS
+};
+
 typedef struct fd_kafka_stats {
 	uint64_t consumed;          /* input records handled */
-	uint64_t dead_letters;
+	uint64_t dead_letters;      /* all of them (the sum of dead_letters_by) */
+	uint64_t dead_letters_by[FD_DL_TOPICS][FD_DL_COUNT];
+	const char *dl_topics[FD_DL_TOPICS]; /* the configured names ("other" last) */
+	/* transitions handed to the producer, by from stage, to stage, trigger */
+	uint64_t transitions_by[FD_STAGE_COUNT][FD_STAGE_COUNT][FD_TRIGGER_COUNT];
 	uint64_t produced;          /* output records handed to the producer */
 	uint64_t delivered;         /* ... acknowledged by the broker */
 	uint64_t commits;
@@ -116,6 +146,14 @@ typedef struct fd_kafka {
 	fd_changelog *changelog;
 	fd_txn *txn;
 	fd_restore *restore;
+	/* consumer lag of the assigned input partitions (librdkafka's
+	 * statistics, client.c), and room to parse a document into */
+	fd_lag lag;
+	fd_lag_entry *lag_scratch;
+	size_t lag_scratch_cap;
+	/* records handed to fd_producer_send so far (to librdkafka or its
+	 * overflow): the daemon sees whether an input caused any output */
+	uint64_t handed;
 } fd_kafka;
 
 /* Create the clients (not connected yet), the epochs and every module's
@@ -140,6 +178,20 @@ void fd_kafka_drop_partition(fd_kafka *k, fd_engine *e, int32_t p);
 
 /* The configured name of input topic `index` (FD_IN_*). */
 const char *fd_kafka_input_topic(const fd_kafka *k, int index);
+
+/* The reason class of a dead letter from its reason text, for callers
+ * that do not say it: "refused..." FD_DL_REFUSED, "lead cap..."
+ * FD_DL_LEAD_CAP, "invalid..." FD_DL_INVALID, "misrouted..."
+ * FD_DL_MISROUTED, "output too large..." FD_DL_TOO_LARGE, else
+ * FD_DL_OTHER. */
+fd_dl_class fd_kafka_dl_class_of(const char *reason);
+/* The class's label value: undecodable, invalid, refused_transition,
+ * lead_cap, too_large, misrouted, other. */
+const char *fd_kafka_dl_class_name(fd_dl_class c);
+/* The FD_DL_TOPIC_* (or FD_IN_*) slot of topic `name`. */
+int fd_kafka_dl_topic(const fd_kafka *k, const char *name);
+/* Count one dead letter of `topic` (a name) and class `c`. */
+void fd_kafka_count_dead_letter(fd_kafka *k, const char *topic, fd_dl_class c);
 
 /* Wall-clock milliseconds by the context's clock. */
 int64_t fd_kafka_now(const fd_kafka *k);

@@ -182,6 +182,7 @@ void fd_producer_overflow_free(fd_kafka *k)
 
 int fd_producer_send(fd_kafka *k, const fd_record *r)
 {
+	k->handed++;
 	/* behind records that wait: after them, or the order breaks */
 	if (fd_producer_overflow(k) > 0 && fd_producer_flush(k) > 0) {
 		if (overflow_push(k, r) == 0)
@@ -323,7 +324,7 @@ static int send_cut(fd_kafka *k, const char *topic, const void *key, size_t key_
 	       "%zu bytes", topic, why, k->cfg->topics.dead_letters, keep, len);
 	k->stats.cut++;
 	if (!dead_letter)
-		k->stats.dead_letters++;
+		fd_kafka_count_dead_letter(k, topic, FD_DL_TOO_LARGE);
 	fd_record r = { k->cfg->topics.dead_letters, RD_KAFKA_PARTITION_UA, key,
 		            key_len > CUT_KEY_MAX ? CUT_KEY_MAX : key_len, copy, keep, h, token };
 	return fd_producer_send(k, &r);
@@ -358,11 +359,16 @@ void fd_producer_transition(fd_kafka *k, const fd_transition *t)
 	uint8_t *buf;
 	size_t len;
 	if (fd_wire_encode_transition(t, &buf, &len) != 0) {
-		fd_log(FD_LOG_ERR, "cannot encode transition %s of lead %s", t->transition_id, t->lead_id);
+		fd_log_fields f = { t->lead_id, fd_stage_name(t->to_stage), fd_trigger_name(t->trigger),
+			                -1, k->cfg->topics.transitions };
+		fd_log_lead(FD_LOG_ERR, &f, "cannot encode transition %s", t->transition_id);
 		return;
 	}
-	fd_producer_output(k, 0, k->cfg->topics.transitions, t->lead_id, buf, len,
-	                   "funneld.v1.StageTransition", t->transition_id, t->occurred_at_ms);
+	if (fd_producer_output(k, 0, k->cfg->topics.transitions, t->lead_id, buf, len,
+	                       "funneld.v1.StageTransition", t->transition_id, t->occurred_at_ms) == 0 &&
+	    (unsigned)t->from_stage < FD_STAGE_COUNT && (unsigned)t->to_stage < FD_STAGE_COUNT &&
+	    (unsigned)t->trigger < FD_TRIGGER_COUNT)
+		k->stats.transitions_by[t->from_stage][t->to_stage][t->trigger]++;
 }
 
 void fd_producer_sla(fd_kafka *k, const fd_sla_event *e)
@@ -370,7 +376,8 @@ void fd_producer_sla(fd_kafka *k, const fd_sla_event *e)
 	uint8_t *buf;
 	size_t len;
 	if (fd_wire_encode_sla_event(e, &buf, &len) != 0) {
-		fd_log(FD_LOG_ERR, "cannot encode SLA event %s of lead %s", e->sla_event_id, e->lead_id);
+		fd_log_fields f = { e->lead_id, fd_stage_name(e->stage), NULL, -1, k->cfg->topics.sla };
+		fd_log_lead(FD_LOG_ERR, &f, "cannot encode SLA event %s", e->sla_event_id);
 		return;
 	}
 	fd_producer_output(k, 0, k->cfg->topics.sla, e->lead_id, buf, len, "funneld.v1.SlaEvent",
@@ -382,7 +389,8 @@ void fd_producer_score(fd_kafka *k, const fd_lead_view *v)
 	uint8_t *buf;
 	size_t len;
 	if (fd_wire_encode_lead_score(v, v->score.as_of_ms, &buf, &len) != 0) {
-		fd_log(FD_LOG_ERR, "cannot encode the LeadScore of lead %s", v->lead_id);
+		fd_log_fields f = { v->lead_id, fd_stage_name(v->stage), NULL, -1, k->cfg->topics.scores };
+		fd_log_lead(FD_LOG_ERR, &f, "cannot encode its LeadScore");
 		return;
 	}
 	char id[FD_ID_HEX + 1];
@@ -393,6 +401,12 @@ void fd_producer_score(fd_kafka *k, const fd_lead_view *v)
 }
 
 void fd_producer_dead_letter(fd_kafka *k, const rd_kafka_message_t *m, const char *reason)
+{
+	fd_producer_dead_letter_as(k, m, fd_kafka_dl_class_of(reason), reason);
+}
+
+void fd_producer_dead_letter_as(fd_kafka *k, const rd_kafka_message_t *m, fd_dl_class c,
+                                const char *reason)
 {
 	rd_kafka_headers_t *orig = NULL, *h;
 	if (rd_kafka_message_headers(m, &orig) == RD_KAFKA_RESP_ERR_NO_ERROR && orig)
@@ -423,15 +437,16 @@ void fd_producer_dead_letter(fd_kafka *k, const rd_kafka_message_t *m, const cha
 	/* value is librdkafka's now (RD_KAFKA_MSG_F_FREE), which the analyzer
 	 * cannot see through fd_producer_send.
 	 * NOLINTNEXTLINE(clang-analyzer-unix.Malloc) */
-	k->stats.dead_letters++;
+	fd_kafka_count_dead_letter(k, rd_kafka_topic_name(m->rkt), c);
 	int64_t t = fd_kafka_now(k);
 	if (t - k->dl_log_at < (int64_t)(DEAD_LETTER_LOG_MS * k->clock.speed)) {
 		k->dl_suppressed++;
 		return;
 	}
-	fd_log(FD_LOG_WARNING, "dead letter: %s [%" PRId32 "] @%" PRId64 ": %s (%" PRIu64
-	       " more since the last line)", rd_kafka_topic_name(m->rkt), m->partition, m->offset,
-	       reason, k->dl_suppressed);
+	fd_log_fields f = { NULL, NULL, NULL, m->partition, rd_kafka_topic_name(m->rkt) };
+	fd_log_lead(FD_LOG_WARNING, &f, "dead letter: %s [%" PRId32 "] @%" PRId64 ": %s (%" PRIu64
+	            " more since the last line)", rd_kafka_topic_name(m->rkt), m->partition, m->offset,
+	            reason, k->dl_suppressed);
 	k->dl_log_at = t;
 	k->dl_suppressed = 0;
 }

@@ -71,8 +71,14 @@ void fd_producer_score(fd_kafka *k, const fd_lead_view *v);
 
 /* The input record `m`, untouched, to the dead-letter topic with
  * funneld.error.{reason,topic,partition,offset} headers; an output of the
- * open epoch. Log lines are rate-limited to one a second. */
+ * open epoch, counted by input topic and reason class. Log lines are
+ * rate-limited to one a second. */
 void fd_producer_dead_letter(fd_kafka *k, const rd_kafka_message_t *m, const char *reason);
+/* The same, counted under reason class `c` in funneld_dead_letters_total
+ * (fd_producer_dead_letter takes the class from the reason's first words:
+ * fd_kafka_dl_class_of). */
+void fd_producer_dead_letter_as(fd_kafka *k, const rd_kafka_message_t *m, fd_dl_class c,
+                                const char *reason);
 
 /* librdkafka's delivery report callback (installed by fd_kafka_new). */
 void fd_producer_delivered(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque);

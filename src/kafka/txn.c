@@ -174,15 +174,18 @@ void fd_txn_before_change(fd_kafka *k, fd_engine *e, const char *lead_id, bool e
 	fd_txn *t = k->txn;
 	bool created;
 	undo_rec *u = fd_table_put(t->undo, lead_id, strlen(lead_id), &created);
+	char tok[FD_REDACT_TOKEN_LEN + 1];
 	if (!u) {
-		fd_kafka_fail(k, FD_LOG_CRIT, "out of memory keeping the pre-image of %s", lead_id);
+		fd_kafka_fail(k, FD_LOG_CRIT, "out of memory keeping the pre-image of lead %s",
+		              fd_log_id(lead_id, tok));
 		return;
 	}
 	if (!created || !exists)
 		return; /* first change in this transaction only */
 	if (!fd_engine_export(e, lead_id, t->scratch) ||
 	    fd_wire_encode_lead_state(t->scratch, &u->bytes, &u->len) != 0)
-		fd_kafka_fail(k, FD_LOG_CRIT, "cannot keep the pre-image of %s; stopping", lead_id);
+		fd_kafka_fail(k, FD_LOG_CRIT, "cannot keep the pre-image of lead %s; stopping",
+		              fd_log_id(lead_id, tok));
 }
 
 /* Put every lead changed in the aborted transaction back as it was. */
@@ -201,7 +204,11 @@ static void rollback(fd_kafka *k, fd_engine *e)
 			if (fd_wire_decode_lead_state(u->bytes, u->len, t->arena, t->scratch, err,
 			                              sizeof err) != 0 ||
 			    fd_engine_import(e, t->scratch, err, sizeof err) != FD_OK)
-				fd_kafka_fail(k, FD_LOG_CRIT, "rollback of %s failed: %s; stopping", id, err);
+			{
+				char tok[FD_REDACT_TOKEN_LEN + 1];
+				fd_kafka_fail(k, FD_LOG_CRIT, "rollback of lead %s failed: %s; stopping",
+				              fd_log_id(id, tok), err);
+			}
 			fd_wire_arena_reset(t->arena);
 		}
 		n++;

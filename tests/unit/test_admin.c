@@ -55,6 +55,9 @@ typedef struct fake_source {
 	int64_t now;
 	const char *unhealthy;
 	fd_hist turns;
+	fd_hist event_age, record_time;
+	fd_lag_entry lag[4];
+	size_t n_lag;
 } fake_source;
 
 static fd_engine *src_engine(void *ctx) { return ((fake_source *)ctx)->engine; }
@@ -64,6 +67,16 @@ static const char *src_status(void *ctx) { return ((fake_source *)ctx)->status; 
 static int64_t src_now(void *ctx) { return ((fake_source *)ctx)->now; }
 static const char *src_unhealthy(void *ctx) { return ((fake_source *)ctx)->unhealthy; }
 static void src_turns(void *ctx, fd_hist *out) { *out = ((fake_source *)ctx)->turns; }
+static void src_records(void *ctx, fd_hist *age, fd_hist *took)
+{
+	*age = ((fake_source *)ctx)->event_age;
+	*took = ((fake_source *)ctx)->record_time;
+}
+static size_t src_lag(void *ctx, const fd_lag_entry **out)
+{
+	*out = ((fake_source *)ctx)->lag;
+	return ((fake_source *)ctx)->n_lag;
+}
 
 /* ---- fixture ----------------------------------------------------------------- */
 
@@ -97,12 +110,25 @@ static void setup(void)
 		.engine = eng,
 		.stats = { .consumed = 42, .dead_letters = 3, .produced = 17, .delivered = 16,
 		           .commits = 5, .scores = 7, .state_records = 9, .restoring = 0,
-		           .restored_leads = 11, .evicted = 4, .refused_full = 1, .cut = 2 },
+		           .restored_leads = 11, .evicted = 4, .refused_full = 1, .cut = 2,
+		           .dl_topics = { "funneld.engagement", "funneld.profiles", "funneld.activities",
+		                          "funneld.transitions", "funneld.sla", "funneld.scores",
+		                          "funneld.changelog", "other" } },
 		.ready = true,
 		.now = T0,
 	};
+	fake.stats.dead_letters_by[FD_IN_ENGAGEMENT][FD_DL_UNDECODABLE] = 1;
+	fake.stats.dead_letters_by[FD_IN_ACTIVITIES][FD_DL_REFUSED] = 1;
+	fake.stats.dead_letters_by[FD_DL_TOPIC_TRANSITIONS][FD_DL_TOO_LARGE] = 1;
+	fake.stats.transitions_by[FD_STAGE_LEAD][FD_STAGE_MQL][FD_TRIGGER_SCORE_THRESHOLD] = 1;
+	fake.stats.transitions_by[FD_STAGE_LEAD][FD_STAGE_MQL][FD_TRIGGER_HAND_RAISE] = 1;
+	fake.stats.transitions_by[FD_STAGE_MQL][FD_STAGE_SAL][FD_TRIGGER_SALES_ACCEPT] = 1;
+	fake.stats.transitions_by[FD_STAGE_SAL][FD_STAGE_SQL][FD_TRIGGER_SALES_QUALIFY] = 1;
+	fd_hist_init(&fake.event_age, &fd_hist_event_age);
+	fd_hist_init(&fake.record_time, &fd_hist_record_time);
 	source = (fd_admin_source){ src_engine, src_stats,     src_ready, src_status,
-		                        src_now,    src_unhealthy, src_turns, &fake };
+		                        src_now,    src_unhealthy, src_turns, &fake,
+		                        src_records, src_lag };
 	admin = fd_admin_new(base, "127.0.0.1", 0, NULL, &source, err, sizeof err);
 	cr_assert_not_null(admin, "%s", err);
 	cr_assert_gt(fd_admin_port(admin), 0);
@@ -355,6 +381,20 @@ static size_t len_at(json_object *o, const char *path)
 	return json_object_array_length(v);
 }
 
+/* How many lines of the body start with `prefix`? */
+static size_t count_lines(const char *body, const char *prefix)
+{
+	size_t n = 0, len = strlen(prefix);
+	for (const char *p = body; p && *p;) {
+		if (strncmp(p, prefix, len) == 0)
+			n++;
+		p = strchr(p, '\n');
+		if (p)
+			p++;
+	}
+	return n;
+}
+
 /* Does the body hold exactly this line? */
 static bool has_line(const char *body, const char *line)
 {
@@ -453,7 +493,21 @@ Test(admin, metrics_expose_daemon_and_engine_counters)
 		"# HELP funneld_records_consumed_total Input records handled.",
 		"# TYPE funneld_records_consumed_total counter",
 		"funneld_records_consumed_total 42",
-		"funneld_dead_letters_total 3",
+		"# HELP funneld_dead_letters_total Records sent to the dead-letter topic, by the topic "
+		"they came from and reason class.",
+		"# TYPE funneld_dead_letters_total counter",
+		"funneld_dead_letters_total{topic=\"funneld.engagement\",reason=\"undecodable\"} 1",
+		"funneld_dead_letters_total{topic=\"funneld.engagement\",reason=\"invalid\"} 0",
+		"funneld_dead_letters_total{topic=\"funneld.engagement\",reason=\"lead_cap\"} 0",
+		"funneld_dead_letters_total{topic=\"funneld.profiles\",reason=\"other\"} 0",
+		"funneld_dead_letters_total{topic=\"funneld.activities\",reason=\"refused_transition\"} 1",
+		"funneld_dead_letters_total{topic=\"funneld.activities\",reason=\"misrouted\"} 0",
+		"funneld_dead_letters_total{topic=\"funneld.transitions\",reason=\"too_large\"} 1",
+		"# TYPE funneld_transitions_total counter",
+		"funneld_transitions_total{from=\"LEAD\",to=\"MQL\",trigger=\"score_threshold\"} 1",
+		"funneld_transitions_total{from=\"LEAD\",to=\"MQL\",trigger=\"hand_raise\"} 1",
+		"funneld_transitions_total{from=\"MQL\",to=\"SAL\",trigger=\"sales_accept\"} 1",
+		"funneld_transitions_total{from=\"SAL\",to=\"SQL\",trigger=\"sales_qualify\"} 1",
 		"funneld_outputs_produced_total 17",
 		"funneld_outputs_delivered_total 16",
 		"funneld_commits_total 5",
@@ -482,7 +536,6 @@ Test(admin, metrics_expose_daemon_and_engine_counters)
 		"funneld_stage_entries_total{stage=\"SAL\"} 1",
 		"funneld_stage_entries_total{stage=\"SQL\"} 1",
 		"funneld_stage_entries_total{stage=\"CUSTOMER\"} 0",
-		"funneld_transitions_total 4",
 		"# TYPE funneld_sla_events_total counter",
 		"funneld_sla_events_total{sla=\"mql_first_touch\",kind=\"WARNING\"} 1",
 		"funneld_sla_events_total{sla=\"mql_first_touch\",kind=\"BREACH\"} 1",
@@ -508,6 +561,116 @@ Test(admin, metrics_expose_daemon_and_engine_counters)
 	/* every sample belongs to a family announced by HELP and TYPE */
 	cr_assert_not_null(strstr(b, "# HELP funneld_sla_events_total "));
 	cr_assert_eq(b[r.body_len - 1], '\n');
+	/* 3 input topics x 7 classes, and the one output topic cut; the
+	 * transition pairs seen, no others */
+	cr_assert_eq(count_lines(b, "funneld_dead_letters_total{"), 3 * 7 + 1, "%s", b);
+	cr_assert_eq(count_lines(b, "funneld_transitions_total{"), 4, "%s", b);
+	cr_assert_null(strstr(b, "\nfunneld_transitions_total "), "no unlabelled total");
+	cr_assert_null(strstr(b, "\nfunneld_dead_letters_total "), "no unlabelled total");
+}
+
+/* The per-record histograms: event time to outputs in seconds from
+ * milliseconds (5 ms .. a week), processing time from microseconds. */
+Test(admin, metrics_expose_the_event_to_output_and_processing_histograms)
+{
+	fd_hist_add(&fake.event_age, 3);                      /* 5 ms bucket */
+	fd_hist_add(&fake.event_age, 1200);                   /* 2.5 s */
+	fd_hist_add(&fake.event_age, 2 * 3600 * 1000);        /* 4 h (a catch-up) */
+	fd_hist_add(&fake.event_age, 30LL * 24 * 3600 * 1000); /* a month: above every bound */
+	fd_hist_add(&fake.record_time, 1);
+	fd_hist_add(&fake.record_time, 7);
+	fd_hist_add(&fake.record_time, 150000);
+	reply r = get("/metrics");
+	cr_assert_eq(r.status, 200);
+	static const char *const lines[] = {
+		"# HELP funneld_event_to_output_seconds From an input record's event time (its Kafka "
+		"timestamp when it has none) to its outputs handed to the producer, for inputs that "
+		"caused outputs.",
+		"# TYPE funneld_event_to_output_seconds histogram",
+		"funneld_event_to_output_seconds_bucket{le=\"0.005\"} 1",
+		"funneld_event_to_output_seconds_bucket{le=\"0.01\"} 1",
+		"funneld_event_to_output_seconds_bucket{le=\"1\"} 1",
+		"funneld_event_to_output_seconds_bucket{le=\"2.5\"} 2",
+		"funneld_event_to_output_seconds_bucket{le=\"3600\"} 2",
+		"funneld_event_to_output_seconds_bucket{le=\"14400\"} 3",
+		"funneld_event_to_output_seconds_bucket{le=\"86400\"} 3",
+		"funneld_event_to_output_seconds_bucket{le=\"604800\"} 3",
+		"funneld_event_to_output_seconds_bucket{le=\"+Inf\"} 4",
+		"funneld_event_to_output_seconds_sum 2599201.203000",
+		"funneld_event_to_output_seconds_count 4",
+		"# HELP funneld_record_processing_seconds Decode, apply and encode of one input record "
+		"(monotonic clock).",
+		"# TYPE funneld_record_processing_seconds histogram",
+		"funneld_record_processing_seconds_bucket{le=\"1e-06\"} 1",
+		"funneld_record_processing_seconds_bucket{le=\"5e-06\"} 1",
+		"funneld_record_processing_seconds_bucket{le=\"1e-05\"} 2",
+		"funneld_record_processing_seconds_bucket{le=\"0.1\"} 2",
+		"funneld_record_processing_seconds_bucket{le=\"+Inf\"} 3",
+		"funneld_record_processing_seconds_sum 0.150008",
+		"funneld_record_processing_seconds_count 3",
+	};
+	for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++)
+		cr_assert(has_line(r.body, lines[i]), "missing line: %s\n%s", lines[i], r.body);
+	cr_assert_eq(count_lines(r.body, "funneld_event_to_output_seconds_bucket{"), 20);
+	cr_assert_eq(count_lines(r.body, "funneld_record_processing_seconds_bucket{"), 15);
+}
+
+/* Lag per assigned partition, as librdkafka reported it; an unknown lag
+ * (-1) has no sample. */
+Test(admin, metrics_expose_the_consumer_lag_of_assigned_partitions)
+{
+	fake.lag[0] = (fd_lag_entry){ "funneld.activities", 0, 0 };
+	fake.lag[1] = (fd_lag_entry){ "funneld.engagement", 0, 1500 };
+	fake.lag[2] = (fd_lag_entry){ "funneld.engagement", 2, -1 };
+	fake.lag[3] = (fd_lag_entry){ "funneld.profiles", 0, 7 };
+	fake.n_lag = 4;
+	reply r = get("/metrics");
+	cr_assert_eq(r.status, 200);
+	static const char *const lines[] = {
+		"# TYPE funneld_consumer_lag gauge",
+		"funneld_consumer_lag{topic=\"funneld.activities\",partition=\"0\"} 0",
+		"funneld_consumer_lag{topic=\"funneld.engagement\",partition=\"0\"} 1500",
+		"funneld_consumer_lag{topic=\"funneld.profiles\",partition=\"0\"} 7",
+	};
+	for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++)
+		cr_assert(has_line(r.body, lines[i]), "missing line: %s\n%s", lines[i], r.body);
+	cr_assert_eq(count_lines(r.body, "funneld_consumer_lag{"), 3, "%s", r.body);
+	fake.n_lag = 0; /* all revoked */
+	r = get("/metrics");
+	cr_assert_eq(count_lines(r.body, "funneld_consumer_lag{"), 0, "%s", r.body);
+}
+
+/* Build info and the standard process metrics, of this very process. */
+Test(admin, metrics_expose_build_info_and_process_metrics)
+{
+	reply r = get("/metrics");
+	cr_assert_eq(r.status, 200);
+	char want[256];
+	snprintf(want, sizeof want,
+	         "funneld_build_info{version=\"%s\",librdkafka=\"%s\",libevent=\"%s\"} 1",
+	         FUNNELD_TEST_VERSION, rd_kafka_version_str(), event_get_version());
+	cr_assert(has_line(r.body, want), "missing line: %s\n%s", want, r.body);
+	struct rlimit lim;
+	cr_assert_eq(getrlimit(RLIMIT_NOFILE, &lim), 0);
+	snprintf(want, sizeof want, "process_max_fds %llu", (unsigned long long)lim.rlim_cur);
+	cr_assert(has_line(r.body, want), "missing line: %s\n%s", want, r.body);
+	static const char *const families[] = {
+		"# TYPE process_cpu_seconds_total counter",
+		"# TYPE process_resident_memory_bytes gauge",
+		"# TYPE process_open_fds gauge",
+		"# TYPE process_max_fds gauge",
+		"# TYPE process_start_time_seconds gauge",
+	};
+	for (size_t i = 0; i < sizeof families / sizeof families[0]; i++)
+		cr_assert(has_line(r.body, families[i]), "missing line: %s", families[i]);
+	/* the start time is this process's, within a minute of now */
+	const char *st = strstr(r.body, "\nprocess_start_time_seconds ");
+	cr_assert_not_null(st);
+	double start = strtod(st + strlen("\nprocess_start_time_seconds "), NULL);
+	cr_assert_lt(fabs(start - (double)time(NULL)), 60.0, "start %f", start);
+	const char *rss = strstr(r.body, "\nprocess_resident_memory_bytes ");
+	cr_assert_not_null(rss);
+	cr_assert_gt(strtod(rss + strlen("\nprocess_resident_memory_bytes "), NULL), 1e5);
 }
 
 Test(admin, metrics_follow_readiness_and_omit_the_engine_when_there_is_none)

@@ -387,6 +387,9 @@ Test(config, defaults_are_the_documented_values)
 	cr_expect_str_eq(cfg->settings.admin_address, "127.0.0.1");
 	cr_expect_eq(cfg->settings.admin_port, 8080);
 	cr_expect_eq(cfg->settings.log_level, 6);
+	cr_expect_eq(cfg->settings.lag_interval_ms, 5 * FD_MS_SECOND);
+	cr_expect(cfg->settings.log_redact_ids);
+	cr_expect_str_eq(cfg->settings.log_redact_key, "");
 }
 
 Test(config, defaults_allocate_nothing)
