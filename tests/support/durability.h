@@ -208,8 +208,11 @@ void dur_add_profile(dur_script *sc, int phase, int32_t p, const char *lead, int
  *
  * Nothing depends on the wall clock except "future" (two days ahead is
  * refused in any run) and the recent times, fixed once by the caller.
- * Needs lifecycle.nurture.review_days=3650 and state.lead_ttl=0 (no review
- * or eviction falls due during a run). */
+ * Needs lifecycle.nurture.review_days=3650 (no review falls due during a
+ * run). Under the shipped state.lead_ttl (180 d) the old leads become idle
+ * in their partition's stream time once the recent leads' records pass
+ * through it: a sweep evicts them, or their next input meets them as new,
+ * the same either way. */
 
 typedef struct dur_scenario_size {
 	int mixed;   /* "mx" leads */
