@@ -86,10 +86,10 @@ static part *create(fd_parts *s, int32_t p)
 		return NULL;
 	if ((size_t)p >= s->n_dir) {
 		size_t n = (size_t)p + 1;
-		part **dir = realloc(s->dir, n * sizeof *dir);
+		part **dir = realloc(s->dir, n * sizeof(part *));
 		if (!dir)
 			return NULL;
-		memset(dir + s->n_dir, 0, (n - s->n_dir) * sizeof *dir);
+		memset(dir + s->n_dir, 0, (n - s->n_dir) * sizeof(part *));
 		s->dir = dir;
 		s->n_dir = n;
 	}
@@ -174,7 +174,7 @@ static void add_counts(fd_funnel_counts *to, const fd_funnel_counts *from)
 /* Fold the oldest days until at most `max` are kept. */
 static void fold(part *pt, size_t max)
 {
-	if (pt->n_days <= max)
+	if (pt->n_days <= max || !pt->days)
 		return;
 	size_t n = pt->n_days - max;
 	for (size_t i = 0; i < n; i++)
@@ -354,7 +354,8 @@ fd_status fd_parts_import(fd_parts *s, const fd_partition_state *st, const char 
 	if (st->n_days > 0)
 		memcpy(fresh->days, st->days, st->n_days * sizeof *fresh->days);
 	fresh->cap_days = st->n_days;
-	qsort(fresh->days, st->n_days, sizeof *fresh->days, by_day);
+	if (st->n_days > 1)
+		qsort(fresh->days, st->n_days, sizeof *fresh->days, by_day);
 	size_t n = 0;
 	for (size_t i = 0; i < st->n_days; i++) {
 		remap_counts(&fresh->days[i].counts, map, n_names);

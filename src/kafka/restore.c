@@ -147,7 +147,7 @@ static void apply_record(fd_restore *r, const rd_kafka_message_t *m, fd_engine *
                          fd_restore_stats *st)
 {
 	st->records++;
-	if (m->key && fd_wire_is_checkpoint_key(m->key, m->key_len)) {
+	if (fd_wire_is_checkpoint_key(m->key, m->key_len)) { /* false for no key */
 		apply_checkpoint(r, m, e, st);
 		return;
 	}

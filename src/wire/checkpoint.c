@@ -79,7 +79,7 @@ int fd_wire_encode_partition_state(const fd_partition_state *st, uint8_t **buf, 
 	if (st->n_slas < 0 || st->n_slas > FD_MAX_SLAS || (st->n_days && !st->days))
 		return -1;
 	counts_room *rooms = calloc(st->n_days + 1, sizeof *rooms);
-	pb_counts **days = calloc(st->n_days + 1, sizeof *days);
+	pb_counts **days = calloc(st->n_days + 1, sizeof(pb_counts *));
 	if (!rooms || !days) {
 		free(rooms);
 		free(days);

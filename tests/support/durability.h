@@ -258,6 +258,11 @@ typedef struct dur_msg {
 	int64_t read_ms;        /* wall clock when read */
 } dur_msg;
 
+/* Changelog checkpoints (reserved key, funneld/wire.h) are read with the
+ * key DUR_CHECKPOINT_KEY followed by their partition number. */
+#define DUR_CHECKPOINT_KEY "#checkpoint/"
+bool dur_is_checkpoint(const dur_msg *m);
+
 /* Assign every partition of the set's five output topics from the
  * beginning; `s` must outlive the reader. Owns the records it reads (valid
  * until dur_reader_close). */
