@@ -257,7 +257,11 @@ size_t fd_parts_list(const fd_parts *s, int32_t *out, size_t max)
 
 int fd_parts_open(fd_parts *s, int32_t partition)
 {
-	return create(s, partition) ? 0 : -1;
+	bool fresh = !find(s, partition);
+	part *pt = create(s, partition);
+	if (pt && fresh)
+		pt->gen = s->gen ? s->gen - 1 : 0; /* committed as it is: a rollback keeps it */
+	return pt ? 0 : -1;
 }
 
 void fd_parts_drop(fd_parts *s, int32_t partition)

@@ -366,6 +366,13 @@ Test(partition, rollback_goes_back_to_the_save_point)
 	cr_assert_eq(fd_engine_partitions(e, parts, 4), 2, "partition 2 was created since");
 	cr_assert_eq(fd_engine_partitions_take_changed(e, changed, 4), 1);
 	cr_assert_eq(changed[0], 0, "rolled back: written again");
+	/* a partition opened (assigned and restored) is committed as it is */
+	cr_assert_eq(fd_engine_partition_open(e, 9), 0);
+	fd_engine_partitions_rollback(e);
+	cr_assert_eq(fd_engine_partitions(e, parts, 4), 3);
+	cr_assert_eq(parts[2], 9);
+	cr_assert_eq(fd_engine_partitions_take_changed(e, changed, 4), 0);
+	fd_engine_partition_drop(e, 9);
 	/* a new save point: the next rollback goes back to here */
 	cr_assert_eq(ev_on(e, 1, "bob", "b2", "page_view", T0 + 2 * DAY, T0 + 2 * DAY, 2), FD_OK);
 	fd_engine_partitions_save(e);
