@@ -1086,9 +1086,10 @@ fd_status fd_engine_profile(fd_engine *e, const fd_profile *p, int64_t now,
 		fd_parts_note(e->parts, p->partition, p->updated_at_ms);
 		return FD_DUPLICATE;
 	}
-	if (l && idle(e, l))
-		expire(e, &l, out);
-	if (l && l->profile_updated_ms != INT64_MIN && p->updated_at_ms < l->profile_updated_ms) {
+	/* an idle lead is as good as gone: the profile meets a new lead */
+	bool gone = l && idle(e, l);
+	if (l && !gone && l->profile_updated_ms != INT64_MIN &&
+	    p->updated_at_ms < l->profile_updated_ms) {
 		e->stats.profiles_stale++;
 		before_change(out, p->lead_id, true);
 		note_input(l, FD_INPUT_PROFILE, p->partition, p->position, 0);
@@ -1098,6 +1099,8 @@ fd_status fd_engine_profile(fd_engine *e, const fd_profile *p, int64_t now,
 	}
 	if (!l && (st = creatable(e, p->lead_id, false, errstr, errstr_size)) != FD_OK)
 		return st;
+	if (gone)
+		expire(e, &l, out);
 	before_change(out, p->lead_id, l != NULL);
 	if (!l && (st = new_lead(e, p->lead_id, p->partition, p->updated_at_ms, &l, errstr,
 	                         errstr_size)) != FD_OK)

@@ -219,6 +219,22 @@ Test(partition, a_refused_activity_leaves_an_idle_lead_alone)
 	cr_assert_eq(fd_engine_evict(e, 100, NULL, NULL), 1);
 }
 
+/* A profile older than an idle lead's own is not stale: it meets a new
+ * lead, as it would have after a sweep. */
+Test(partition, an_idle_leads_next_profile_meets_a_new_lead)
+{
+	fd_engine_set_lead_ttl(e, DAY);
+	cr_assert_eq(profile_on(e, 0, "ann", T0, T0, 1), FD_OK);
+	cr_assert_eq(profile_on(e, 0, "ann", T0 - HOUR, T0, 2), FD_STALE, "not idle yet");
+	cr_assert_eq(ev_on(e, 0, "clock", "c1", "page_view", T0 + 2 * DAY, T0 + 2 * DAY, 1), FD_OK);
+	cr_assert_eq(profile_on(e, 0, "ann", T0 - 2 * HOUR, T0 + 2 * DAY, 3), FD_OK);
+	fd_lead_state st;
+	cr_assert(fd_engine_export(e, "ann", &st));
+	cr_assert_eq(st.profile_updated_ms, T0 - 2 * HOUR);
+	cr_assert_eq(st.positions[FD_INPUT_PROFILE], 3);
+	cr_assert_eq(funnel(e, 0, INT64_MIN, INT64_MAX, NULL).entered[FD_STAGE_LEAD], 3);
+}
+
 /* ---- the funnel per day ---------------------------------------------------------------- */
 
 /* Entries count on the UTC day of the time they happened; SLA events too;
