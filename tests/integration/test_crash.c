@@ -34,8 +34,12 @@
  * byte-identical (key, value, headers), within the crashed run and with
  * the reference; the last LeadScore of every lead is identical; the last
  * changelog record of every lead (its final state, decoded by the
- * comparison on failure) is identical; every input offset ends up
- * committed. The kill points come from a seed printed at the start
+ * comparison on failure) is identical; the last checkpoint of every
+ * partition has the same stream time (under exactly_once: the same bytes,
+ * funnel counters included); every input offset ends up committed. The
+ * shipped state.lead_ttl (180 d) applies: the old leads' history is older
+ * than that, so the reference run evicts leads (at least one tombstone
+ * required) and the crashed run must evict the same. The kill points come from a seed printed at the start
  * (FUNNELD_TEST_SEED reproduces the script and the kill schedule; the
  * exact instant a kill lands still depends on scheduling).
  *
@@ -201,6 +205,9 @@ static void crash_run(bool eos)
 	          dur_mono_ms() - t_run);
 
 	dur_reader_catch_up(got, IT_WAIT_MS);
+	/* exactly_once: the partitions' checkpoints (stream time and funnel
+	 * counters) commit with the leads: the same bytes as the reference */
+	dur_compare_checkpoints_exactly(eos);
 	dur_summary sum = dur_compare(want, got, "crashed run");
 	cr_assert_eq(kills, DUR_KILLS);
 	/* under the shipped lead_ttl the old leads were evicted as their

@@ -1150,6 +1150,14 @@ static bool dur_str_eq(const char *a, const char *b)
 }
 
 /* Same record, byte for byte: key, value and (unless `values_only`) headers. */
+/* dur_compare_checkpoints_exactly: compare checkpoints byte for byte */
+static bool dur_exact_checkpoints;
+
+void dur_compare_checkpoints_exactly(bool on)
+{
+	dur_exact_checkpoints = on;
+}
+
 bool dur_is_checkpoint(const dur_msg *m)
 {
 	return m->kind == DUR_OUT_CHANGELOG && m->key &&
@@ -1407,10 +1415,11 @@ static void dur_match(const dur_index *ref, const dur_index *got, int kind, bool
 			const dur_msg *a = ref->items[i], *b = got->items[j];
 			/* a checkpoint's stream time is exact; its funnel counters may
 			 * miss or repeat what the commit interval a kill -9 cut off
-			 * counted (at-least-once; see README) */
+			 * counted, unless they commit with the leads (exactly_once:
+			 * dur_compare_checkpoints_exactly) */
 			bool same = kind == DUR_OUT_DEAD_LETTERS
 				            ? dur_same(a, b, false) && strcmp(a->reason, b->reason) == 0
-				        : dur_is_checkpoint(a)
+				        : dur_is_checkpoint(a) && !dur_exact_checkpoints
 				            ? dur_stream_time(a) == dur_stream_time(b) && dur_stream_time(a) >= 0
 				            : dur_same(a, b, kind != DUR_OUT_CHANGELOG) && a->partition == b->partition;
 			if (!same)

@@ -262,6 +262,10 @@ typedef struct dur_msg {
  * key DUR_CHECKPOINT_KEY followed by their partition number. */
 #define DUR_CHECKPOINT_KEY "#checkpoint/"
 bool dur_is_checkpoint(const dur_msg *m);
+/* dur_compare compares checkpoints by their stream time (exact whatever
+ * happens); with `on`, byte for byte, counters included (what
+ * exactly_once promises across a kill -9). */
+void dur_compare_checkpoints_exactly(bool on);
 
 /* Assign every partition of the set's five output topics from the
  * beginning; `s` must outlive the reader. Owns the records it reads (valid
