@@ -399,3 +399,26 @@ Test(partition, rollback_goes_back_to_the_save_point)
 	fd_engine_remove(e, "carl");
 	fd_engine_remove(e, "dan");
 }
+
+/* A reload (fd_engine_adopt) takes the partitions over whole: stream time,
+ * counters (SLA counters follow their names into the new order), the
+ * changed marks. */
+Test(partition, a_reload_keeps_the_partitions)
+{
+	cr_assert_eq(ev_on(e, 4, "ann", "a1", "demo_request", T0, T0, 1), FD_OK);
+	cr_assert_eq(act_on(e, 4, "ann", "t1", FD_ACT_TOUCH, T0 + HOUR, 1), FD_OK);
+	fd_rules next_rules = cfg;
+	next_rules.slas[0] = cfg.slas[1];
+	next_rules.slas[1] = cfg.slas[0];
+	fd_engine *next = fd_engine_new(&next_rules, 0);
+	cr_assert_eq(fd_engine_adopt(next, e), 0);
+	e = next; /* teardown frees it, and the former engine with it */
+	cr_assert_eq(fd_engine_stream_time(e, 4), T0 + HOUR);
+	fd_funnel_counts f = funnel(e, 4, INT64_MIN, INT64_MAX, NULL);
+	cr_assert_eq(f.entered[FD_STAGE_MQL], 1);
+	cr_assert_eq(f.sla_met[1], 1, "mql_first_touch is second now");
+	cr_assert_eq(f.sla_met[0], 0);
+	int32_t changed[2];
+	cr_assert_eq(fd_engine_partitions_take_changed(e, changed, 2), 1);
+	cr_assert_eq(changed[0], 4);
+}
