@@ -395,7 +395,7 @@ void fd_engine_set_funnel_days(fd_engine *e, int days);
 int64_t fd_engine_stream_time(const fd_engine *e, int32_t partition);
 
 /* The partitions the engine holds a state for, ascending: up to `max` into
- * out; returns how many there are. */
+ * out (NULL with max 0: only count them); returns how many there are. */
 size_t fd_engine_partitions(const fd_engine *e, int32_t *out, size_t max);
 
 /* Hold a state for `partition` (empty if new): the daemon opens each

@@ -461,8 +461,6 @@ static void serve_lead(fd_admin *a, struct evhttp_request *req, const char *enco
 
 /* ---- /v1/funnel -------------------------------------------------------------- */
 
-#define FUNNEL_PARTITIONS_MAX FD_PARTITION_MAX
-
 /* A time parameter: milliseconds since the epoch (digits, optionally
  * signed) or an RFC 3339 date-time. 0, or -1 with why in errstr. */
 static int time_param(const char *name, const char *v, int64_t *out, char *errstr,
@@ -554,19 +552,20 @@ static void serve_funnel(fd_admin *a, struct evhttp_request *req)
 	fd_engine_stats s;
 	fd_engine_stats_get(e, &s);
 	const fd_rules *cfg = fd_rules_get(e);
-	int32_t *parts = malloc(FUNNEL_PARTITIONS_MAX * sizeof *parts);
+	size_t n_parts = fd_engine_partitions(e, NULL, 0);
+	int32_t *parts = malloc((n_parts ? n_parts : 1) * sizeof *parts);
 	json_object *o = parts ? json_object_new_object() : NULL;
 	if (!o) {
 		free(parts);
 		evhttp_send_error(req, HTTP_INTERNAL, NULL);
 		return;
 	}
-	size_t n_parts = fd_engine_partitions(e, parts, FUNNEL_PARTITIONS_MAX);
+	n_parts = fd_engine_partitions(e, parts, n_parts);
 	fd_funnel_counts f;
 	memset(&f, 0, sizeof f);
 	bool exact = true;
 	json_object *plist = json_object_new_array();
-	for (size_t i = 0; i < n_parts && i < FUNNEL_PARTITIONS_MAX; i++) {
+	for (size_t i = 0; i < n_parts; i++) {
 		fd_engine_funnel(e, parts[i], from_day, to_day, &f, &exact);
 		json_object_array_add(plist, json_object_new_int(parts[i]));
 	}
