@@ -160,6 +160,7 @@ int main(int argc, char **argv)
 	           .now = T0 };
 	fd_engine_set_max_leads(l.e, n_leads + 1);
 	fd_engine_set_evict_scan(l.e, (size_t)s->ttl_scan);
+	fd_engine_set_lead_ttl(l.e, s->lead_ttl_ms);
 	fd_engine_set_huge_pages(l.e, s->huge_pages);
 	turns t = { 0 };
 
@@ -191,7 +192,7 @@ int main(int argc, char **argv)
 		double t0 = bench_seconds();
 		events(&l, -1, BATCH);
 		if (i % TICK_EVERY == 0)
-			fd_engine_evict(l.e, l.now, s->lead_ttl_ms, SIZE_MAX, NULL, NULL);
+			fd_engine_evict(l.e, SIZE_MAX, NULL, NULL);
 		turn_add(&t, since_ms(t0));
 	}
 	report("ttl", &t, serve_max);

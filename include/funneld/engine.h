@@ -322,14 +322,120 @@ bool fd_engine_remove(fd_engine *e, const char *lead_id);
 void fd_engine_foreach(fd_engine *e, int32_t partition,
                        void (*fn)(void *ctx, const char *lead_id, int32_t partition), void *ctx);
 
-/* Evict up to `max` leads whose last input is more than ttl_ms before
- * `now` and that have nothing pending (no open SLA, no review date): `fn`
- * is called with each id before it is removed (to write a tombstone).
+/* Idle leads (state.lead_ttl; 0, the default: none is ever idle). A lead
+ * is idle when the stream time of its partition (fd_engine_stream_time) is
+ * more than ttl_ms past the lead's last input (last_input_ms) and nothing
+ * is pending on it (no open SLA, no nurture review, no held LeadScore).
+ * Not the wall clock: history older than the TTL keeps its leads until the
+ * partition's own stream moves a TTL past them, and a partition without
+ * new input never makes a lead idle. An idle lead is as good as evicted:
+ * the next input of an idle lead that no sweep removed yet starts it from
+ * zero (what it would have found had the sweep run first), so the outcome
+ * never depends on when fd_engine_evict runs. */
+void fd_engine_set_lead_ttl(fd_engine *e, int64_t ttl_ms);
+
+/* Evict up to `max` idle leads (see fd_engine_set_lead_ttl): `fn` is
+ * called with each id before it is removed (to write a tombstone).
  * Returns how many were evicted. Looks at every lead, or, after
  * fd_engine_set_evict_scan(e, n), at the next n leads from where the last
  * call stopped (a sweep spread over calls: bounded work per call). */
-size_t fd_engine_evict(fd_engine *e, int64_t now, int64_t ttl_ms, size_t max,
+size_t fd_engine_evict(fd_engine *e, size_t max,
                        void (*fn)(void *ctx, const char *lead_id, int32_t partition), void *ctx);
+
+/* ---- partitions: stream time and the funnel ---------------------------------- */
+
+/* The engine keeps, per input partition number it has seen (or been told
+ * to open), a small state of its own, persisted to the changelog as a
+ * checkpoint beside the partition's leads and moved with the partition:
+ *   - stream time: the greatest event time of the partition's records the
+ *     engine took (applied, or recognised as a duplicate or a stale
+ *     profile): occurred_at_ms of engagement events and sales activities,
+ *     updated_at_ms of profiles, the times scoring uses. A maximum, so a
+ *     replay never moves it. Refused and invalid records do not count.
+ *   - the funnel: entries into each stage (LEAD: leads created),
+ *     transitions, SLA warnings, breaches and MET per SLA, in buckets of one
+ *     UTC day of the time each happened (a transition's occurred_at_ms, an
+ *     SLA event's occurred_at_ms). At most funnel_days buckets; older days
+ *     fold into one "before" bucket.
+ * Partition numbers are 0..FD_PARTITION_MAX-1; others are not tracked. */
+#define FD_PARTITION_MAX 65536
+#define FD_FUNNEL_DAYS_DEFAULT 400
+
+typedef struct fd_funnel_counts {
+	uint64_t entered[FD_STAGE_COUNT];    /* LEAD: leads created */
+	uint64_t transitions;
+	uint64_t sla_warned[FD_MAX_SLAS];    /* per SLA, config order */
+	uint64_t sla_breached[FD_MAX_SLAS];
+	uint64_t sla_met[FD_MAX_SLAS];
+} fd_funnel_counts;
+
+typedef struct fd_funnel_day {
+	int64_t day;                         /* floor(ms / FD_MS_DAY): UTC days since the epoch */
+	fd_funnel_counts counts;
+} fd_funnel_day;
+
+/* One partition's state as plain data (the checkpoint record). The SLA
+ * counters of `before` and `days` are indexed like sla_names. Pointers are
+ * borrowed: from the engine on export (valid until its next call), from the
+ * caller on import. */
+typedef struct fd_partition_state {
+	int32_t partition;
+	int64_t stream_time_ms;              /* 0: no input yet */
+	fd_funnel_counts before;             /* the folded days, older than days[0] */
+	const fd_funnel_day *days;           /* oldest first, distinct days */
+	size_t n_days;
+	const char *sla_names[FD_MAX_SLAS];
+	int n_slas;
+} fd_partition_state;
+
+/* Keep at most `days` day buckets per partition (>= 1; state.funnel_days). */
+void fd_engine_set_funnel_days(fd_engine *e, int days);
+
+/* The stream time of `partition`: 0 when it has none. */
+int64_t fd_engine_stream_time(const fd_engine *e, int32_t partition);
+
+/* The partitions the engine holds a state for, ascending: up to `max` into
+ * out (NULL with max 0: only count them); returns how many there are. */
+size_t fd_engine_partitions(const fd_engine *e, int32_t *out, size_t max);
+
+/* Hold a state for `partition` (empty if new): the daemon opens each
+ * partition it owns once restored, so the funnel lists it before its first
+ * input. -1 when the number is out of range or memory runs out. */
+int fd_engine_partition_open(fd_engine *e, int32_t partition);
+
+/* Forget the state of `partition` (revoked). */
+void fd_engine_partition_drop(fd_engine *e, int32_t partition);
+
+/* Export `partition`'s state; false when the engine holds none. */
+bool fd_engine_partition_export(fd_engine *e, int32_t partition, fd_partition_state *out);
+
+/* Replace (or create) a partition's state from a checkpoint. SLA names the
+ * rules no longer have are dropped, days are sorted and merged, the oldest
+ * beyond funnel_days folded. FD_ERR_INVALID for a partition number out of
+ * range, FD_ERR_NOMEM. */
+fd_status fd_engine_partition_import(fd_engine *e, const fd_partition_state *st, char *errstr,
+                                     size_t errstr_size);
+
+/* The partitions whose state changed since they were last taken here, up
+ * to `max` into out (ascending), their changed mark cleared: the changelog
+ * writes their checkpoints. Returns how many were taken. */
+size_t fd_engine_partitions_take_changed(fd_engine *e, int32_t *out, size_t max);
+
+/* The funnel of `partition` over the UTC days [from_day, to_day] (INT64_MIN
+ * / INT64_MAX: unbounded; the "before" bucket counts only when from_day is
+ * unbounded), added to *sum. *exact (when not NULL) is cleared when the
+ * window reaches into folded days it cannot tell apart. false when the
+ * engine holds no state for the partition. */
+bool fd_engine_funnel(const fd_engine *e, int32_t partition, int64_t from_day, int64_t to_day,
+                      fd_funnel_counts *sum, bool *exact);
+
+/* exactly_once: a save point, and the way back to it. From
+ * fd_engine_partitions_save on, the first change of each partition keeps a
+ * copy of it; fd_engine_partitions_rollback puts every partition changed
+ * since back as it was (one created since goes), marks them changed, and
+ * starts a new save point. Without a save point nothing is copied. */
+void fd_engine_partitions_save(fd_engine *e);
+void fd_engine_partitions_rollback(fd_engine *e);
 
 /* ---- inspection (admin API, tests, demo summary) -------------------------- */
 

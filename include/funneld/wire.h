@@ -218,6 +218,34 @@ int fd_wire_encode_lead_state_v1(const fd_lead_state *st, uint8_t **buf, size_t 
 int fd_wire_decode_lead_state(const void *buf, size_t len, fd_wire_arena *a,
                               fd_lead_state *out, char *errstr, size_t errstr_size);
 
+/* ---- the changelog: partition checkpoints ---------------------------------- */
+
+/*
+ * A partition's checkpoint (state.proto, PartitionState: stream time and
+ * funnel counters, see "partitions" in funneld/engine.h) is keyed by the
+ * reserved key below: a NUL byte, then "funneld.partition". No lead's key
+ * can be it: lead ids are C strings, non-empty, so their first byte is
+ * never NUL. A checkpoint goes on the changelog partition of its number.
+ */
+#define FD_WIRE_CHECKPOINT_KEY "\0funneld.partition"
+#define FD_WIRE_CHECKPOINT_KEY_LEN (sizeof FD_WIRE_CHECKPOINT_KEY - 1)
+
+/* Is key[0..len) a checkpoint's key (not a lead's)? */
+bool fd_wire_is_checkpoint_key(const void *key, size_t len);
+
+/* Encode a partition's state (fd_engine_partition_export): a malloc'ed
+ * buffer the caller frees; -1 on allocation failure or an n_slas out of
+ * range. The same state always encodes to the same bytes. Counters are
+ * written by stage and by SLA name, zeros left out. */
+int fd_wire_encode_partition_state(const fd_partition_state *st, uint8_t **buf, size_t *len);
+
+/* Decode a PartitionState record into *out for fd_engine_partition_import
+ * (days and SLA names valid until the arena's next decode or reset); -1
+ * with a "partition state: ..." reason and *out zeroed on malformed bytes,
+ * an unknown stage or more than FD_MAX_SLAS SLA names. */
+int fd_wire_decode_partition_state(const void *buf, size_t len, fd_wire_arena *a,
+                                   fd_partition_state *out, char *errstr, size_t errstr_size);
+
 /* ---- enum mapping to the proto enum numbers ------------------------------ */
 
 /* *_to_proto return the funneld.v1 enum number, or 0 (UNSPECIFIED) for an

@@ -81,6 +81,7 @@ typedef struct fd_settings {
 	int64_t lead_ttl_ms;           /* 0: never evict */
 	int64_t max_leads;             /* hard cap on leads in memory */
 	int64_t ttl_scan;              /* leads the TTL looks at per commit interval */
+	int64_t funnel_days;           /* funnel day buckets kept per partition */
 	int64_t reload_batch;          /* leads moved to reloaded rules per loop turn */
 	bool huge_pages;               /* transparent huge pages for the lead table */
 

@@ -342,11 +342,17 @@ const fd_config_def fd_config_table[] = {
 	/* state */
 	{ .path = "state.lead_ttl", .type = FD_CFG_DURATION, .def = "180d", .min = 0,
 	  .max = FD_CFG_DAYS(3650), .offset = FD_CFG_OFF(lead_ttl_ms),
-	  .doc = "evict leads inactive this long with no open SLA; \"0\": never" },
+	  .doc = "evict leads without input for this long in their partition's stream time "
+	         "(the greatest event time it has seen), with nothing pending; \"0\": never" },
 	{ .path = "state.ttl_scan", .type = FD_CFG_INT64, .def = "65536", .min = 1, .max = 2e9,
 	  .offset = FD_CFG_OFF(ttl_scan),
 	  .doc = "leads the TTL looks at per commit interval (a sweep of the table spread over "
 	         "intervals: bounded work per tick)" },
+	{ .path = "state.funnel_days", .type = FD_CFG_INT64, .def = "400", .min = 1, .max = 36500,
+	  .offset = FD_CFG_OFF(funnel_days),
+	  .doc = "funnel counters kept per partition in buckets of one UTC day of event time, "
+	         "this many days (older days fold into one bucket): the windows /v1/funnel "
+	         "answers exactly" },
 	{ .path = "state.reload_batch", .type = FD_CFG_INT64, .def = "256", .min = 1, .max = 1e7,
 	  .offset = FD_CFG_OFF(reload_batch),
 	  .doc = "after a SIGHUP, leads moved to the new rules per turn of the loop (the rest "

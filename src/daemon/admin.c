@@ -68,19 +68,24 @@
  *                                      and "context" (history, SLAs, timers)
  * Engine counters count since the process started.
  *
- * Funnel (/v1/funnel). `entered[s]` is the number of transitions into stage
- * s since start (re-entries count again: NURTURE→MQL, SAL→MQL on revert).
- * The conversion rate from stage a to the next stage b is
- * entered[b] / entered[a], for MQL→SAL, SAL→SQL, SQL→OPPORTUNITY and
- * OPPORTUNITY→CUSTOMER. entered[LEAD] counts leads created since start
- * (restored ones excluded), so LEAD→MQL uses another base:
- * entered[MQL] / leads_seen, where leads_seen = leads in memory
- * + leads evicted by the TTL: every lead this instance has held, including
- * the ones restored from the changelog, excluding the ones a rebalance moved
- * to another instance. These are entry ratios, not cohort conversions: fast
- * tracks skip MQL and re-entries count twice, so a rate can exceed 1. SLA
- * compliance is met / (met + breached), null before any SLA closed; warned
- * is reported beside it (a warned SLA can still be met).
+ * Funnel (/v1/funnel). The funnel is state (see "partitions" in
+ * funneld/engine.h): counted per input partition in UTC days of event
+ * time, persisted to the changelog as the partitions' checkpoints and
+ * moved with them. The reply covers the partitions this instance holds
+ * ("partitions": assigned and restored) and sums them; ?since= and ?until=
+ * (RFC 3339 or ms, until exclusive) choose a window, widened to whole UTC
+ * days ("window" says which; "exact" is false when a bounded window
+ * reaches into days folded by state.funnel_days). `entered[s]` counts the
+ * entries into stage s in the window (re-entries count again:
+ * NURTURE→MQL, SAL→MQL on revert); entered[LEAD] counts leads created (a
+ * lead created again after its eviction counts again). The conversion
+ * rate from stage a to the next stage b is entered[b] / entered[a], for
+ * LEAD→MQL, MQL→SAL, SAL→SQL, SQL→OPPORTUNITY and OPPORTUNITY→CUSTOMER.
+ * These are entry ratios, not cohort conversions: fast tracks skip MQL and
+ * re-entries count twice, so a rate can exceed 1. SLA compliance is met /
+ * (met + breached), null before any SLA closed; warned is reported beside
+ * it (a warned SLA can still be met). `leads` and `leads_by_stage` are the
+ * leads in memory now, whatever the window.
  *
  * Connections (the bounds are in admin.h). libevent 2.1 has no hook that
  * sees a connection being accepted with the connection itself
@@ -129,6 +134,7 @@
 #ifndef FUNNELD_VERSION
 #define FUNNELD_VERSION "unknown"
 #endif
+#include "funneld/wire.h"
 
 #define ADMIN_MAX_HEADERS 8192     /* request line + headers */
 #define ADMIN_MAX_BODY 1024        /* nothing we serve takes a body */
@@ -489,6 +495,76 @@ static void serve_lead(fd_admin *a, struct evhttp_request *req, const char *enco
 
 /* ---- /v1/funnel -------------------------------------------------------------- */
 
+/* A time parameter: milliseconds since the epoch (digits, optionally
+ * signed) or an RFC 3339 date-time. 0, or -1 with why in errstr. */
+static int time_param(const char *name, const char *v, int64_t *out, char *errstr,
+                      size_t errstr_size)
+{
+	const char *p = v + (*v == '-' || *v == '+');
+	bool number = *p != '\0';
+	for (; *p && number; p++)
+		number = *p >= '0' && *p <= '9';
+	if (number) {
+		errno = 0;
+		char *end;
+		long long ms = strtoll(v, &end, 10);
+		if (errno == 0 && *end == '\0' && ms >= 0 && ms <= FD_TIME_MAX) {
+			*out = ms;
+			return 0;
+		}
+	} else if (fd_iso8601_parse(v, out) == 0 && *out >= 0 && *out <= FD_TIME_MAX) {
+		return 0;
+	}
+	snprintf(errstr, errstr_size, "%s: \"%.64s\" is neither an RFC 3339 date-time (e.g. "
+	         "2026-01-31T00:00:00Z) nor milliseconds since the epoch in 0..%" PRId64,
+	         name, v, (int64_t)FD_TIME_MAX);
+	return -1;
+}
+
+/* The window asked for: ?since= and ?until= (either may be absent). 0, or
+ * -1 with why in errstr (unknown or repeated parameter, bad time, since
+ * after until). */
+static int funnel_window(struct evhttp_request *req, bool *has_since, int64_t *since,
+                         bool *has_until, int64_t *until, char *errstr, size_t errstr_size)
+{
+	*has_since = *has_until = false;
+	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
+	const char *query = uri ? evhttp_uri_get_query(uri) : NULL;
+	if (!query || !*query)
+		return 0;
+	struct evkeyvalq params; /* initialised by the parse, cleared by it on failure */
+	if (evhttp_parse_query_str(query, &params) != 0) {
+		snprintf(errstr, errstr_size, "malformed query string");
+		return -1;
+	}
+	int rc = 0;
+	for (struct evkeyval *kv = params.tqh_first; kv && rc == 0; kv = kv->next.tqe_next) {
+		bool is_since = strcmp(kv->key, "since") == 0;
+		if (!is_since && strcmp(kv->key, "until") != 0) {
+			snprintf(errstr, errstr_size, "unknown parameter \"%.64s\": /v1/funnel takes "
+			         "since and until", kv->key);
+			rc = -1;
+		} else if (is_since ? *has_since : *has_until) {
+			snprintf(errstr, errstr_size, "%s given twice", kv->key);
+			rc = -1;
+		} else {
+			rc = time_param(kv->key, kv->value, is_since ? since : until, errstr, errstr_size);
+			*(is_since ? has_since : has_until) = true;
+		}
+	}
+	evhttp_clear_headers(&params);
+	if (rc == 0 && *has_since && *has_until && *since >= *until) {
+		snprintf(errstr, errstr_size, "since must be before until");
+		rc = -1;
+	}
+	return rc;
+}
+
+static int64_t utc_day(int64_t ms)
+{
+	return ms / FD_MS_DAY; /* ms >= 0 */
+}
+
 static void serve_funnel(fd_admin *a, struct evhttp_request *req)
 {
 	fd_engine *e = a->src.engine(a->src.ctx);
@@ -496,35 +572,65 @@ static void serve_funnel(fd_admin *a, struct evhttp_request *req)
 		send_error(req, HTTP_SERVUNAVAIL, "engine not running");
 		return;
 	}
+	char why[256];
+	bool has_since, has_until;
+	int64_t since = 0, until = 0;
+	if (funnel_window(req, &has_since, &since, &has_until, &until, why, sizeof why) != 0) {
+		send_error(req, HTTP_BADREQUEST, why);
+		return;
+	}
+	/* whole UTC days: the buckets the counters are kept in */
+	int64_t from_day = has_since ? utc_day(since) : INT64_MIN;
+	int64_t to_day = has_until ? utc_day(until - 1) : INT64_MAX;
+
 	fd_engine_stats s;
 	fd_engine_stats_get(e, &s);
 	const fd_rules *cfg = fd_rules_get(e);
-	uint64_t seen = s.leads + s.leads_evicted;
-
-	json_object *o = json_object_new_object();
+	size_t n_parts = fd_engine_partitions(e, NULL, 0);
+	int32_t *parts = malloc((n_parts ? n_parts : 1) * sizeof *parts);
+	json_object *o = parts ? json_object_new_object() : NULL;
 	if (!o) {
+		free(parts);
 		evhttp_send_error(req, HTTP_INTERNAL, NULL);
 		return;
 	}
+	n_parts = fd_engine_partitions(e, parts, n_parts);
+	fd_funnel_counts f;
+	memset(&f, 0, sizeof f);
+	bool exact = true;
+	json_object *plist = json_object_new_array();
+	for (size_t i = 0; i < n_parts; i++) {
+		fd_engine_funnel(e, parts[i], from_day, to_day, &f, &exact);
+		json_object_array_add(plist, json_object_new_int(parts[i]));
+	}
+	free(parts);
+
 	json_object_object_add(o, "as_of_ms", json_object_new_int64(a->src.now(a->src.ctx)));
+	json_object_object_add(o, "partitions", plist);
+	json_object *window = json_object_new_object();
+	json_object_object_add(window, "since_ms",
+	                       has_since ? json_object_new_int64(from_day * FD_MS_DAY) : NULL);
+	json_object_object_add(window, "until_ms",
+	                       has_until ? json_object_new_int64((to_day + 1) * FD_MS_DAY) : NULL);
+	json_object_object_add(window, "exact", json_object_new_boolean(exact));
+	json_object_object_add(o, "window", window);
 	json_object_object_add(o, "leads", j_u64(s.leads));
-	json_object_object_add(o, "leads_seen", j_u64(seen));
 	json_object *by_stage = json_object_new_object();
 	json_object *entered = json_object_new_object();
 	for (int st = 0; st < FD_STAGE_COUNT; st++) {
 		json_object_object_add(by_stage, fd_stage_name((fd_stage)st), j_u64(s.per_stage[st]));
-		json_object_object_add(entered, fd_stage_name((fd_stage)st), j_u64(s.entered[st]));
+		json_object_object_add(entered, fd_stage_name((fd_stage)st), j_u64(f.entered[st]));
 	}
 	json_object_object_add(o, "leads_by_stage", by_stage);
 	json_object_object_add(o, "entered", entered);
+	json_object_object_add(o, "transitions", j_u64(f.transitions));
 
 	static const fd_stage path[] = { FD_STAGE_LEAD, FD_STAGE_MQL, FD_STAGE_SAL, FD_STAGE_SQL,
 		                             FD_STAGE_OPPORTUNITY, FD_STAGE_CUSTOMER };
 	json_object *conv = json_object_new_array();
 	for (size_t i = 0; i + 1 < sizeof path / sizeof path[0]; i++) {
 		fd_stage from = path[i], to = path[i + 1];
-		uint64_t base = from == FD_STAGE_LEAD ? seen : s.entered[from];
-		uint64_t converted = s.entered[to];
+		uint64_t base = f.entered[from], converted = f.entered[to];
 		json_object *x = json_object_new_object();
 		json_object_object_add(x, "from", j_string(fd_stage_name(from)));
 		json_object_object_add(x, "to", j_string(fd_stage_name(to)));
@@ -539,11 +645,11 @@ static void serve_funnel(fd_admin *a, struct evhttp_request *req)
 	for (int i = 0; i < cfg->n_slas && i < FD_MAX_SLAS; i++) {
 		json_object *x = json_object_new_object();
 		json_object_object_add(x, "name", j_string(cfg->slas[i].name));
-		json_object_object_add(x, "met", j_u64(s.sla_met_by[i]));
-		json_object_object_add(x, "breached", j_u64(s.sla_breached_by[i]));
-		json_object_object_add(x, "warned", j_u64(s.sla_warned_by[i]));
+		json_object_object_add(x, "met", j_u64(f.sla_met[i]));
+		json_object_object_add(x, "breached", j_u64(f.sla_breached[i]));
+		json_object_object_add(x, "warned", j_u64(f.sla_warned[i]));
 		json_object_object_add(x, "compliance",
-		                       j_ratio(s.sla_met_by[i], s.sla_met_by[i] + s.sla_breached_by[i]));
+		                       j_ratio(f.sla_met[i], f.sla_met[i] + f.sla_breached[i]));
 		json_object_array_add(slas, x);
 	}
 	json_object_object_add(o, "slas", slas);

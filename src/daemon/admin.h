@@ -12,7 +12,8 @@
  * Endpoints (GET and HEAD; any other method gets 405 with a JSON error and
  * "Allow: GET, HEAD", CONNECT included, on a connection libevent keeps
  * open whatever the headers say; TRACE is refused by libevent with 501;
- * unknown paths get 404 with {"error": "..."}; a query string is ignored;
+ * unknown paths get 404 with {"error": "..."}; a query string is ignored
+ * except by /v1/funnel;
  * every reply has a Content-Length, whatever HTTP version the request
  * names):
  *
@@ -26,9 +27,12 @@
  *   /v1/leads/{id} 200: the lead as of src->now() (stage, scores, open SLAs,
  *                  handoff context), or 404. {id} is percent-decoded ("%40"
  *                  is '@'; '+' stays '+', as in any URL path).
- *   /v1/funnel     200: leads per stage now, stage entries since start,
- *                  conversion rates between consecutive stages, SLA
- *                  compliance (exact definitions at the top of admin.c).
+ *   /v1/funnel     200: the funnel of the partitions this instance holds
+ *                  (listed): stage entries, conversion rates between
+ *                  consecutive stages, SLA compliance, over ?since= and
+ *                  ?until= (RFC 3339 or ms; both optional), and leads per
+ *                  stage now; 400 with a JSON error for another parameter
+ *                  or a bad time (exact definitions at the top of admin.c).
  *
  * JSON conventions: times are ms since the Unix epoch; a time or string
  * that is not set (0, "", recency -1) is null; a rate with a zero

@@ -285,8 +285,7 @@ static void close_and_commit(fd_daemon *d)
 	 * And while the last closed epoch is still being written */
 	if (!d->held &&
 	    fd_epochs_closed(k->epochs) < (size_t)d->cfg.settings.max_pending_intervals &&
-	    fd_changelog_close_epoch(k->changelog, d->engine, now_ms(d),
-	                             d->cfg.settings.lead_ttl_ms))
+	    fd_changelog_close_epoch(k->changelog, d->engine))
 		write_step(d);
 	rd_kafka_poll(k->producer, 0);
 	fd_changelog_release(k->changelog);
@@ -423,8 +422,7 @@ static void drain(fd_daemon *d)
 		if (outq(d) < d->outq_high) {
 			fd_changelog_emit(cl, d->engine, FD_CHANGELOG_EMIT_STEP);
 			if (!closed && !fd_changelog_emitting(cl))
-				closed = fd_changelog_close_epoch(cl, d->engine, now_ms(d),
-				                                  d->cfg.settings.lead_ttl_ms);
+				closed = fd_changelog_close_epoch(cl, d->engine);
 			fd_changelog_release(cl);
 		}
 		if (closed && !fd_changelog_emitting(cl) && fd_epochs_pending(k->epochs) == 0 &&
@@ -863,6 +861,7 @@ static void reload(fd_daemon *d)
 	cur->topics.profiles_encoding = next->topics.profiles_encoding;
 	cur->topics.activities_encoding = next->topics.activities_encoding;
 	cur->lead_ttl_ms = next->lead_ttl_ms;
+	cur->funnel_days = next->funnel_days;
 	cur->max_leads = next->max_leads;
 	cur->max_idle_ms = next->max_idle_ms;
 	cur->max_lag_wait_ms = next->max_lag_wait_ms;
@@ -1050,7 +1049,11 @@ fd_daemon *fd_daemon_new(const fd_daemon_options *opt, bool *config_error, char 
 	if (d->cfg.settings.max_leads > 0)
 		fd_engine_set_max_leads(d->engine, (size_t)d->cfg.settings.max_leads);
 	fd_engine_set_evict_scan(d->engine, (size_t)d->cfg.settings.ttl_scan);
+	fd_engine_set_lead_ttl(d->engine, d->cfg.settings.lead_ttl_ms);
+	fd_engine_set_funnel_days(d->engine, (int)d->cfg.settings.funnel_days);
 	fd_engine_set_huge_pages(d->engine, d->cfg.settings.huge_pages);
+	if (d->cfg.settings.guarantee == FD_EXACTLY_ONCE)
+		fd_engine_partitions_save(d->engine); /* what an aborted transaction goes back to */
 	d->tick_ev = event_new(d->base, -1, EV_PERSIST, timed, timed_arg(d, on_tick));
 	d->deadline_ev = evtimer_new(d->base, timed, timed_arg(d, on_deadline));
 	d->restore_ev = evtimer_new(d->base, timed, timed_arg(d, on_restore));

@@ -19,6 +19,8 @@ fd_engine *fd_reload_engine(fd_engine *cur, const fd_config *fresh, char *errstr
 	if (fresh->settings.max_leads > 0)
 		fd_engine_set_max_leads(next, (size_t)fresh->settings.max_leads);
 	fd_engine_set_evict_scan(next, (size_t)fresh->settings.ttl_scan);
+	fd_engine_set_lead_ttl(next, fresh->settings.lead_ttl_ms);
+	fd_engine_set_funnel_days(next, (int)fresh->settings.funnel_days);
 	fd_engine_set_huge_pages(next, fresh->settings.huge_pages);
 	fd_engine_adopt(next, cur);
 	return next;

@@ -33,6 +33,7 @@
 #include "engine/intern.h"
 #include "engine/lead.h"
 #include "engine/lifecycle.h"
+#include "engine/partition.h"
 #include "engine/publish.h"
 #include "engine/score.h"
 #include "engine/timer.h"
@@ -57,6 +58,9 @@ struct fd_engine {
 	fd_engine *former;
 	uint32_t migrate_cursor; /* where fd_engine_migrate goes on in `former` */
 	fd_lead_state *moving;   /* a moving lead's state (allocated on the first move) */
+	fd_parts *parts;        /* per partition: stream time, the funnel */
+	int64_t ttl_ms;         /* idle leads (fd_engine_set_lead_ttl); 0: none */
+	int funnel_days;        /* day buckets per partition (fd_engine_set_funnel_days) */
 	size_t evict_scan;      /* leads one fd_engine_evict call looks at; 0: all */
 	uint32_t evict_cursor;  /* where the next call goes on */
 
@@ -206,6 +210,10 @@ fd_engine *fd_engine_new(const fd_rules *cfg, size_t expected_leads)
 	e->strings = fd_intern_new();
 	if (!e->strings)
 		goto fail;
+	e->funnel_days = FD_FUNNEL_DAYS_DEFAULT;
+	e->parts = fd_parts_new(e->funnel_days);
+	if (!e->parts)
+		goto fail;
 	return e;
 fail:
 	fd_engine_free(e);
@@ -221,6 +229,7 @@ void fd_engine_free(fd_engine *e)
 	fd_table_free(e->leads);
 	fd_intern_free(e->strings);
 	fd_timers_free(e->timers);
+	fd_parts_free(e->parts);
 	free(e);
 }
 
@@ -437,6 +446,47 @@ static void note_input(fd_lead *l, int kind, int32_t partition, int64_t position
 		l->last_input_ms = t;
 }
 
+static void remove_lead(fd_engine *e, fd_lead *l);
+static void before_change(const fd_sink *out, const char *lead_id, bool exists);
+
+/* Idle (fd_engine_set_lead_ttl): its partition's stream time is more than
+ * the TTL past its last input, and nothing is pending on it. */
+static bool idle(const fd_engine *e, const fd_lead *l)
+{
+	if (e->ttl_ms <= 0 || l->review_timer || l->score_timer)
+		return false;
+	/* both in [0, FD_TIME_MAX]: the difference cannot overflow */
+	int64_t stream = fd_parts_stream_time(e->parts, l->partition);
+	if (stream <= l->last_input_ms || stream - l->last_input_ms <= e->ttl_ms)
+		return false;
+	const fd_sla_slot *slots = lead_slots(e, l);
+	for (int i = 0; i < e->cfg.n_slas; i++)
+		if (slots[i].state == FD_SLOT_OPEN)
+			return false;
+	return true;
+}
+
+/* An idle lead's input: the lead goes first, as a sweep before the input
+ * would have removed it (its next state record replaces it in the
+ * changelog); *l becomes NULL. */
+static void expire(fd_engine *e, fd_lead **l, const fd_sink *out)
+{
+	before_change(out, lead_id_of(e, *l), true);
+	remove_lead(e, *l);
+	e->stats.leads_evicted++;
+	*l = NULL;
+}
+
+/* A new lead `id`, counted in its partition's funnel on the day of `t`. */
+static fd_status new_lead(fd_engine *e, const char *id, int32_t partition, int64_t t,
+                          fd_lead **out, char *errstr, size_t errstr_size)
+{
+	fd_status st = create_lead(e, id, out, errstr, errstr_size);
+	if (st == FD_OK)
+		fd_parts_count_entry(e->parts, partition, FD_STAGE_LEAD, false, t);
+	return st;
+}
+
 static uint64_t timer_key(const fd_engine *e, const fd_lead *l, unsigned slot)
 {
 	return ((uint64_t)fd_table_index(e->leads, l) << 8) | slot;
@@ -620,6 +670,7 @@ static void sla_emit(fd_engine *e, fd_lead *l, int idx, fd_sla_kind kind, int64_
 	case FD_SLA_MET: e->stats.sla_met++; e->stats.sla_met_by[idx]++; break;
 	default: break;
 	}
+	fd_parts_count_sla(e->parts, l->partition, idx, kind, at);
 	if (out && out->sla)
 		out->sla(out->ctx, &ev);
 }
@@ -706,6 +757,7 @@ static void enter_stage(fd_engine *e, fd_lead *l, const move *m, const fd_sink *
 	e->stats.per_stage[m->to]++;
 	e->stats.entered[m->to]++;
 	e->stats.transitions++;
+	fd_parts_count_entry(e->parts, l->partition, m->to, true, t);
 	l->stage = (uint8_t)m->to;
 	l->stage_entered_ms = t;
 	if (from == FD_STAGE_NURTURE)
@@ -939,15 +991,20 @@ fd_status fd_engine_engagement(fd_engine *e, const fd_engagement *ev, int64_t no
 		return st;
 	if (l && replayed(l, FD_INPUT_ENGAGEMENT, ev->position)) {
 		e->stats.events_duplicate++;
+		fd_parts_note(e->parts, ev->partition, ev->occurred_at_ms);
 		return FD_DUPLICATE;
 	}
 	if (!l && (st = creatable(e, ev->lead_id, false, errstr, errstr_size)) != FD_OK)
 		return st;
+	if (l && idle(e, l))
+		expire(e, &l, out);
 	before_change(out, ev->lead_id, l != NULL);
-	if (!l && (st = create_lead(e, ev->lead_id, &l, errstr, errstr_size)) != FD_OK)
+	if (!l && (st = new_lead(e, ev->lead_id, ev->partition, ev->occurred_at_ms, &l, errstr,
+	                         errstr_size)) != FD_OK)
 		return st;
 	if (replayed(l, FD_INPUT_ENGAGEMENT, ev->position)) {
 		e->stats.events_duplicate++;
+		fd_parts_note(e->parts, ev->partition, ev->occurred_at_ms);
 		return FD_DUPLICATE;
 	}
 	uint64_t h = 0;
@@ -958,6 +1015,7 @@ fd_status fd_engine_engagement(fd_engine *e, const fd_engagement *ev, int64_t no
 			/* the position moved: persist it like any other change, so the
 			 * saved state never depends on where a commit fell */
 			note_input(l, FD_INPUT_ENGAGEMENT, ev->partition, ev->position, 0);
+			fd_parts_note(e->parts, ev->partition, ev->occurred_at_ms);
 			changed(out, lead_id_of(e, l));
 			return FD_DUPLICATE;
 		}
@@ -965,6 +1023,7 @@ fd_status fd_engine_engagement(fd_engine *e, const fd_engagement *ev, int64_t no
 	}
 	int64_t t = ev->occurred_at_ms;
 	note_input(l, FD_INPUT_ENGAGEMENT, ev->partition, ev->position, t);
+	fd_parts_note(e->parts, ev->partition, t);
 	cause why = { "event", ev->event_id, t, ev->type };
 
 	double pts = rule ? rule->points : 0.0;
@@ -1024,21 +1083,30 @@ fd_status fd_engine_profile(fd_engine *e, const fd_profile *p, int64_t now,
 		return st;
 	if (l && replayed(l, FD_INPUT_PROFILE, p->position)) {
 		e->stats.profiles_stale++;
+		fd_parts_note(e->parts, p->partition, p->updated_at_ms);
 		return FD_DUPLICATE;
 	}
-	if (l && l->profile_updated_ms != INT64_MIN && p->updated_at_ms < l->profile_updated_ms) {
+	/* an idle lead is as good as gone: the profile meets a new lead */
+	bool gone = l && idle(e, l);
+	if (l && !gone && l->profile_updated_ms != INT64_MIN &&
+	    p->updated_at_ms < l->profile_updated_ms) {
 		e->stats.profiles_stale++;
 		before_change(out, p->lead_id, true);
 		note_input(l, FD_INPUT_PROFILE, p->partition, p->position, 0);
+		fd_parts_note(e->parts, p->partition, p->updated_at_ms);
 		changed(out, lead_id_of(e, l));
 		return FD_STALE;
 	}
 	if (!l && (st = creatable(e, p->lead_id, false, errstr, errstr_size)) != FD_OK)
 		return st;
+	if (gone)
+		expire(e, &l, out);
 	before_change(out, p->lead_id, l != NULL);
-	if (!l && (st = create_lead(e, p->lead_id, &l, errstr, errstr_size)) != FD_OK)
+	if (!l && (st = new_lead(e, p->lead_id, p->partition, p->updated_at_ms, &l, errstr,
+	                         errstr_size)) != FD_OK)
 		return st;
 	note_input(l, FD_INPUT_PROFILE, p->partition, p->position, p->updated_at_ms);
+	fd_parts_note(e->parts, p->partition, p->updated_at_ms);
 
 	fd_fit_result fit;
 	fd_fit_evaluate(c, p, &fit);
@@ -1113,14 +1181,19 @@ fd_status fd_engine_activity(fd_engine *e, const fd_activity *a, int64_t now,
 		return st;
 	if (l && replayed(l, FD_INPUT_ACTIVITY, a->position)) {
 		e->stats.activities_duplicate++;
+		fd_parts_note(e->parts, a->partition, a->occurred_at_ms);
 		return FD_DUPLICATE;
 	}
+	/* an idle lead is as good as gone: the activity meets a new lead (and
+	 * nothing changes if it is refused) */
+	bool gone = l && idle(e, l);
 	uint64_t h = empty(a->activity_id) ? 0 : seen_hash(1, a->activity_id);
-	if (l && h && seen_contains(e, l, h)) {
+	if (l && !gone && h && seen_contains(e, l, h)) {
 		e->stats.activities_duplicate++;
+		fd_parts_note(e->parts, a->partition, a->occurred_at_ms);
 		return FD_DUPLICATE;
 	}
-	fd_stage stage = l ? (fd_stage)l->stage : FD_STAGE_LEAD;
+	fd_stage stage = l && !gone ? (fd_stage)l->stage : FD_STAGE_LEAD;
 	fd_lifecycle_step step;
 	if (fd_lifecycle_activity(c, stage, a->kind, a->reason, &step, errstr, errstr_size) != 0) {
 		e->stats.activities_refused++;
@@ -1128,12 +1201,16 @@ fd_status fd_engine_activity(fd_engine *e, const fd_activity *a, int64_t now,
 	}
 	if (!l && (st = creatable(e, a->lead_id, false, errstr, errstr_size)) != FD_OK)
 		return st;
+	if (gone)
+		expire(e, &l, out);
 	before_change(out, a->lead_id, l != NULL);
-	if (!l && (st = create_lead(e, a->lead_id, &l, errstr, errstr_size)) != FD_OK)
+	if (!l && (st = new_lead(e, a->lead_id, a->partition, a->occurred_at_ms, &l, errstr,
+	                         errstr_size)) != FD_OK)
 		return st;
 	if (h)
 		seen_add(e, l, h);
 	note_input(l, FD_INPUT_ACTIVITY, a->partition, a->position, a->occurred_at_ms);
+	fd_parts_note(e->parts, a->partition, a->occurred_at_ms);
 	cause why = { "activity", a->activity_id, a->occurred_at_ms, fd_activity_kind_name(a->kind) };
 	int64_t t = a->occurred_at_ms > l->stage_entered_ms ? a->occurred_at_ms : l->stage_entered_ms;
 
@@ -1595,15 +1672,12 @@ void fd_engine_set_evict_scan(fd_engine *e, size_t leads_per_call)
 	e->evict_scan = leads_per_call;
 }
 
-/* Idle for at least ttl_ms at `now`? Overflow-safe for any int64 now. */
-static bool idle_for(const fd_lead *l, int64_t now, int64_t ttl_ms)
+void fd_engine_set_lead_ttl(fd_engine *e, int64_t ttl_ms)
 {
-	/* last_input_ms is in [0, FD_TIME_MAX]: now - last cannot overflow once
-	 * now is past it */
-	return now > l->last_input_ms && now - l->last_input_ms > ttl_ms;
+	e->ttl_ms = ttl_ms;
 }
 
-size_t fd_engine_evict(fd_engine *e, int64_t now, int64_t ttl_ms, size_t max,
+size_t fd_engine_evict(fd_engine *e, size_t max,
                        void (*fn)(void *ctx, const char *lead_id, int32_t partition), void *ctx)
 {
 	size_t n = 0, scanned = 0;
@@ -1611,6 +1685,8 @@ size_t fd_engine_evict(fd_engine *e, int64_t now, int64_t ttl_ms, size_t max,
 	/* the periodic call also moves a growth of the lead table along when
 	 * few inserts do it (lookups look in two arrays until it is done) */
 	fd_table_step(e->leads, (uint32_t)(budget < GROW_STEP_PER_EVICT ? budget : GROW_STEP_PER_EVICT));
+	if (e->ttl_ms <= 0)
+		return 0;
 	/* from where the last call stopped to the end, then from the start
 	 * back to there: each lead looked at once per sweep, a bounded slice
 	 * of them per call */
@@ -1628,13 +1704,7 @@ size_t fd_engine_evict(fd_engine *e, int64_t now, int64_t ttl_ms, size_t max,
 			continue;
 		}
 		scanned++;
-		if (!idle_for(l, now, ttl_ms) || l->review_timer || l->score_timer)
-			continue;
-		const fd_sla_slot *slots = lead_slots(e, l);
-		bool open = false;
-		for (int i = 0; i < e->cfg.n_slas && !open; i++)
-			open = slots[i].state == FD_SLOT_OPEN;
-		if (open)
+		if (!idle(e, l))
 			continue;
 		if (fn)
 			fn(ctx, lead_id_of(e, l), l->partition);
@@ -1766,6 +1836,20 @@ int fd_engine_adopt(fd_engine *e, fd_engine *former)
 	if (fd_table_count(e->leads) > 0 || e->former)
 		return -1;
 	fd_engine_carry_stats(e, former);
+	/* the partitions move over at once (they are small), their SLA
+	 * counters re-indexed by name */
+	int map[FD_MAX_SLAS];
+	for (int i = 0; i < e->cfg.n_slas; i++) {
+		map[i] = -1;
+		for (int j = 0; j < former->cfg.n_slas; j++)
+			if (strcmp(e->cfg.slas[i].name, former->cfg.slas[j].name) == 0)
+				map[i] = j;
+	}
+	fd_parts *mine = e->parts;
+	e->parts = former->parts;
+	former->parts = mine;
+	fd_parts_remap(e->parts, map, e->cfg.n_slas);
+	fd_parts_set_max_days(e->parts, e->funnel_days);
 	fd_table_drain(former->leads);
 	e->former = former;
 	e->migrate_cursor = 0;
@@ -1900,4 +1984,77 @@ int fd_engine_check(const fd_engine *e, char *errstr, size_t errstr_size)
 					                lead_id_of(f, l));
 	}
 	return rc;
+}
+
+/* ---- partitions ---------------------------------------------------------------------- */
+
+void fd_engine_set_funnel_days(fd_engine *e, int days)
+{
+	e->funnel_days = days < 1 ? 1 : days;
+	fd_parts_set_max_days(e->parts, e->funnel_days);
+}
+
+int64_t fd_engine_stream_time(const fd_engine *e, int32_t partition)
+{
+	return fd_parts_stream_time(e->parts, partition);
+}
+
+size_t fd_engine_partitions(const fd_engine *e, int32_t *out, size_t max)
+{
+	return fd_parts_list(e->parts, out, max);
+}
+
+int fd_engine_partition_open(fd_engine *e, int32_t partition)
+{
+	return fd_parts_open(e->parts, partition);
+}
+
+void fd_engine_partition_drop(fd_engine *e, int32_t partition)
+{
+	fd_parts_drop(e->parts, partition);
+}
+
+/* The SLA names in config order. */
+static int sla_names(const fd_engine *e, const char *names[FD_MAX_SLAS])
+{
+	int n = e->cfg.n_slas < FD_MAX_SLAS ? e->cfg.n_slas : FD_MAX_SLAS;
+	for (int i = 0; i < n; i++)
+		names[i] = e->cfg.slas[i].name;
+	return n;
+}
+
+bool fd_engine_partition_export(fd_engine *e, int32_t partition, fd_partition_state *out)
+{
+	const char *names[FD_MAX_SLAS];
+	int n = sla_names(e, names);
+	return fd_parts_export(e->parts, partition, names, n, out);
+}
+
+fd_status fd_engine_partition_import(fd_engine *e, const fd_partition_state *st, char *errstr,
+                                     size_t errstr_size)
+{
+	const char *names[FD_MAX_SLAS];
+	int n = sla_names(e, names);
+	return fd_parts_import(e->parts, st, names, n, errstr, errstr_size);
+}
+
+size_t fd_engine_partitions_take_changed(fd_engine *e, int32_t *out, size_t max)
+{
+	return fd_parts_take_changed(e->parts, out, max);
+}
+
+bool fd_engine_funnel(const fd_engine *e, int32_t partition, int64_t from_day, int64_t to_day,
+                      fd_funnel_counts *sum, bool *exact)
+{
+	return fd_parts_funnel(e->parts, partition, from_day, to_day, sum, exact);
+}
+
+void fd_engine_partitions_save(fd_engine *e)
+{
+	fd_parts_save(e->parts);
+}
+
+void fd_engine_partitions_rollback(fd_engine *e)
+{
+	fd_parts_rollback(e->parts);
 }

@@ -1,7 +1,8 @@
 /*
  * changelog.c — the state changelog, written (see changelog.h): the set of
  * leads changed since the last epoch close, the FIFO of state records
- * waiting for their epoch's outputs, tombstones, and the topic's creation.
+ * waiting for their epoch's outputs, tombstones, partition checkpoints, and
+ * the topic's creation.
  */
 #include "kafka/changelog.h"
 
@@ -28,6 +29,7 @@ typedef struct deferred {
 	uint64_t epoch;          /* 0 until its epoch closes */
 	int32_t partition;
 	char *key;
+	size_t key_len;          /* a checkpoint's key starts with a NUL byte */
 	uint8_t *value;          /* NULL: tombstone */
 	size_t len;
 } deferred;
@@ -159,11 +161,11 @@ void fd_changelog_unmark_all(fd_changelog *cl)
 
 /* One changelog record, explicitly on the lead's input partition. Takes
  * ownership of key and value. */
-static void produce_state(fd_changelog *cl, int32_t partition, char *key, uint8_t *value,
-                          size_t len, uint64_t token)
+static void produce_state(fd_changelog *cl, int32_t partition, char *key, size_t key_len,
+                          uint8_t *value, size_t len, uint64_t token)
 {
 	fd_kafka *k = cl->k;
-	fd_record r = { k->cfg->topics.changelog, partition, key, strlen(key), value, len, NULL,
+	fd_record r = { k->cfg->topics.changelog, partition, key, key_len, value, len, NULL,
 		            token };
 	if (fd_producer_send(k, &r) == 0)
 		k->stats.state_records++;
@@ -171,17 +173,19 @@ static void produce_state(fd_changelog *cl, int32_t partition, char *key, uint8_
 }
 
 /* A state record (NULL value: tombstone) of epoch `epoch` (0: the open
- * one, tagged when it closes). Takes `value`. */
+ * one, tagged when it closes), keyed by key[0..key_len). Takes `value`. */
 static int defer(fd_changelog *cl, uint64_t epoch, int32_t partition, const char *key,
-                 uint8_t *value, size_t len)
+                 size_t key_len, uint8_t *value, size_t len)
 {
-	char *copy = strdup(key);
+	char *copy = malloc(key_len + 1);
 	if (!copy)
 		return -1;
+	memcpy(copy, key, key_len);
+	copy[key_len] = '\0';
 	if (cl->k->eos) {
 		/* one transaction holds outputs, state and offsets: no order to keep */
 		fd_epochs *ep = cl->k->epochs;
-		produce_state(cl, partition, copy, value, len,
+		produce_state(cl, partition, copy, key_len, value, len,
 		              epoch ? fd_epochs_output_to(ep, epoch) : fd_epochs_output(ep));
 		return 0;
 	}
@@ -194,7 +198,7 @@ static int defer(fd_changelog *cl, uint64_t epoch, int32_t partition, const char
 		free(copy);
 		return -1;
 	}
-	cl->q[cl->n++] = (deferred){ epoch, partition, copy, value, len };
+	cl->q[cl->n++] = (deferred){ epoch, partition, copy, key_len, value, len };
 	return 0;
 }
 
@@ -214,7 +218,7 @@ static void emit(fd_changelog *cl, fd_engine *e, const char *id)
 		/* never commit past a state we could not write */
 		fd_kafka_fail(k, FD_LOG_CRIT, "cannot encode the state of lead %s; stopping",
 		              fd_log_id(id, tok));
-	} else if (defer(cl, cl->closing_epoch, st->partition, id, buf, n) != 0) {
+	} else if (defer(cl, cl->closing_epoch, st->partition, id, strlen(id), buf, n) != 0) {
 		free(buf);
 		fd_kafka_fail(k, FD_LOG_CRIT, "out of memory deferring the state of lead %s",
 		              fd_log_id(id, tok));
@@ -274,13 +278,32 @@ static void tombstone(void *ctx, const char *lead_id, int32_t partition)
 	/* its last change first, or the tombstone would come before it */
 	fd_changelog_before_change(ev->cl, ev->e, lead_id);
 	char tok[FD_REDACT_TOKEN_LEN + 1];
-	if (defer(ev->cl, 0, partition, lead_id, NULL, 0) != 0)
+	if (defer(ev->cl, 0, partition, lead_id, strlen(lead_id), NULL, 0) != 0)
 		fd_kafka_fail(k, FD_LOG_CRIT, "out of memory deferring the tombstone of lead %s",
 		              fd_log_id(lead_id, tok));
 	k->stats.evicted++;
 }
 
-bool fd_changelog_close_epoch(fd_changelog *cl, fd_engine *e, int64_t now, int64_t ttl_ms)
+/* The checkpoint record of `partition`, in the open epoch. */
+static void checkpoint(fd_changelog *cl, fd_engine *e, int32_t partition)
+{
+	fd_partition_state ps;
+	uint8_t *buf;
+	size_t n;
+	if (!fd_engine_partition_export(e, partition, &ps))
+		return; /* dropped since */
+	if (fd_wire_encode_partition_state(&ps, &buf, &n) != 0) {
+		fd_kafka_fail(cl->k, FD_LOG_CRIT, "cannot encode the checkpoint of partition %" PRId32
+		              "; stopping", partition);
+	} else if (defer(cl, 0, partition, FD_WIRE_CHECKPOINT_KEY, FD_WIRE_CHECKPOINT_KEY_LEN, buf,
+	                 n) != 0) {
+		free(buf);
+		fd_kafka_fail(cl->k, FD_LOG_CRIT, "out of memory deferring the checkpoint of partition %"
+		              PRId32, partition);
+	}
+}
+
+bool fd_changelog_close_epoch(fd_changelog *cl, fd_engine *e)
 {
 	if (cl->closing_left > 0)
 		return false; /* the last epoch's leads are still being written */
@@ -292,10 +315,15 @@ bool fd_changelog_close_epoch(fd_changelog *cl, fd_engine *e, int64_t now, int64
 	cl->cursor = 0;
 	cl->closing_epoch = 0; /* the open epoch, until it is closed below */
 	cl->dirty = fd_table_count(emptied) == 0 ? emptied : fresh_set(cl, emptied);
-	if (ttl_ms > 0) {
-		evicting ev = { cl, e };
-		fd_engine_evict(e, now, ttl_ms, FD_CHANGELOG_EVICT_MAX, tombstone, &ev);
-	}
+	evicting ev = { cl, e };
+	fd_engine_evict(e, FD_CHANGELOG_EVICT_MAX, tombstone, &ev);
+	/* the partitions whose stream time or funnel moved: their checkpoints
+	 * join the epoch, whose offsets they match */
+	int32_t changed[64];
+	size_t n;
+	while ((n = fd_engine_partitions_take_changed(e, changed, 64)) > 0)
+		for (size_t i = 0; i < n; i++)
+			checkpoint(cl, e, changed[i]);
 	uint64_t id = fd_epochs_close(cl->k->epochs);
 	for (size_t i = cl->head; i < cl->n; i++)
 		if (cl->q[i].epoch == 0)
@@ -315,7 +343,7 @@ void fd_changelog_release(fd_changelog *cl)
 			break; /* its leads are not all written yet */
 		while (cl->head < cl->n && cl->q[cl->head].epoch == id) {
 			deferred *x = &cl->q[cl->head++];
-			produce_state(cl, x->partition, x->key, x->value, x->len,
+			produce_state(cl, x->partition, x->key, x->key_len, x->value, x->len,
 			              fd_epochs_output_to(ep, id));
 		}
 		fd_epochs_released(ep, id);

@@ -2,7 +2,10 @@
  * changelog.h — the state changelog topic, written: one compacted LeadState
  * record per changed lead per commit interval, keyed by lead id, on the
  * partition number of the input partition that owns the lead (set
- * explicitly, never by a partitioner); a tombstone for an evicted lead.
+ * explicitly, never by a partitioner); a tombstone for an evicted lead; and
+ * per input partition whose stream time or funnel changed in the interval,
+ * one PartitionState checkpoint under the reserved key
+ * FD_WIRE_CHECKPOINT_KEY (funneld/wire.h), in the same epoch as the leads.
  * (LeadScores are the engine's score stream, produced like transitions:
  * producer.c.)
  *
@@ -50,13 +53,14 @@ void fd_changelog_unmark(fd_changelog *cl, const char *lead_id);
 /* Forget every pending mark, open and closing (an aborted transaction). */
 void fd_changelog_unmark_all(fd_changelog *cl);
 
-/* Close the open epoch: its changed leads become the closing set, leads
- * idle longer than ttl_ms get tombstones (0: none; at most
- * FD_CHANGELOG_EVICT_MAX per call, after their last state), then release
- * what is ready. false, and nothing done, while the last closing set is
- * still being written (fd_changelog_emitting): the epoch stays open. */
+/* Close the open epoch: its changed leads become the closing set, idle
+ * leads (fd_engine_set_lead_ttl) get tombstones (at most
+ * FD_CHANGELOG_EVICT_MAX per call, after their last state), the changed
+ * partitions their checkpoints, then release what is ready. false, and
+ * nothing done, while the last closing set is still being written
+ * (fd_changelog_emitting): the epoch stays open. */
 #define FD_CHANGELOG_EVICT_MAX 10000
-bool fd_changelog_close_epoch(fd_changelog *cl, fd_engine *e, int64_t now, int64_t ttl_ms);
+bool fd_changelog_close_epoch(fd_changelog *cl, fd_engine *e);
 
 /* Write the state record of up to `max` leads of the closing set; once the
  * set is written, release what is ready. Returns how many leads are

@@ -205,6 +205,7 @@ void fd_kafka_drop_partition(fd_kafka *k, fd_engine *e, int32_t p)
 		free(l.ids[i]);
 	}
 	free(l.ids);
+	fd_engine_partition_drop(e, p);
 	for (int t = 0; t < FD_IN_TOPICS; t++)
 		fd_epochs_forget(k->epochs, t, p);
 	fd_lag_forget(&k->lag, p);

@@ -35,6 +35,7 @@ struct fd_restore {
 	rd_kafka_t *reader;
 	fd_wire_arena *arena;
 	fd_lead_state state;
+	fd_partition_state checkpoint;
 	double now;              /* monotonic seconds, read at most every CLOCK_EVERY records */
 	double last_progress;    /* a record or an end of partition was read */
 	bool warned;             /* a partition not ready was logged (once per restore) */
@@ -120,10 +121,36 @@ static double mono(void)
 	return (double)fd_clock_monotonic_us() / 1e6;
 }
 
+/* A partition's checkpoint (its stream time and funnel), under the
+ * reserved key no lead has. */
+static void apply_checkpoint(fd_restore *r, const rd_kafka_message_t *m, fd_engine *e,
+                             fd_restore_stats *st)
+{
+	char err[256];
+	if (m->len == 0 || !m->payload)
+		return; /* never written; nothing to forget */
+	int rc = fd_wire_decode_partition_state(m->payload, m->len, r->arena, &r->checkpoint, err,
+	                                        sizeof err);
+	if (rc == 0 && r->checkpoint.partition != m->partition) {
+		snprintf(err, sizeof err, "partition state of partition %" PRId32 " on partition %"
+		         PRId32, r->checkpoint.partition, m->partition);
+		rc = -1;
+	}
+	if (rc == 0 && fd_engine_partition_import(e, &r->checkpoint, err, sizeof err) == FD_OK)
+		return;
+	st->bad++;
+	fd_log(FD_LOG_ERR, "changelog %s [%" PRId32 "] @%" PRId64 ": %s (checkpoint skipped)",
+	       r->topic, m->partition, m->offset, err);
+}
+
 static void apply_record(fd_restore *r, const rd_kafka_message_t *m, fd_engine *e,
                          fd_restore_stats *st)
 {
 	st->records++;
+	if (fd_wire_is_checkpoint_key(m->key, m->key_len)) { /* false for no key */
+		apply_checkpoint(r, m, e, st);
+		return;
+	}
 	if (m->len == 0 || !m->payload) {
 		char id[256];
 		size_t n = m->key_len < sizeof id - 1 ? m->key_len : sizeof id - 1;
@@ -302,9 +329,13 @@ static void learn_end(fd_restore *r, part *pt)
 		pt->end = hi;
 }
 
-/* The partition is restored: it leaves the reader at the end of the step. */
-static void finish(fd_restore *r, part *pt)
+/* The partition is restored: it leaves the reader at the end of the step.
+ * The engine holds its state from now on, checkpoint or not (the funnel
+ * lists it). */
+static void finish(fd_restore *r, fd_engine *e, part *pt)
 {
+	if (fd_engine_partition_open(e, pt->partition) != 0)
+		fd_log(FD_LOG_WARNING, "partition %" PRId32 ": no memory for its funnel", pt->partition);
 	pt->stats.seconds = r->now - pt->started;
 	r->finished[r->n_finished++] = *pt;
 	leave(r, pt);
@@ -334,7 +365,7 @@ static bool consume(fd_restore *r, fd_engine *e, const rd_kafka_message_t *m, bo
 		/* no watermark known: this event is the end */
 		if (pt->end >= 0 && m->offset < pt->end)
 			return false;
-		finish(r, pt);
+		finish(r, e, pt);
 		return true;
 	}
 	if (m->err) {
@@ -364,7 +395,7 @@ static bool consume(fd_restore *r, fd_engine *e, const rd_kafka_message_t *m, bo
 	apply_record(r, m, e, &pt->stats);
 	fd_wire_arena_reset(r->arena);
 	if (pt->end >= 0 && off >= pt->end - 1)
-		finish(r, pt);
+		finish(r, e, pt);
 	return true;
 }
 

@@ -214,6 +214,7 @@ static void rollback(fd_kafka *k, fd_engine *e)
 		n++;
 	}
 	clear_undo(k);
+	fd_engine_partitions_rollback(e);
 	fd_log(FD_LOG_WARNING, "transaction aborted: %zu leads rolled back to the last commit", n);
 }
 
@@ -391,9 +392,9 @@ static void start_job(fd_kafka *k)
 	send_offsets(job);
 }
 
-/* The commit completed: count it, forget the pre-images, begin the next
- * transaction when `reopen`. */
-static void committed(fd_kafka *k, bool reopen)
+/* The commit completed: count it, forget the pre-images (the partitions'
+ * save point moves here), begin the next transaction when `reopen`. */
+static void committed(fd_kafka *k, fd_engine *e, bool reopen)
 {
 	fd_txn *t = k->txn;
 	fd_log(FD_LOG_DEBUG, "transaction committed in %" PRId64 " ms",
@@ -402,6 +403,7 @@ static void committed(fd_kafka *k, bool reopen)
 	k->in_txn = false;
 	k->stats.commits++;
 	clear_undo(k);
+	fd_engine_partitions_save(e);
 	/* the epochs closed so far are committed with it: forget them, or
 	 * they pile up one per commit */
 	fd_changelog_release(k->changelog);
@@ -425,7 +427,7 @@ bool fd_txn_commit_start(fd_kafka *k, fd_engine *e, bool reopen)
 	 * later tick */
 	if (fd_producer_flush(k) > 0)
 		return false;
-	fd_changelog_close_epoch(k->changelog, e, fd_kafka_now(k), k->cfg->lead_ttl_ms);
+	fd_changelog_close_epoch(k->changelog, e);
 	if (k->failed)
 		return false;
 	t->started_ms = fd_clock_monotonic_ms();
@@ -506,7 +508,7 @@ static void advance(fd_kafka *k, fd_engine *e, bool reopen, int end_wait_ms, boo
 	int rc = check(k, e, reopen, rd_kafka_commit_transaction(k->producer, end_wait_ms),
 	               "commit transaction", true);
 	if (rc == 0)
-		committed(k, reopen);
+		committed(k, e, reopen);
 }
 
 void fd_txn_commit_step(fd_kafka *k, fd_engine *e, bool reopen)

@@ -718,7 +718,8 @@ static void step(run *r, reader *in, const fd_sink *out)
 	case 6: {
 		int64_t ttl = PICK(ttls, u8(in));
 		size_t max = u8(in) % 4;
-		mix_i64(r, (int64_t)fd_engine_evict(r->a, r->now, ttl, max, NULL, NULL));
+		fd_engine_set_lead_ttl(r->a, ttl);
+		mix_i64(r, (int64_t)fd_engine_evict(r->a, max, NULL, NULL));
 		break;
 	}
 	case 7: op_restore(r, in); break;

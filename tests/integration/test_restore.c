@@ -352,3 +352,83 @@ Test(restore, status_names_the_first_partitions_and_counts_the_rest)
 	cr_assert_str_eq(status, want);
 	cr_assert_lt(strlen(status), 256);
 }
+
+/* A checkpoint record of partition `p` (its number in the record: `says`),
+ * under the reserved key, written with the daemon's own producer. */
+static void write_checkpoint(int32_t p, int32_t says, int64_t stream_ms, uint64_t mql_entries)
+{
+	fd_funnel_day day;
+	memset(&day, 0, sizeof day);
+	day.day = IT_T0 / FD_MS_DAY;
+	day.counts.entered[FD_STAGE_MQL] = mql_entries;
+	day.counts.transitions = mql_entries;
+	day.counts.sla_met[0] = 1;
+	fd_partition_state ps;
+	memset(&ps, 0, sizeof ps);
+	ps.partition = says;
+	ps.stream_time_ms = stream_ms;
+	ps.days = &day;
+	ps.n_days = 1;
+	ps.sla_names[0] = cfg.rules.slas[0].name;
+	ps.n_slas = 1;
+	uint8_t *buf;
+	size_t len;
+	cr_assert_eq(fd_wire_encode_partition_state(&ps, &buf, &len), 0);
+	rd_kafka_resp_err_t e = rd_kafka_producev(
+		k->producer, RD_KAFKA_V_TOPIC(CHANGELOG), RD_KAFKA_V_PARTITION(p),
+		RD_KAFKA_V_KEY(FD_WIRE_CHECKPOINT_KEY, FD_WIRE_CHECKPOINT_KEY_LEN),
+		RD_KAFKA_V_VALUE(buf, len), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
+	cr_assert_eq(e, RD_KAFKA_RESP_ERR_NO_ERROR, "%s", rd_kafka_err2str(e));
+	free(buf);
+	cr_assert_eq(rd_kafka_flush(k->producer, IT_WAIT_MS), RD_KAFKA_RESP_ERR_NO_ERROR);
+}
+
+/* Partition 0's changelog has leads and two checkpoints (the last wins),
+ * partition 1's has a checkpoint that names another partition (skipped as
+ * bad), partition 2's only leads, as every changelog written before
+ * checkpoints existed: all three are restored, each held by the engine
+ * (the funnel lists it), partition 0 with its checkpoint's stream time and
+ * counters, the others from zero; no checkpoint is taken for a lead. */
+Test(restore, checkpoints_are_restored_and_a_changelog_without_them_still_is)
+{
+	write_partition(0, 3);
+	write_checkpoint(0, 0, IT_T0 - FD_MS_DAY, 1);
+	write_state(0, 3, true);
+	write_checkpoint(0, 0, IT_T0, 2);
+	write_partition(1, 2);
+	write_checkpoint(1, 3, IT_T0, 9);
+	write_partition(2, 4);
+	it_flush(IT_WAIT_MS);
+	for (int32_t p = 0; p < 3; p++)
+		cr_assert_eq(fd_restore_enqueue(k, p), 0);
+	work_until_done();
+
+	int32_t parts[8];
+	cr_assert_eq(fd_engine_partitions(eng, parts, 8), 3);
+	cr_assert_eq(parts[0], 0);
+	cr_assert_eq(parts[1], 1);
+	cr_assert_eq(parts[2], 2);
+	cr_assert_eq(leads_of(0), 4);
+	cr_assert_eq(leads_of(1), 2);
+	cr_assert_eq(leads_of(2), 4);
+	cr_assert_eq(k->stats.restored_leads, 10);
+	cr_assert_eq(fd_engine_stream_time(eng, 0), IT_T0);
+	cr_assert_eq(fd_engine_stream_time(eng, 1), 0);
+	cr_assert_eq(fd_engine_stream_time(eng, 2), 0);
+	fd_funnel_counts f;
+	memset(&f, 0, sizeof f);
+	cr_assert(fd_engine_funnel(eng, 0, INT64_MIN, INT64_MAX, &f, NULL));
+	cr_assert_eq(f.entered[FD_STAGE_MQL], 2);
+	cr_assert_eq(f.transitions, 2);
+	cr_assert_eq(f.sla_met[0], 1);
+	cr_assert_eq(f.entered[FD_STAGE_LEAD], 0, "restored leads are not created leads");
+	for (int32_t p = 1; p < 3; p++) {
+		memset(&f, 0, sizeof f);
+		cr_assert(fd_engine_funnel(eng, p, INT64_MIN, INT64_MAX, &f, NULL));
+		cr_assert_eq(f.entered[FD_STAGE_MQL], 0, "partition %" PRId32, p);
+		cr_assert_eq(f.transitions, 0);
+	}
+	fd_lead_view v;
+	cr_assert_not(fd_engine_lead(eng, "", IT_T0, &v));
+	fd_restore_resume(k);
+}

@@ -211,8 +211,11 @@ void dur_add_activity(dur_script *sc, int phase, int32_t p, const char *lead, co
  *
  * Nothing depends on the wall clock except "future" (two days ahead is
  * refused in any run) and the recent times, fixed once by the caller.
- * Needs lifecycle.nurture.review_days=3650 and state.lead_ttl=0 (no review
- * or eviction falls due during a run). */
+ * Needs lifecycle.nurture.review_days=3650 (no review falls due during a
+ * run). Under the shipped state.lead_ttl (180 d) the old leads become idle
+ * in their partition's stream time once the recent leads' records pass
+ * through it: a sweep evicts them, or their next input meets them as new,
+ * the same either way. */
 
 typedef struct dur_scenario_size {
 	int mixed;   /* "mx" leads */
@@ -257,6 +260,15 @@ typedef struct dur_msg {
 	char reason[320];       /* dead letters: funneld.error.reason */
 	int64_t read_ms;        /* wall clock when read */
 } dur_msg;
+
+/* Changelog checkpoints (reserved key, funneld/wire.h) are read with the
+ * key DUR_CHECKPOINT_KEY followed by their partition number. */
+#define DUR_CHECKPOINT_KEY "#checkpoint/"
+bool dur_is_checkpoint(const dur_msg *m);
+/* dur_compare compares checkpoints by their stream time (exact whatever
+ * happens); with `on`, byte for byte, counters included (what
+ * exactly_once promises across a kill -9). */
+void dur_compare_checkpoints_exactly(bool on);
 
 /* Assign every partition of the set's five output topics from the
  * beginning; `s` must outlive the reader. Owns the records it reads (valid

@@ -831,15 +831,22 @@ Test(admin, funnel_counts_stages_conversions_and_sla_compliance)
 {
 	leads();
 	cr_assert_eq(fd_engine_advance(eng, T0 + 48 * HOUR, &sink), 2); /* ann: warning, breach */
-	/* carl (last input T0-3d) is evicted by a 4 d TTL; bob (T0+2h) is not */
-	cr_assert_eq(fd_engine_evict(eng, T0 + 48 * HOUR, 4 * DAY, 100, NULL, NULL), 1);
+	/* carl (last input T0-3d) is idle under a 3 d TTL in the partition's
+	 * stream time (T0+2h, bob's last activity); bob (T0+2h) is not */
+	fd_engine_set_lead_ttl(eng, 3 * DAY);
+	cr_assert_eq(fd_engine_evict(eng, 100, NULL, NULL), 1);
 	fake.now = T0 + 48 * HOUR;
 	reply r = get("/v1/funnel");
 	cr_assert_eq(r.status, 200);
 	json_object *o = json_of(r);
 	cr_assert_eq(int_at(o, "as_of_ms"), T0 + 48 * HOUR);
 	cr_assert_eq(int_at(o, "leads"), 2);
-	cr_assert_eq(int_at(o, "leads_seen"), 3);
+	cr_assert_eq(len_at(o, "partitions"), 1);
+	cr_assert_eq(int_at(o, "partitions.#0"), 0);
+	cr_assert(null_at(o, "window.since_ms"));
+	cr_assert(null_at(o, "window.until_ms"));
+	cr_assert(json_object_get_boolean(at(o, "window.exact")));
+	cr_assert_eq(int_at(o, "transitions"), 4); /* ann MQL; bob MQL, SAL, SQL */
 	cr_assert_eq(int_at(o, "leads_by_stage.LEAD"), 0);
 	cr_assert_eq(int_at(o, "leads_by_stage.MQL"), 1);
 	cr_assert_eq(int_at(o, "leads_by_stage.SQL"), 1);
@@ -880,6 +887,78 @@ Test(admin, funnel_counts_stages_conversions_and_sla_compliance)
 	cr_assert_str_eq(str_at(o, "slas.#3.name"), "mql_decision");
 	cr_assert_eq(int_at(o, "slas.#3.met"), 1);
 	cr_assert_eq(num_at(o, "slas.#3.compliance"), 1.0);
+}
+
+/* The counters are kept per UTC day of the time each thing happened: carl
+ * created 2025-12-29, ann 2025-12-31 (her profile); on 2026-01-01 bob is
+ * created, ann and bob enter MQL, bob SAL and SQL and meets three SLAs;
+ * ann's first-touch SLA warns at 36 h (2026-01-02) and breaches at 48 h
+ * (2026-01-03). */
+Test(admin, funnel_answers_a_window_of_utc_days)
+{
+	leads();
+	cr_assert_eq(fd_engine_advance(eng, T0 + 48 * HOUR, &sink), 2);
+
+	reply r = get("/v1/funnel?since=2026-01-01T00:00:00Z&until=2026-01-02T00:00:00Z");
+	cr_assert_eq(r.status, 200);
+	json_object *o = json_of(r);
+	cr_assert_eq(int_at(o, "window.since_ms"), T0);
+	cr_assert_eq(int_at(o, "window.until_ms"), T0 + DAY);
+	cr_assert(json_object_get_boolean(at(o, "window.exact")));
+	cr_assert_eq(int_at(o, "entered.LEAD"), 1);
+	cr_assert_eq(int_at(o, "entered.MQL"), 2);
+	cr_assert_eq(int_at(o, "entered.SAL"), 1);
+	cr_assert_eq(int_at(o, "entered.SQL"), 1);
+	cr_assert_eq(int_at(o, "transitions"), 4);
+	cr_assert_eq(int_at(o, "conversion.#0.base"), 1);
+	cr_assert_eq(int_at(o, "conversion.#0.converted"), 2);
+	cr_assert_eq(int_at(o, "slas.#0.met"), 1);
+	cr_assert_eq(int_at(o, "slas.#0.breached"), 0);
+	cr_assert_eq(int_at(o, "slas.#0.warned"), 0);
+	cr_assert_eq(int_at(o, "leads"), 3); /* in memory now, whatever the window */
+
+	/* milliseconds work too; a bound inside a day takes the whole day */
+	char target[128];
+	snprintf(target, sizeof target, "/v1/funnel?since=%" PRId64, T0 + DAY + HOUR);
+	o = json_of(get(target));
+	cr_assert_eq(int_at(o, "window.since_ms"), T0 + DAY);
+	cr_assert(null_at(o, "window.until_ms"));
+	cr_assert_eq(int_at(o, "entered.LEAD"), 0);
+	cr_assert_eq(int_at(o, "entered.MQL"), 0);
+	cr_assert_eq(int_at(o, "transitions"), 0);
+	cr_assert_eq(int_at(o, "slas.#0.warned"), 1);
+	cr_assert_eq(int_at(o, "slas.#0.breached"), 1);
+	cr_assert_eq(num_at(o, "slas.#0.compliance"), 0.0);
+
+	o = json_of(get("/v1/funnel?until=2025-12-31T12:00:00%2B00:00"));
+	cr_assert_eq(int_at(o, "window.until_ms"), T0);
+	cr_assert_eq(int_at(o, "entered.LEAD"), 2); /* carl, ann */
+	cr_assert_eq(int_at(o, "entered.MQL"), 0);
+	cr_assert(null_at(o, "conversion.#1.rate"));
+}
+
+Test(admin, funnel_refuses_bad_parameters_with_json_400)
+{
+	static const char *const bad[][2] = {
+		{ "/v1/funnel?since=yesterday", "since: \"yesterday\" is neither an RFC 3339 "
+		                                "date-time" },
+		{ "/v1/funnel?until=2026-13-01T00:00:00Z", "until: \"2026-13-01T00:00:00Z\" is "
+		                                           "neither" },
+		{ "/v1/funnel?since=-5", "since: \"-5\" is neither" },
+		{ "/v1/funnel?partition=3", "unknown parameter \"partition\": /v1/funnel takes since "
+		                            "and until" },
+		{ "/v1/funnel?since=1&since=2", "since given twice" },
+		{ "/v1/funnel?since=2026-01-02T00:00:00Z&until=2026-01-01T00:00:00Z",
+		  "since must be before until" },
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		reply r = get(bad[i][0]);
+		cr_assert_eq(r.status, 400, "%s", bad[i][0]);
+		cr_assert_str_eq(r.content_type, "application/json");
+		json_object *o = json_of(r);
+		cr_assert_not_null(strstr(str_at(o, "error"), bad[i][1]), "%s: %s", bad[i][0],
+		                   str_at(o, "error"));
+	}
 }
 
 /* ---- errors and hostile input ------------------------------------------------------ */

@@ -75,14 +75,15 @@ Test(changelog, purge_drops_only_the_lost_partitions_records)
 	/* an output of the open epoch that is never acknowledged holds the
 	 * state records back */
 	(void)fd_epochs_output(k->epochs);
-	cr_assert(fd_changelog_close_epoch(k->changelog, eng, 0, 0));
+	cr_assert(fd_changelog_close_epoch(k->changelog, eng));
 	cr_assert_eq(fd_changelog_emit(k->changelog, eng, SIZE_MAX), 0);
+	/* four leads, and the checkpoints of partitions 0, 1 and 2 */
+	cr_assert_eq(fd_changelog_deferred(k->changelog), 7);
+	cr_assert_eq(fd_changelog_purge(k->changelog, 0), 3);
 	cr_assert_eq(fd_changelog_deferred(k->changelog), 4);
-	cr_assert_eq(fd_changelog_purge(k->changelog, 0), 2);
-	cr_assert_eq(fd_changelog_deferred(k->changelog), 2);
 	cr_assert_eq(fd_changelog_purge(k->changelog, 0), 0);
-	cr_assert_eq(fd_changelog_purge(k->changelog, 1), 1);
-	cr_assert_eq(fd_changelog_purge(k->changelog, 2), 1);
+	cr_assert_eq(fd_changelog_purge(k->changelog, 1), 2);
+	cr_assert_eq(fd_changelog_purge(k->changelog, 2), 2);
 	cr_assert_eq(fd_changelog_deferred(k->changelog), 0);
 }
 
@@ -95,17 +96,17 @@ Test(changelog, a_closed_epoch_is_written_a_step_at_a_time)
 	for (size_t i = 0; i < 5; i++)
 		lead_on(ids[i], 0);
 	(void)fd_epochs_output(k->epochs); /* unacknowledged: nothing is released */
-	cr_assert(fd_changelog_close_epoch(cl, eng, 0, 0));
+	cr_assert(fd_changelog_close_epoch(cl, eng));
 	cr_assert_eq(fd_changelog_emitting(cl), 5);
-	cr_assert_eq(fd_changelog_deferred(cl), 0);
+	cr_assert_eq(fd_changelog_deferred(cl), 1, "partition 0's checkpoint, taken at the close");
 	cr_assert_eq(fd_changelog_emit(cl, eng, 2), 3);
-	cr_assert_eq(fd_changelog_deferred(cl), 2);
+	cr_assert_eq(fd_changelog_deferred(cl), 3);
 	cr_assert_eq(fd_changelog_emit(cl, eng, 2), 1);
 	cr_assert_eq(fd_changelog_emit(cl, eng, 2), 0);
-	cr_assert_eq(fd_changelog_deferred(cl), 5);
+	cr_assert_eq(fd_changelog_deferred(cl), 6);
 	cr_assert_eq(fd_changelog_emitting(cl), 0);
 	cr_assert_eq(fd_changelog_emit(cl, eng, 2), 0);
-	cr_assert_eq(fd_changelog_deferred(cl), 5, "nothing is written twice");
+	cr_assert_eq(fd_changelog_deferred(cl), 6, "nothing is written twice");
 }
 
 /* The next epoch does not close while the last one is being written; its
@@ -116,17 +117,18 @@ Test(changelog, an_epoch_closes_only_after_the_last_is_written)
 	lead_on("a", 0);
 	lead_on("b", 0);
 	(void)fd_epochs_output(k->epochs);
-	cr_assert(fd_changelog_close_epoch(cl, eng, 0, 0));
+	cr_assert(fd_changelog_close_epoch(cl, eng));
 	lead_on("c", 0);
-	cr_assert_not(fd_changelog_close_epoch(cl, eng, 0, 0));
+	cr_assert_not(fd_changelog_close_epoch(cl, eng));
 	cr_assert_eq(fd_changelog_emitting(cl), 2);
 	cr_assert_eq(fd_epochs_closed(k->epochs), 1);
 	cr_assert_eq(fd_changelog_emit(cl, eng, SIZE_MAX), 0);
-	cr_assert(fd_changelog_close_epoch(cl, eng, 0, 0));
+	cr_assert(fd_changelog_close_epoch(cl, eng));
 	cr_assert_eq(fd_epochs_closed(k->epochs), 2);
 	cr_assert_eq(fd_changelog_emitting(cl), 1);
 	cr_assert_eq(fd_changelog_emit(cl, eng, SIZE_MAX), 0);
-	cr_assert_eq(fd_changelog_deferred(cl), 3);
+	/* a, b, c, and partition 0's checkpoint of each epoch (c was created) */
+	cr_assert_eq(fd_changelog_deferred(cl), 5);
 }
 
 /* A lead of the closing set about to change again is written at once (as
@@ -138,23 +140,23 @@ Test(changelog, a_lead_changing_again_is_written_first)
 	lead_on("a", 0);
 	lead_on("b", 0);
 	(void)fd_epochs_output(k->epochs);
-	cr_assert(fd_changelog_close_epoch(cl, eng, 0, 0));
+	cr_assert(fd_changelog_close_epoch(cl, eng));
 	fd_changelog_before_change(cl, eng, "a");
 	cr_assert_eq(fd_changelog_emitting(cl), 1);
-	cr_assert_eq(fd_changelog_deferred(cl), 1);
+	cr_assert_eq(fd_changelog_deferred(cl), 2); /* partition 0's checkpoint, a */
 	fd_changelog_before_change(cl, eng, "a"); /* written already */
 	fd_changelog_before_change(cl, eng, "zz"); /* not in the set */
-	cr_assert_eq(fd_changelog_deferred(cl), 1);
-	event_of("a", 0, 2); /* its new change: the open epoch's */
-	cr_assert_eq(fd_changelog_emit(cl, eng, SIZE_MAX), 0);
 	cr_assert_eq(fd_changelog_deferred(cl), 2);
-	cr_assert(fd_changelog_close_epoch(cl, eng, 0, 0));
+	event_of("a", 0, 2); /* its new change: the open epoch's (the partition's is not moved) */
+	cr_assert_eq(fd_changelog_emit(cl, eng, SIZE_MAX), 0);
+	cr_assert_eq(fd_changelog_deferred(cl), 3);
+	cr_assert(fd_changelog_close_epoch(cl, eng));
 	cr_assert_eq(fd_changelog_emitting(cl), 1, "a, once more, for the next epoch");
 	/* the last lead of a set written by before_change ends the set */
 	fd_changelog_before_change(cl, eng, "a");
 	cr_assert_eq(fd_changelog_emitting(cl), 0);
-	cr_assert_eq(fd_changelog_deferred(cl), 3);
-	cr_assert(fd_changelog_close_epoch(cl, eng, 0, 0));
+	cr_assert_eq(fd_changelog_deferred(cl), 4);
+	cr_assert(fd_changelog_close_epoch(cl, eng));
 }
 
 /* An epoch's state records are released once all its outputs are
@@ -167,16 +169,16 @@ Test(changelog, state_waits_until_the_whole_epoch_is_written)
 	lead_on("b", 0);
 	lead_on("c", 0);
 	uint64_t epoch = fd_epochs_output(k->epochs); /* the first epoch's one output */
-	cr_assert(fd_changelog_close_epoch(cl, eng, 0, 0));
+	cr_assert(fd_changelog_close_epoch(cl, eng));
 	cr_assert_eq(fd_changelog_emit(cl, eng, 1), 2);
 	fd_epochs_ack(k->epochs, epoch);
 	cr_assert_eq(fd_epochs_pending(k->epochs), 0);
 	fd_changelog_release(cl);
-	cr_assert_eq(fd_changelog_deferred(cl), 1, "held: two leads are not written yet");
+	cr_assert_eq(fd_changelog_deferred(cl), 2, "held: two leads are not written yet");
 	cr_assert_eq(k->stats.state_records, 0);
 	cr_assert_eq(fd_changelog_emit(cl, eng, SIZE_MAX), 0);
 	cr_assert_eq(fd_changelog_deferred(cl), 0, "released with the set's last lead");
-	cr_assert_eq(k->stats.state_records, 3);
+	cr_assert_eq(k->stats.state_records, 4, "three leads and partition 0's checkpoint");
 }
 
 /* A lead leaving with its partition is no longer written. */
@@ -186,14 +188,39 @@ Test(changelog, unmark_forgets_a_lead_of_the_closing_set)
 	lead_on("a", 0);
 	lead_on("b", 1);
 	(void)fd_epochs_output(k->epochs);
-	cr_assert(fd_changelog_close_epoch(cl, eng, 0, 0));
+	cr_assert(fd_changelog_close_epoch(cl, eng));
 	fd_changelog_unmark(cl, "b");
 	fd_changelog_unmark(cl, "b");
 	cr_assert_eq(fd_changelog_emitting(cl), 1);
 	cr_assert_eq(fd_changelog_emit(cl, eng, SIZE_MAX), 0);
-	cr_assert_eq(fd_changelog_deferred(cl), 1);
+	cr_assert_eq(fd_changelog_deferred(cl), 3, "a, and the checkpoints of partitions 0 and 1");
 	lead_on("c", 0);
 	fd_changelog_unmark_all(cl);
-	cr_assert(fd_changelog_close_epoch(cl, eng, 0, 0));
+	cr_assert(fd_changelog_close_epoch(cl, eng));
 	cr_assert_eq(fd_changelog_emitting(cl), 0);
+}
+
+/* A partition whose stream time and funnel did not move writes no
+ * checkpoint; one that did writes exactly one per epoch, whatever number of
+ * its leads changed. */
+Test(changelog, a_checkpoint_per_changed_partition_per_epoch)
+{
+	fd_changelog *cl = k->changelog;
+	lead_on("a", 0);
+	lead_on("b", 0);
+	lead_on("c", 3);
+	(void)fd_epochs_output(k->epochs);
+	cr_assert(fd_changelog_close_epoch(cl, eng));
+	cr_assert_eq(fd_changelog_deferred(cl), 2, "partitions 0 and 3");
+	cr_assert_eq(fd_changelog_emit(cl, eng, SIZE_MAX), 0);
+	cr_assert_eq(fd_changelog_deferred(cl), 5);
+	event_of("a", 0, 2); /* same time, no new lead, no transition: partition 0 unchanged */
+	cr_assert(fd_changelog_close_epoch(cl, eng));
+	cr_assert_eq(fd_changelog_emit(cl, eng, SIZE_MAX), 0);
+	cr_assert_eq(fd_changelog_deferred(cl), 6, "a alone");
+	lead_on("d", 3);
+	cr_assert(fd_changelog_close_epoch(cl, eng));
+	cr_assert_eq(fd_changelog_emit(cl, eng, SIZE_MAX), 0);
+	cr_assert_eq(fd_changelog_deferred(cl), 8, "d and partition 3's checkpoint");
+	cr_assert_eq(fd_changelog_purge(cl, 3), 4, "c, d and two checkpoints");
 }

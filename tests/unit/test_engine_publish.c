@@ -133,10 +133,13 @@ Test(publish_engine, the_ttl_keeps_a_lead_with_a_held_score)
 {
 	event("eve", "e1", "email_click", T0, 1);
 	event("eve", "e2", "email_click", T0 + MIN, 2);
-	cr_assert_eq(fd_engine_evict(e, T0 + 400 * DAY, DAY, 100, NULL, NULL), 0);
+	fd_engine_set_lead_ttl(e, DAY);
+	event("clock", "c1", "page_view", T0 + 400 * DAY, 1); /* the partition's stream moves */
+	cr_assert_eq(out->n_sc, 2, "eve's first, the clock lead's first");
+	cr_assert_eq(fd_engine_evict(e, 100, NULL, NULL), 0);
 	cr_assert_eq(fd_engine_advance(e, T0 + 400 * DAY, &sink), 1);
-	cr_assert_eq(out->n_sc, 2);
-	cr_assert_eq(fd_engine_evict(e, T0 + 400 * DAY, DAY, 100, NULL, NULL), 1);
+	cr_assert_eq(out->n_sc, 3);
+	cr_assert_eq(fd_engine_evict(e, 100, NULL, NULL), 1);
 }
 
 /* A reload keeps what each lead published and its hold. */

@@ -274,13 +274,18 @@ Test(state, remove_and_foreach_by_partition)
 	cr_assert_eq(st.per_stage[FD_STAGE_LEAD], 1);
 }
 
+/* Idle is counted in the partition's stream time: the greatest event time
+ * its records brought, here moved by other leads' events. */
 Test(state, ttl_evicts_idle_leads_without_pending_deadlines)
 {
+	fd_engine_set_lead_ttl(a, 5 * DAY);
 	cr_assert_eq(ev_at(a, &sink_a, "idle", "1", "email_click", T0, 1), FD_OK);
 	cr_assert_eq(ev_at(a, &sink_a, "sla", "2", "demo_request", T0, 2), FD_OK); /* open SLAs */
+	cr_assert_eq(fd_engine_evict(a, 100, NULL, NULL), 0, "the stream is at T0");
 	cr_assert_eq(ev_at(a, &sink_a, "fresh", "3", "email_click", T0 + 9 * DAY, 3), FD_OK);
+	cr_assert_eq(fd_engine_stream_time(a, 2), T0 + 9 * DAY);
 	n_seen_ids = 0;
-	size_t n = fd_engine_evict(a, T0 + 10 * DAY, 5 * DAY, 100, collect, NULL);
+	size_t n = fd_engine_evict(a, 100, collect, NULL);
 	cr_assert_eq(n, 1);
 	cr_assert_str_eq(seen_ids[0], "idle");
 	fd_lead_view v;
@@ -291,13 +296,21 @@ Test(state, ttl_evicts_idle_leads_without_pending_deadlines)
 	fd_engine_stats_get(a, &st);
 	cr_assert_eq(st.leads_evicted, 1);
 	/* the TTL boundary: idle for exactly the TTL is kept */
-	cr_assert_eq(fd_engine_evict(a, T0 + 14 * DAY, 5 * DAY, 100, NULL, NULL), 0);
-	cr_assert_eq(fd_engine_evict(a, T0 + 14 * DAY + 1, 5 * DAY, 100, NULL, NULL), 1);
+	cr_assert_eq(ev_at(a, &sink_a, "clock", "4", "page_view", T0 + 14 * DAY, 4), FD_OK);
+	cr_assert_eq(fd_engine_evict(a, 100, NULL, NULL), 0);
+	cr_assert_eq(ev_at(a, &sink_a, "clock", "5", "page_view", T0 + 14 * DAY + 1, 5), FD_OK);
+	cr_assert_eq(fd_engine_evict(a, 100, NULL, NULL), 1);
+	cr_assert_not(fd_engine_lead(a, "fresh", T0, &v));
+	/* no TTL: nothing is idle */
+	fd_engine_set_lead_ttl(a, 0);
+	cr_assert_eq(ev_at(a, &sink_a, "clock", "6", "page_view", T0 + 400 * DAY, 6), FD_OK);
+	cr_assert_eq(fd_engine_evict(a, 100, NULL, NULL), 0);
 }
 
 /* With a scan budget each call looks at a bounded slice of the table and
  * the next call goes on from there: a full sweep takes ceil(leads / budget)
- * calls and evicts every idle lead exactly once; any int64 `now` is safe. */
+ * calls and evicts every idle lead exactly once; times at the ends of the
+ * range are safe. */
 Test(state, ttl_sweep_is_spread_over_calls)
 {
 	char id[16];
@@ -305,22 +318,27 @@ Test(state, ttl_sweep_is_spread_over_calls)
 		snprintf(id, sizeof id, "idle-%d", i);
 		cr_assert_eq(ev_at(a, &sink_a, id, "1", "email_click", T0, i + 1), FD_OK);
 	}
+	cr_assert_eq(ev_at(a, &sink_a, "clock", "1", "page_view", T0 + 10 * DAY, 1), FD_OK);
+	fd_engine_set_lead_ttl(a, 5 * DAY);
 	fd_engine_set_evict_scan(a, 3);
 	size_t total = 0;
 	for (int call = 0; call < 4; call++) {
-		size_t n = fd_engine_evict(a, T0 + 10 * DAY, 5 * DAY, 100, NULL, NULL);
+		size_t n = fd_engine_evict(a, 100, NULL, NULL);
 		cr_assert_leq(n, 3, "call %d evicted %zu leads with a budget of 3", call, n);
 		total += n;
 	}
 	cr_assert_eq(total, 10, "%zu of 10 idle leads evicted after one sweep", total);
-	cr_assert_eq(fd_engine_evict(a, T0 + 10 * DAY, 5 * DAY, 100, NULL, NULL), 0);
-	/* the ends of int64 (UBSan: no overflow) */
-	cr_assert_eq(ev_at(a, &sink_a, "edge", "1", "email_click", T0, 20), FD_OK);
-	cr_assert_eq(fd_engine_evict(a, INT64_MIN, 5 * DAY, 100, NULL, NULL), 0);
-	cr_assert_eq(fd_engine_evict(a, INT64_MIN, INT64_MAX, 100, NULL, NULL), 0);
+	cr_assert_eq(fd_engine_evict(a, 100, NULL, NULL), 0);
+	/* the ends of the time range (UBSan: no overflow) */
 	fd_engine_set_evict_scan(a, 0);
-	cr_assert_eq(fd_engine_evict(a, INT64_MAX, INT64_MAX, 100, NULL, NULL), 0);
-	cr_assert_eq(fd_engine_evict(a, INT64_MAX, 0, 100, NULL, NULL), 1);
+	cr_assert_eq(ev_at(a, &sink_a, "edge", "1", "email_click", 1, 20), FD_OK);
+	cr_assert_eq(ev_at(a, &sink_a, "clock", "2", "page_view", FD_TIME_MAX, 2), FD_OK);
+	fd_engine_set_lead_ttl(a, INT64_MAX);
+	cr_assert_eq(fd_engine_evict(a, 100, NULL, NULL), 0);
+	fd_engine_set_lead_ttl(a, FD_TIME_MAX - 1);
+	cr_assert_eq(fd_engine_evict(a, 100, NULL, NULL), 0, "idle for exactly the TTL");
+	fd_engine_set_lead_ttl(a, FD_TIME_MAX - 2);
+	cr_assert_eq(fd_engine_evict(a, 100, NULL, NULL), 1);
 }
 
 static fd_status content_at(fd_engine *e, fd_sink *s, const char *lead, const char *id,

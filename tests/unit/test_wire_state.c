@@ -2224,3 +2224,133 @@ Test(wire_state, a_published_score_with_a_bad_grade_is_refused)
 	free(rec);
 	free(b.data);
 }
+
+/* ---- partition checkpoints (PartitionState) ------------------------------------ */
+
+static fd_partition_state checkpoint_state(fd_funnel_day days[2])
+{
+	memset(days, 0, 2 * sizeof *days);
+	days[0].day = 20454; /* 2026-01-01 */
+	days[0].counts.entered[FD_STAGE_LEAD] = 7;
+	days[0].counts.entered[FD_STAGE_MQL] = 3;
+	days[0].counts.transitions = 4;
+	days[0].counts.sla_met[0] = 1;
+	days[0].counts.sla_met[1] = 2;
+	days[1].day = 20456;
+	days[1].counts.entered[FD_STAGE_DISQUALIFIED] = 1;
+	days[1].counts.transitions = 1;
+	days[1].counts.sla_breached[0] = 5;
+	days[1].counts.sla_warned[0] = 6;
+	fd_partition_state ps;
+	memset(&ps, 0, sizeof ps);
+	ps.partition = 11;
+	ps.stream_time_ms = T0 + 2 * DAY + 17;
+	ps.before.entered[FD_STAGE_CUSTOMER] = UINT64_MAX; /* every counter keeps 64 bits */
+	ps.before.transitions = 9;
+	ps.days = days;
+	ps.n_days = 2;
+	ps.sla_names[0] = "mql_first_touch";
+	ps.sla_names[1] = "custom sla";
+	ps.n_slas = 2;
+	return ps;
+}
+
+static void assert_same_counts(const fd_funnel_counts *got, const fd_funnel_counts *want)
+{
+	for (int s = 0; s < FD_STAGE_COUNT; s++)
+		cr_assert_eq(got->entered[s], want->entered[s], "entered[%d]", s);
+	cr_assert_eq(got->transitions, want->transitions);
+	for (int i = 0; i < 2; i++) {
+		cr_assert_eq(got->sla_warned[i], want->sla_warned[i]);
+		cr_assert_eq(got->sla_breached[i], want->sla_breached[i]);
+		cr_assert_eq(got->sla_met[i], want->sla_met[i]);
+	}
+}
+
+/* A checkpoint decodes to what was encoded (SLA names in the order the
+ * record first names them, here the same), and encodes again to the same
+ * bytes. */
+Test(wire_state, a_partition_checkpoint_round_trips)
+{
+	fd_funnel_day days[2];
+	fd_partition_state ps = checkpoint_state(days);
+	bytes b;
+	cr_assert_eq(fd_wire_encode_partition_state(&ps, &b.data, &b.len), 0);
+	fd_partition_state got;
+	cr_assert_eq(fd_wire_decode_partition_state(b.data, b.len, arena, &got, err, sizeof err), 0,
+	             "%s", err);
+	cr_assert_eq(got.partition, 11);
+	cr_assert_eq(got.stream_time_ms, T0 + 2 * DAY + 17);
+	cr_assert_eq(got.n_slas, 2);
+	cr_assert_str_eq(got.sla_names[0], "mql_first_touch");
+	cr_assert_str_eq(got.sla_names[1], "custom sla");
+	assert_same_counts(&got.before, &ps.before);
+	cr_assert_eq(got.n_days, 2);
+	for (size_t i = 0; i < 2; i++) {
+		cr_assert_eq(got.days[i].day, days[i].day);
+		assert_same_counts(&got.days[i].counts, &days[i].counts);
+	}
+	bytes again;
+	cr_assert_eq(fd_wire_encode_partition_state(&got, &again.data, &again.len), 0);
+	assert_same_bytes(again, b);
+	/* what protobuf-c sees: zeros left out, stages by their proto numbers */
+	Funneld__V1__PartitionState *m = funneld__v1__partition_state__unpack(NULL, b.len, b.data);
+	cr_assert_not_null(m);
+	cr_assert_eq(m->n_days, 2);
+	cr_assert_eq(m->days[0]->n_entered, 2);
+	cr_assert_eq(m->days[0]->n_slas, 2);
+	cr_assert_str_eq(m->days[0]->slas[0]->name, "mql_first_touch");
+	cr_assert_str_eq(m->days[0]->slas[1]->name, "custom sla");
+	cr_assert_eq(m->days[0]->slas[1]->met, 2);
+	cr_assert_eq(m->days[1]->n_slas, 1);
+	cr_assert_str_eq(m->days[1]->slas[0]->name, "mql_first_touch");
+	funneld__v1__partition_state__free_unpacked(m, NULL);
+	free(again.data);
+	free(b.data);
+}
+
+/* The reserved key is no lead's, and the two records cannot be taken for
+ * one another: a checkpoint does not decode as a LeadState (an older
+ * reader skips it), a lead record does not decode as a checkpoint. */
+Test(wire_state, checkpoints_and_lead_records_are_told_apart)
+{
+	cr_assert_eq(FD_WIRE_CHECKPOINT_KEY_LEN, 18);
+	cr_assert(fd_wire_is_checkpoint_key("\0funneld.partition", 18));
+	cr_assert_not(fd_wire_is_checkpoint_key("funneld.partition", 17));
+	cr_assert_not(fd_wire_is_checkpoint_key("\0funneld.partition", 17));
+	cr_assert_not(fd_wire_is_checkpoint_key("", 0));
+
+	fd_funnel_day days[2];
+	fd_partition_state ps = checkpoint_state(days);
+	bytes cp;
+	cr_assert_eq(fd_wire_encode_partition_state(&ps, &cp.data, &cp.len), 0);
+	fd_lead_state st;
+	cr_assert_eq(fd_wire_decode_lead_state(cp.data, cp.len, arena, &st, err, sizeof err), -1);
+	cr_assert_null(funneld__v1__lead_state__unpack(NULL, cp.len, cp.data));
+
+	fd_lead_state lead = full_state();
+	bytes lb = encode(&lead);
+	fd_partition_state got;
+	cr_assert_eq(fd_wire_decode_partition_state(lb.data, lb.len, arena, &got, err, sizeof err),
+	             -1);
+	cr_assert_eq(got.n_days, 0);
+	cr_assert_eq(got.partition, 0);
+	free(lb.data);
+	free(cp.data);
+
+	/* an unknown stage number is refused, not miscounted */
+	Funneld__V1__PartitionState__StageEntries se = FUNNELD__V1__PARTITION_STATE__STAGE_ENTRIES__INIT;
+	se.stage = 99;
+	se.entered = 1;
+	Funneld__V1__PartitionState__StageEntries *sep = &se;
+	Funneld__V1__PartitionState__Counts c = FUNNELD__V1__PARTITION_STATE__COUNTS__INIT;
+	c.n_entered = 1;
+	c.entered = &sep;
+	Funneld__V1__PartitionState m = FUNNELD__V1__PARTITION_STATE__INIT;
+	m.before = &c;
+	bytes bad = pack_message(&m.base);
+	cr_assert_eq(fd_wire_decode_partition_state(bad.data, bad.len, arena, &got, err, sizeof err),
+	             -1);
+	cr_assert_str_eq(err, "partition state: unknown stage 99");
+	free(bad.data);
+}
