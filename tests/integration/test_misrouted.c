@@ -101,6 +101,16 @@ static int lead_status(int port, const char *lead)
 	return status;
 }
 
+/* The four leads answer /v1/leads with 200 (applied) or `status` (the
+ * three misrouted ones). */
+static void expect_leads(int port, int status)
+{
+	cr_expect_eq(lead_status(port, "rt-ok"), 200);
+	cr_expect_eq(lead_status(port, "rt-wrong"), status);
+	cr_expect_eq(lead_status(port, "rt-nokey"), status);
+	cr_expect_eq(lead_status(port, "rt-other"), status);
+}
+
 static void expect_counts(int port)
 {
 	cr_expect_eq(sample(port, "funneld_inputs_misrouted_total{input=\"engagement\",reason=\"wrong_partition\"} "), 1);
@@ -117,11 +127,7 @@ Test(misrouted, counted_logged_and_applied_by_default)
 	it_proc *d = it_daemon_start(NULL);
 	int port = feed(d, &cfg);
 	expect_counts(port);
-	/* applied all the same */
-	cr_expect_eq(lead_status(port, "rt-ok"), 200);
-	cr_expect_eq(lead_status(port, "rt-wrong"), 200);
-	cr_expect_eq(lead_status(port, "rt-nokey"), 200);
-	cr_expect_eq(lead_status(port, "rt-other"), 200);
+	expect_leads(port, 200); /* applied all the same */
 	it_stop_daemon(d);
 	char *log = it_proc_log(d);
 	cr_expect_not_null(strstr(log, "misrouted: its key hashes (murmur2) to partition"), "%s",
@@ -146,10 +152,7 @@ Test(misrouted, dead_lettered_on_request)
 	it_proc *d = it_daemon_start(NULL);
 	int port = feed(d, &cfg);
 	expect_counts(port);
-	cr_expect_eq(lead_status(port, "rt-ok"), 200);
-	cr_expect_eq(lead_status(port, "rt-wrong"), 404);
-	cr_expect_eq(lead_status(port, "rt-nokey"), 404);
-	cr_expect_eq(lead_status(port, "rt-other"), 404);
+	expect_leads(port, 404);
 	it_reader *r = it_reader_open((const char *const[]){ cfg.settings.topics.dead_letters, NULL });
 	IT_WAIT_UNTIL(r, IT_WAIT_MS, it_reader_count(r) >= 3, "3 dead letters");
 	int seen = 0;

@@ -269,6 +269,16 @@ static void expect_event_time_outcome(const dur_reader *r, const char *what)
 	cr_expect_eq(refused(r, "pv-"), 0, "%s: pv refusals", what);
 }
 
+/* A run against the reference: its outcome, then every output; the run's
+ * reader and set are done with. */
+static void judge(const dur_reader *want, dur_reader *got, dur_set *s, const char *name)
+{
+	expect_event_time_outcome(got, name);
+	dur_compare(want, got, name);
+	dur_reader_close(got);
+	dur_set_free(s);
+}
+
 static const int ORDERS[6][3] = {
 	{ DUR_IN_ENGAGEMENT, DUR_IN_PROFILES, DUR_IN_ACTIVITIES },
 	{ DUR_IN_ENGAGEMENT, DUR_IN_ACTIVITIES, DUR_IN_PROFILES },
@@ -306,11 +316,7 @@ Test(order, in_order_feed_equals_every_skewed_feed)
 		dur_set_init(&s, name);
 		for (int k = 0; k < 3; k++)
 			produce(&s, &sc, ORDERS[o][k]);
-		dur_reader *got = run(&s, name);
-		expect_event_time_outcome(got, name);
-		dur_compare(want, got, name);
-		dur_reader_close(got);
-		dur_set_free(&s);
+		judge(want, run(&s, name), &s, name);
 	}
 	dur_reader_close(want);
 	dur_set_free(&ref);
@@ -348,10 +354,7 @@ Test(order, a_slow_topic_is_waited_for)
 		it_broker_ok("rtt 1 0");
 		it_broker_ok("rtt 2 0");
 		it_broker_ok("rtt 3 0");
-		expect_event_time_outcome(got, name);
-		dur_compare(want, got, name);
-		dur_reader_close(got);
-		dur_set_free(&s);
+		judge(want, got, &s, name);
 	}
 	dur_reader_close(want);
 	dur_set_free(&ref);
