@@ -263,6 +263,8 @@ static void drop_part(fd_merge *m, int32_t partition,
 	part *p = &m->parts[partition];
 	for (int i = 0; i < m->inputs; i++) {
 		queue *q = &p->q[i];
+		if (q->len == 0)
+			continue; /* its marks still hold */
 		for (size_t j = 0; j < q->len; j++)
 			if (fn)
 				fn(ctx, q->ring[(q->head + j) % q->cap].item, partition, i);
@@ -284,6 +286,18 @@ void fd_merge_drop(fd_merge *m, int32_t partition,
 	}
 	for (size_t p = 0; p < m->n_parts; p++)
 		drop_part(m, (int32_t)p, fn, ctx);
+}
+
+void fd_merge_forget(fd_merge *m, int32_t partition)
+{
+	for (size_t p = 0; p < m->n_parts; p++) {
+		if (partition >= 0 && (size_t)partition != p)
+			continue;
+		for (int i = 0; i < m->inputs; i++) {
+			m->parts[p].q[i].caught_up = false;
+			m->parts[p].q[i].empty_since = UNSET;
+		}
+	}
 }
 
 size_t fd_merge_queued(const fd_merge *m, int32_t partition, int input)

@@ -65,9 +65,15 @@ size_t fd_merge_pop(fd_merge *m, int64_t now, fd_merge_out *out, size_t max);
 int64_t fd_merge_wake_at(const fd_merge *m);
 
 /* Remove every item of `partition` (-1: of all partitions), calling fn for
- * each queue's items in read order; the partition's marks are forgotten. */
+ * each queue's items in read order. A queue that held some is no longer
+ * caught up (the caller moves its reader back to them); an empty one keeps
+ * its marks. */
 void fd_merge_drop(fd_merge *m, int32_t partition,
                    void (*fn)(void *ctx, void *item, int32_t partition, int input), void *ctx);
+
+/* Forget what is known of `partition`'s inputs (-1: of all): none is
+ * caught up until the reader says so again (a new assignment). */
+void fd_merge_forget(fd_merge *m, int32_t partition);
 
 /* Items in (partition, input)'s queue; in all queues. */
 size_t fd_merge_queued(const fd_merge *m, int32_t partition, int input);

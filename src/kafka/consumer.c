@@ -418,6 +418,8 @@ void fd_consumer_forget(fd_kafka *k, int32_t p, bool unread)
 	fd_consumer *c = k->input;
 	dropping dr = { c, unread ? rd_kafka_topic_partition_list_new(FD_IN_TOPICS) : NULL, k };
 	fd_merge_drop(c->merge, p, drop_one, &dr);
+	if (!unread)
+		fd_merge_forget(c->merge, p); /* revoked: nothing is known of a next assignment */
 	for (size_t i = 0; i < c->n_held; i++)
 		if (p < 0 || i / FD_IN_TOPICS == (size_t)p)
 			c->held[i] = 0;
@@ -433,6 +435,11 @@ void fd_consumer_forget(fd_kafka *k, int32_t p, bool unread)
 		}
 	}
 	rd_kafka_topic_partition_list_destroy(dr.unread);
+}
+
+void fd_consumer_sought(fd_kafka *k, int topic, int32_t p)
+{
+	fd_merge_caught_up(k->input->merge, p, topic, false);
 }
 
 void fd_consumer_pause(fd_kafka *k, int32_t p, bool pause)

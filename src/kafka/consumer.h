@@ -80,8 +80,13 @@ void fd_consumer_done(fd_kafka *k, size_t i);
  * out (a revoke; a rewind after an abort). With `unread`, each
  * topic-partition that held some is sought back to the first of them, so
  * they are read again (a rewind then moves the ones it covers further
- * back). The queues' caught-up marks are forgotten too. */
+ * back), and no longer counts as caught up; without, everything known of
+ * the partition is forgotten (a revoke). */
 void fd_consumer_forget(fd_kafka *k, int32_t p, bool unread);
+
+/* (topic, p) was sought back by someone else (a rewind after an abort):
+ * its end has to be seen again before it counts as caught up. */
+void fd_consumer_sought(fd_kafka *k, int topic, int32_t p);
 
 /* Pause or resume partition p of all three inputs. */
 void fd_consumer_pause(fd_kafka *k, int32_t p, bool pause);

@@ -280,6 +280,8 @@ static void rewind_inputs(fd_kafka *k)
 	fd_consumer_forget(k, -1, true);
 	if (t->n_rewind == 0)
 		return;
+	for (size_t i = 0; i < t->n_rewind; i++)
+		fd_consumer_sought(k, t->rewind[i].topic, t->rewind[i].partition);
 	rd_kafka_topic_partition_list_t *l = fd_commit_list(k, t->rewind, t->n_rewind);
 	rd_kafka_error_t *se = rd_kafka_seek_partitions(k->consumer, l, REWIND_TIMEOUT_MS);
 	if (se) {

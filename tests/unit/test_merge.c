@@ -255,6 +255,28 @@ Test(merge, drop_hands_back_a_partitions_items_in_read_order)
 	fd_merge_free(m);
 }
 
+/* Dropping keeps what is known of the queues that held nothing (their
+ * readers do not move); the ones that held records are no longer caught
+ * up (they are read again). fd_merge_forget forgets everything. */
+Test(merge, drop_keeps_the_marks_of_empty_queues)
+{
+	fd_merge *m = fd_merge_new(3, RANK, 0, 500);
+	fd_merge_push(m, 0, ENG, 10, it(1));
+	all_caught_up(m, 0);
+	fd_merge_drop(m, -1, NULL, NULL);
+	fd_merge_push(m, 0, ACT, 20, it(2));
+	fd_merge_caught_up(m, 0, ACT, true);
+	intptr_t v[4];
+	cr_assert_eq(drain(m, 0, v, 4), 0, "engagement held a record: not caught up any more");
+	fd_merge_caught_up(m, 0, ENG, true);
+	cr_assert_eq(drain(m, 0, v, 4), 1, "profiles kept theirs");
+	fd_merge_push(m, 0, ACT, 30, it(3));
+	fd_merge_caught_up(m, 0, ACT, true);
+	fd_merge_forget(m, 0);
+	cr_assert_eq(drain(m, 0, v, 4), 0, "forgotten: nothing is caught up");
+	fd_merge_free(m);
+}
+
 /* Rings grow past their first size and keep order across the wrap. */
 Test(merge, queues_grow_and_keep_order)
 {
