@@ -32,6 +32,13 @@
 #define REWIND_TIMEOUT_MS (10 * 1000)
 #define RETRY_BACKOFF_MS 100       /* before sending offsets again after a retriable error */
 #define WAIT_POLL_MS 20            /* fd_txn_commit: between looks at the offsets thread */
+/* The loop's commit waits for the producer's queue to empty before it
+ * calls commit_transaction (which would otherwise flush inside the call),
+ * but not longer than this: after an abortable error that "requires an
+ * epoch bump" (skipped sequence numbers) librdkafka keeps the records
+ * until the transaction ends, so the queue never empties, and only
+ * commit_transaction reports the error that aborts it. */
+#define DELIVERY_WAIT_MS 1000
 #define UNDO_FIRST 1024
 
 typedef struct undo_rec {
@@ -73,6 +80,7 @@ struct fd_txn {
 	commit_phase phase;
 	int64_t started_ms;        /* monotonic, when it began */
 	int64_t retry_at_ms;       /* monotonic: send the offsets again from then on; 0: no retry due */
+	int64_t delivery_ms;       /* monotonic: when PHASE_DELIVERY began */
 	rd_kafka_topic_partition_list_t *offsets; /* fixed at the start, kept for retries */
 	rd_kafka_consumer_group_metadata_t *md;
 	offsets_job job;
@@ -132,7 +140,7 @@ static void clear_commit(fd_txn *t)
 		rd_kafka_consumer_group_metadata_destroy(t->md);
 	t->md = NULL;
 	t->phase = PHASE_NONE;
-	t->started_ms = t->retry_at_ms = 0;
+	t->started_ms = t->retry_at_ms = t->delivery_ms = 0;
 }
 
 void fd_txn_free(fd_txn *t)
@@ -497,9 +505,12 @@ static void advance(fd_kafka *k, fd_engine *e, bool reopen, int end_wait_ms, boo
 		return;
 	}
 	if (t->phase == PHASE_DELIVERY) {
+		if (!t->delivery_ms)
+			t->delivery_ms = fd_clock_monotonic_ms();
 		if (fd_producer_flush(k) > 0)
 			return;
-		if (queue_empty && rd_kafka_outq_len(k->producer) > 0)
+		if (queue_empty && rd_kafka_outq_len(k->producer) > 0 &&
+		    fd_clock_monotonic_ms() - t->delivery_ms < DELIVERY_WAIT_MS)
 			return;
 		t->phase = PHASE_END;
 	}
